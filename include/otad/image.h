@@ -1,0 +1,161 @@
+/* image.h — MCUboot images: parse and check a file (header, protected and unprotected TLV
+ * areas, SHA-256, signature), and build one (otasim mkimage, tests, demo).
+ *
+ * Layout (little-endian): 32-byte header | pad to hdr_size | payload (img_size) | protected TLV
+ * area (magic 0x6908, protect_tlv_size bytes, absent when 0) | TLV area (magic 0x6907). The
+ * SHA-256 TLV covers header + payload + protected TLV area. A signature TLV signs that hash.
+ *
+ * Source: MCUboot docs/design.md "Image Format" and bootutil/image.h (github:mcu-tools/mcuboot). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IMG_MAGIC           0x96f3b83dU
+#define IMG_HEADER_SIZE     32
+#define IMG_TLV_INFO_MAGIC  0x6907
+#define IMG_TLV_PROT_MAGIC  0x6908
+#define IMG_TLV_INFO_SIZE   4 /* magic u16, total length u16 (including these 4 bytes) */
+#define IMG_TLV_HDR_SIZE    4 /* type u8, pad u8, len u16 */
+
+enum img_tlv_type {
+	IMG_TLV_KEYHASH = 0x01,
+	IMG_TLV_PUBKEY = 0x02,
+	IMG_TLV_SHA256 = 0x10,
+	IMG_TLV_RSA2048_PSS = 0x20,
+	IMG_TLV_ECDSA224 = 0x21,
+	IMG_TLV_ECDSA_SIG = 0x22, /* ECDSA P-256 (or P-384), DER signature of the hash */
+	IMG_TLV_RSA3072_PSS = 0x23,
+	IMG_TLV_ED25519 = 0x24,
+	IMG_TLV_ENC_RSA2048 = 0x30,
+	IMG_TLV_ENC_KW = 0x31,
+	IMG_TLV_ENC_EC256 = 0x32,
+	IMG_TLV_ENC_X25519 = 0x33,
+	IMG_TLV_DEPENDENCY = 0x40,
+	IMG_TLV_SEC_CNT = 0x50,
+	IMG_TLV_BOOT_RECORD = 0x60,
+};
+
+/* Header flags (bootutil/image.h). */
+#define IMG_F_PIC             0x00000001U
+#define IMG_F_ENCRYPTED_AES128 0x00000004U
+#define IMG_F_ENCRYPTED_AES256 0x00000008U
+#define IMG_F_NON_BOOTABLE    0x00000010U
+#define IMG_F_RAM_LOAD        0x00000020U
+#define IMG_F_ROM_FIXED       0x00000100U
+
+struct img_version {
+	uint8_t major;
+	uint8_t minor;
+	uint16_t revision;
+	uint32_t build;
+};
+
+enum img_sig_type {
+	IMG_SIG_NONE = 0,
+	IMG_SIG_ECDSA_P256,
+	IMG_SIG_ED25519,
+	IMG_SIG_OTHER, /* RSA etc.: recognised, not verifiable here */
+};
+
+struct img_info {
+	uint32_t load_addr;
+	uint16_t hdr_size;
+	uint16_t protect_tlv_size;
+	uint32_t img_size;
+	uint32_t flags;
+	struct img_version version;
+	size_t hashed_len;   /* hdr_size + img_size + protect_tlv_size */
+	size_t total_len;    /* through the end of the TLV area */
+	uint8_t hash[32];    /* SHA-256 TLV as stored (checked against the data by img_parse) */
+	bool has_key_hash;
+	uint8_t key_hash[32];
+	enum img_sig_type sig_type;
+	size_t sig_off;      /* offset of the signature TLV's value in the buffer */
+	size_t sig_len;
+};
+
+/* Why an image was rejected. img_diag_format() turns it into one line naming the cause and where. */
+enum img_err {
+	IMG_OK = 0,
+	IMG_ERR_TRUNCATED_HEADER,   /* fewer than 32 bytes */
+	IMG_ERR_BAD_MAGIC,          /* value = magic found */
+	IMG_ERR_BAD_HDR_SIZE,       /* hdr_size < 32 or beyond the file */
+	IMG_ERR_TRUNCATED_PAYLOAD,  /* file ends inside the payload */
+	IMG_ERR_PROT_TLV_MAGIC,     /* protected TLV area doesn't start with 0x6908 */
+	IMG_ERR_PROT_TLV_SIZE,      /* its length disagrees with protect_tlv_size */
+	IMG_ERR_TLV_MAGIC,          /* TLV area doesn't start with 0x6907; value = found */
+	IMG_ERR_TLV_TRUNCATED,      /* a TLV area or entry runs past the end of the file */
+	IMG_ERR_TLV_OVERRUN,        /* an entry runs past the end of its area */
+	IMG_ERR_NO_HASH,            /* no SHA-256 TLV */
+	IMG_ERR_MULTIPLE_HASHES,
+	IMG_ERR_HASH_LEN,           /* SHA-256 TLV not 32 bytes */
+	IMG_ERR_HASH_MISMATCH,      /* computed SHA-256 differs from the TLV */
+	IMG_ERR_TRAILING_DATA,      /* bytes after the TLV area */
+	IMG_ERR_ENCRYPTED,          /* encrypted images are not supported */
+	IMG_ERR_NO_SIGNATURE,       /* a key was given but the image is unsigned */
+	IMG_ERR_KEY_MISMATCH,       /* key hash TLV doesn't match the given key */
+	IMG_ERR_BAD_SIGNATURE,      /* signature does not verify */
+	IMG_ERR_SIG_UNSUPPORTED,    /* signature type we cannot verify with this key */
+};
+
+struct img_diag {
+	enum img_err err;
+	size_t offset;   /* where in the file */
+	uint32_t value;  /* what was found (magic, length) */
+};
+
+const char *img_strerror(enum img_err err);
+/* "bad magic 0x12345678 at offset 0 (expected 0x96f3b83d)" into buf; returns buf. */
+char *img_diag_format(const struct img_diag *d, char *buf, size_t size);
+
+/* Parses buf and checks structure and the SHA-256 TLV against the data. Returns 0, or -EBADMSG
+ * with *diag set. Pointers in info (sig_off) refer to buf. Trailing 0xff padding after the TLV
+ * area is accepted (flash dumps); other trailing bytes are IMG_ERR_TRAILING_DATA. */
+int img_parse(const uint8_t *buf, size_t len, struct img_info *info, struct img_diag *diag);
+
+/* Same as img_parse but does not compute the hash: what a device does when it reports a slot's
+ * "hash" (read from the TLV, never recomputed). */
+int img_parse_no_hash(const uint8_t *buf, size_t len, struct img_info *info, struct img_diag *diag);
+
+/* Verifies the signature TLV with a PEM public (or private) key: ECDSA P-256 over the SHA-256
+ * hash, or Ed25519 of the 32-byte hash, as MCUboot does; checks the key hash TLV against the
+ * key's SubjectPublicKeyInfo DER when present. Returns 0 or -EBADMSG with diag. */
+int img_verify_signature(const uint8_t *buf, const struct img_info *info, const char *key_pem,
+			 size_t key_pem_len, struct img_diag *diag);
+
+/* "1.2.3" or "1.2.3.4" when build != 0 — the format Zephyr's img_mgmt reports. */
+char *img_version_format(const struct img_version *v, char *buf, size_t size);
+/* Accepts "1", "1.2", "1.2.3", "1.2.3.4" and "1.2.3+4". */
+int img_version_parse(const char *s, struct img_version *ret);
+int img_version_cmp(const struct img_version *a, const struct img_version *b);
+
+/* ---- Building images ---------------------------------------------------------------------- */
+struct img_build_opts {
+	struct img_version version;
+	size_t payload_size;   /* img_size */
+	uint32_t seed;         /* payload bytes are a deterministic function of seed */
+	uint16_t hdr_size;     /* 0 = 0x200 (Zephyr's default) */
+	uint32_t load_addr;
+	uint32_t flags;
+	uint32_t security_counter; /* != 0: add a protected IMG_TLV_SEC_CNT */
+	const char *key_pem;   /* private key PEM (EC P-256 or Ed25519); NULL = unsigned */
+	size_t key_pem_len;
+};
+/* Returns 0 and a malloc'd image in *ret, or a negative errno (-EINVAL bad key or options). */
+int img_build(const struct img_build_opts *o, uint8_t **ret, size_t *ret_len);
+
+/* Loaded image file: the bytes plus their parsed info and the SHA-256 of the whole file (the
+ * upload request's "sha"). */
+struct img {
+	uint8_t *data;
+	size_t len;
+	struct img_info info;
+	uint8_t file_sha[32];
+};
+/* Reads and parses path (img_parse). -EBADMSG with diag on a malformed image, other negative
+ * errno for I/O (-ENOENT). key_pem non-NULL: also img_verify_signature(). */
+int img_load(const char *path, const char *key_pem, size_t key_pem_len, struct img **ret,
+	     struct img_diag *diag);
+struct img *img_free(struct img *i);

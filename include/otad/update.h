@@ -1,0 +1,142 @@
+/* update.h — the verified update flow (DESIGN.md "The update flow"): check the image locally,
+ * connect, read the device's parameters and slots, upload with paced pipelining, verify what
+ * landed, test (or confirm), reset, wait for the device, check that slot 0 runs our hash, confirm.
+ *
+ * A device is never told to test or confirm an image whose slot-1 hash was not read back equal
+ * to ours (and, where the device reports "match", whose "match" was true). The post-reset check
+ * is the verdict: a device that comes back on its old image means the bootloader refused ours.
+ *
+ * One upd_job per device; it owns its transport and SMP client. Everything runs on the caller's
+ * sd-event loop. The library never logs: it reports through upd_callbacks. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "otad/image.h"
+#include "otad/transport.h"
+
+enum upd_step {
+	UPD_STEP_IMAGE,   /* parse and check the image file */
+	UPD_STEP_CONNECT, /* open the transport */
+	UPD_STEP_QUERY,   /* mcumgr params + image state */
+	UPD_STEP_UPLOAD,
+	UPD_STEP_VERIFY,  /* slot 1 lists our hash; "match" was true where reported */
+	UPD_STEP_TEST,    /* image state write: test (confirm=false) or confirm (mode confirm) */
+	UPD_STEP_RESET,
+	UPD_STEP_BOOT,    /* wait for the device, read state: slot 0 active must carry our hash */
+	UPD_STEP_CONFIRM, /* test mode: confirm the running image */
+	UPD_STEP_DONE,
+	_UPD_STEP_MAX,
+};
+const char *upd_step_name(enum upd_step s); /* "image", "connect", ... */
+
+/* Why a job failed; one class per exit code of otactl (see otactl(1)). */
+enum upd_fail {
+	UPD_FAIL_NONE = 0,
+	UPD_FAIL_IMAGE,     /* the local image is malformed or its signature is bad */
+	UPD_FAIL_LINK,      /* transport could not be opened / was lost for good */
+	UPD_FAIL_TIMEOUT,   /* device stopped answering */
+	UPD_FAIL_DEVICE,    /* device answered with an SMP error */
+	UPD_FAIL_PROTOCOL,  /* malformed or unexpected response */
+	UPD_FAIL_VERIFY,    /* slot 1 does not hold our hash, or match=false */
+	UPD_FAIL_REFUSED,   /* bootloader refused the image: device came back on the old one */
+	UPD_FAIL_CANCELLED,
+	UPD_FAIL_CONFIG,    /* bad parameters */
+	_UPD_FAIL_MAX,
+};
+const char *upd_fail_name(enum upd_fail f); /* "image", "link", "timeout", ... */
+
+enum upd_mode {
+	UPD_MODE_TEST,    /* test, reset, check, then confirm (MCUboot reverts if we never confirm) */
+	UPD_MODE_CONFIRM, /* permanent before reset, then check */
+};
+
+#define UPD_WINDOW_AUTO 0 /* window chosen by the pacer (issue: adaptive pacing) */
+#define UPD_WINDOW_MAX  32
+
+struct upd_pace {
+	uint32_t rate;   /* image bytes per second, 0 = unlimited */
+	unsigned window; /* requests in flight, UPD_WINDOW_AUTO = adaptive; never above buf_count */
+	bool auto_rate;  /* adaptive rate */
+};
+
+struct upd_params {
+	struct upd_pace pace;
+	size_t chunk_max;            /* cap on image bytes per request; 0 = largest that fits */
+	enum upd_mode mode;
+	unsigned retries;            /* extra attempts after a bootloader refusal */
+	uint32_t image;              /* SMP image number (0 = the application) */
+	uint64_t rsp_timeout_usec;   /* per request; 0 = 5 s */
+	uint64_t erase_timeout_usec; /* extra allowance for the first chunk; 0 = estimated from len */
+	uint64_t boot_timeout_usec;  /* device back after reset; 0 = 60 s */
+	unsigned max_timeouts;       /* consecutive timeouts before giving up; 0 = 8 */
+	bool force;                  /* upload even when slot 0 runs / slot 1 holds the image */
+	bool upgrade_only;           /* send "upgrade": true (device refuses older versions) */
+	enum upd_step stop_after;    /* 0 or UPD_STEP_DONE = whole flow; UPD_STEP_VERIFY = upload only */
+	const char *key_pem;         /* verify the image signature before anything is sent */
+	size_t key_pem_len;
+	struct tr_options tr;
+};
+
+struct upd_status {
+	enum upd_step step;
+	unsigned attempt;     /* 1-based */
+	size_t off;           /* device-confirmed offset */
+	size_t total;
+	uint64_t bytes_sent;  /* image bytes put on the wire, retransmissions included */
+	uint64_t elapsed_usec; /* since the upload of this attempt started */
+	double rate;          /* recent confirmed image bytes/s */
+	unsigned window;      /* current window */
+	uint32_t rate_limit;  /* current limit, 0 = unlimited */
+	unsigned in_flight;
+	unsigned rewinds, timeouts, restarts;
+	size_t chunk;         /* image bytes per request */
+	uint32_t buf_size, buf_count; /* what the device reported (or the defaults) */
+};
+
+struct upd_result {
+	int err;              /* 0 on success, else negative errno */
+	enum upd_fail fail;
+	enum upd_step step;   /* where it ended */
+	char message[512];    /* one line: what happened, with the cause */
+	unsigned attempts;
+	bool already_running; /* slot 0 already ran the image: nothing done */
+	bool upload_skipped;  /* slot 1 already held it */
+	double avg_rate;      /* image bytes/s of the last upload */
+	uint64_t upload_usec;
+	struct upd_pace pace; /* pace of the last attempt (what produced the result) */
+	char version[48];     /* version the device runs at the end, if known */
+	uint8_t hash[32];     /* slot 0 hash at the end, if known */
+	bool has_hash;
+};
+
+struct upd_job;
+
+struct upd_callbacks {
+	/* Entered a step. */
+	void (*step)(struct upd_job *j, enum upd_step step, const struct upd_status *st, void *ud);
+	/* Upload progress, at most every 100 ms and at the end. */
+	void (*progress)(struct upd_job *j, const struct upd_status *st, void *ud);
+	/* Something worth a log line (retransmit, rewind, refusal, retry); level as syslog. */
+	void (*note)(struct upd_job *j, int level, const char *text, void *ud);
+	/* Finished: result->fail says how. The job may be freed from here. */
+	void (*done)(struct upd_job *j, const struct upd_result *result, void *ud);
+};
+
+/* Creates a job updating the device at transport spec with the image at image_path. Nothing
+ * happens before upd_job_start(). */
+int upd_job_new(sd_event *e, const char *spec, const char *image_path,
+		const struct upd_params *p, const struct upd_callbacks *cb, void *user_data,
+		struct upd_job **ret);
+int upd_job_start(struct upd_job *j);
+/* Stops what is in flight; done() follows with UPD_FAIL_CANCELLED (never mid-way through a
+ * state write: a test/confirm already sent is seen through). */
+void upd_job_cancel(struct upd_job *j);
+const struct upd_status *upd_job_status(const struct upd_job *j);
+/* Accepts NULL, returns NULL. Safe from inside done(). */
+struct upd_job *upd_job_free(struct upd_job *j);
+
+void upd_params_init(struct upd_params *p); /* defaults: window 1? no: see update.c */
