@@ -29,6 +29,16 @@ static uint64_t draw(struct sim_flash *f, uint64_t typ, uint64_t max)
 	return typ + (uint64_t)(sim_prng_unit(f->prng) * (double)(max - typ));
 }
 
+uint64_t sim_flash_erase_time(struct sim_flash *f)
+{
+	return draw(f, f->erase_typ_us, f->erase_max_us);
+}
+
+uint64_t sim_flash_program_time(struct sim_flash *f)
+{
+	return draw(f, f->prog_typ_us, f->prog_max_us);
+}
+
 uint64_t sim_flash_erase_sector(struct sim_flash *f, unsigned slot, uint32_t sector)
 {
 	uint32_t off = sector * f->sector_size;

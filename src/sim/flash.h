@@ -36,6 +36,10 @@ uint64_t sim_flash_erase_range(struct sim_flash *f, unsigned slot, uint32_t off,
 /* Programs len bytes (within one page) at off: flash &= data. Returns the duration. */
 uint64_t sim_flash_program(struct sim_flash *f, unsigned slot, uint32_t off, const uint8_t *data,
 			   size_t len);
+/* Durations drawn for one sector erase / page program without touching the array (the
+ * bootloader's swap copies through its own buffers). */
+uint64_t sim_flash_erase_time(struct sim_flash *f);
+uint64_t sim_flash_program_time(struct sim_flash *f);
 /* Duration of reading (and hashing) len bytes. */
 uint64_t sim_flash_read_us(const struct sim_flash *f, size_t len);
 /* Length of the erased (0xff) run starting at off, at most len: what an "is it empty" scan reads
