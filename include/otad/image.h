@@ -143,8 +143,10 @@ const char *img_strerror(enum img_err err);
 char *img_diag_format(const struct img_diag *d, char *buf, size_t size);
 
 /* Parses buf and checks structure and the SHA-256 TLV against the data. Returns 0, or -EBADMSG
- * with *diag set. Pointers in info (sig_off) refer to buf. Trailing 0xff padding after the TLV
- * area is accepted (flash dumps); other trailing bytes are IMG_ERR_TRAILING_DATA. */
+ * with *diag set (-ENOMEM if hashing fails). Pointers in info (sig_off) refer to buf. Trailing
+ * 0xff padding after the TLV area is accepted (flash dumps); other trailing bytes are
+ * IMG_ERR_TRAILING_DATA. TLV entry types are read as MCUboot's current bootutil does, as one LE
+ * u16 (imgtool writes u8 type + zero pad byte). info and diag may be NULL. */
 int img_parse(const uint8_t *buf, size_t len, struct img_info *info, struct img_diag *diag);
 
 /* Same as img_parse but does not compute the hash: what a device does when it reports a slot's

@@ -153,9 +153,13 @@ static int parse_tlvs(const uint8_t *buf, size_t len, struct img_info *info, str
 		if (r < 0)
 			return r;
 		if (magic != IMG_TLV_PROT_MAGIC)
-			return fail(d, IMG_ERR_PROT_TLV_MAGIC, off, magic, IMG_TLV_PROT_MAGIC);
-		if (tot != info->protect_tlv_size || tot < IMG_TLV_INFO_SIZE)
-			return fail(d, IMG_ERR_PROT_TLV_SIZE, off, tot, info->protect_tlv_size);
+			r = fail(d, IMG_ERR_PROT_TLV_MAGIC, off, magic, IMG_TLV_PROT_MAGIC);
+		else if (tot != info->protect_tlv_size || tot < IMG_TLV_INFO_SIZE)
+			r = fail(d, IMG_ERR_PROT_TLV_SIZE, off, tot, info->protect_tlv_size);
+		if (r < 0) {
+			d->prot = true;
+			return r;
+		}
 		r = walk(buf, len, off, tot, true, s, info, d);
 		if (r < 0)
 			return r;

@@ -93,6 +93,7 @@ static void check_roundtrip(size_t payload, uint16_t hdr_size, uint32_t sec_cnt)
 
 	assert_int_equal(parse_exact(b.p, b.len, &info, &d), 0);
 	assert_int_equal(d.err, IMG_OK);
+	assert_false(d.prot);
 	assert_int_equal(info.hdr_size, hs);
 	assert_int_equal(info.img_size, payload);
 	assert_int_equal(info.protect_tlv_size, prot);
@@ -337,6 +338,7 @@ static void test_rejects_bad_protected_tlv_magic(void **state)
 	put_le16(b.p + 48, 0x6907);
 	assert_string_equal(expect_err(&b, IMG_ERR_PROT_TLV_MAGIC, &d),
 			    "bad protected TLV magic 0x6907 at offset 48 (expected 0x6908)");
+	assert_true(d.prot);
 	free(b.p);
 }
 
