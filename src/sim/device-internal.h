@@ -6,8 +6,8 @@
 #define SIM_TRAILER_SLOT 1 /* the slot uploads go to */
 
 struct sim_upload_state {
-	bool open;       /* g_img_mgmt_state.area_id != -1 */
-	uint32_t off;    /* next expected offset; 0 when closed */
+	bool open;    /* g_img_mgmt_state.area_id != -1 */
+	uint32_t off; /* next expected offset; 0 when closed */
 	uint32_t len;
 	uint8_t sha[32];
 	size_t sha_len;

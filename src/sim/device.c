@@ -30,7 +30,7 @@ void sim_work_reset(struct sim_work *w)
 void sim_work_done(struct sim_work *w)
 {
 	free(w->pages);
-	*w = (struct sim_work){ 0 };
+	*w = (struct sim_work){0};
 }
 
 void sim_work_add(struct sim_work *w, uint64_t d, uint32_t off, uint32_t len)
@@ -48,10 +48,8 @@ void sim_work_add(struct sim_work *w, uint64_t d, uint32_t off, uint32_t len)
 			w->pages = p;
 			w->cap_pages = cap;
 		}
-		w->pages[w->n_pages++] = (struct sim_page_op){ .start = w->duration,
-							       .end = w->duration + d,
-							       .off = off,
-							       .len = len };
+		w->pages[w->n_pages++] = (struct sim_page_op){
+			.start = w->duration, .end = w->duration + d, .off = off, .len = len};
 	}
 	w->duration += d;
 }
@@ -136,7 +134,7 @@ int sim_device_flash_factory(struct sim_device *d, const uint8_t *img, size_t le
 		return -EINVAL;
 	memset(s0, 0xff, d->p.slot_size);
 	memcpy(s0, img, len);
-	d->meta->trailer[0] = (struct sim_trailer){ 0 };
+	d->meta->trailer[0] = (struct sim_trailer){0};
 	return 0;
 }
 
@@ -215,7 +213,7 @@ static void close_upload(struct sim_device *d)
 	struct sim_upload_state *u = &d->up;
 	uint8_t *buf = u->buf;
 
-	*u = (struct sim_upload_state){ .buf = buf };
+	*u = (struct sim_upload_state){.buf = buf};
 }
 
 void sim_device_reset_ram(struct sim_device *d)
@@ -301,7 +299,7 @@ static void erase_trailer(struct sim_device *d, struct sim_work *w)
 	sim_work_add(w, sim_flash_erase_sector(&d->flash, 1, sector), 0, 0);
 	if (d->meta->trailer[1].magic || d->meta->trailer[1].image_ok ||
 	    d->meta->trailer[1].copy_done || d->meta->trailer[1].swap_type) {
-		d->meta->trailer[1] = (struct sim_trailer){ 0 };
+		d->meta->trailer[1] = (struct sim_trailer){0};
 		sim_device_save(d);
 	}
 	sim_device_log(d, 'I', "Erased 0x%x bytes of image slot trailer", d->p.sector_size);
@@ -318,7 +316,7 @@ static void erase_image(struct sim_device *d, uint32_t len, struct sim_work *w)
 	if (end <= d->p.slot_size - d->p.sector_size)
 		erase_trailer(d, w);
 	else
-		d->meta->trailer[1] = (struct sim_trailer){ 0 };
+		d->meta->trailer[1] = (struct sim_trailer){0};
 }
 
 /* stream_flash: programs the buffered bytes, erasing sectors first when progressive. */
@@ -341,8 +339,7 @@ static void program_buffer(struct sim_device *d, struct sim_work *w)
 	u->fill = 0;
 }
 
-static void stream_write(struct sim_device *d, const uint8_t *data, size_t len,
-			 struct sim_work *w)
+static void stream_write(struct sim_device *d, const uint8_t *data, size_t len, struct sim_work *w)
 {
 	struct sim_upload_state *u = &d->up;
 
@@ -408,8 +405,9 @@ void sim_device_upload(struct sim_device *d, const struct smp_upload_req *r, str
 	ret->expected = u->off;
 	if (r->off == 0) {
 		if (!first_chunk(d, r, w, ret)) {
-			ret->result = ret->rc ? SIM_UPLOAD_ERROR :
-				      ret->last ? SIM_UPLOAD_OK : SIM_UPLOAD_IGNORED;
+			ret->result = ret->rc	  ? SIM_UPLOAD_ERROR
+				      : ret->last ? SIM_UPLOAD_OK
+						  : SIM_UPLOAD_IGNORED;
 			if (ret->rc) {
 				close_upload(d);
 				sim_device_log(d, 'E', "Image upload inspect failed: %u", ret->rc);
@@ -631,7 +629,7 @@ uint16_t sim_device_erase(struct sim_device *d, int slot, struct sim_work *w)
 		sim_work_add(w, sim_flash_erase_range(&d->flash, (unsigned)slot, 0, d->p.slot_size),
 			     0, 0);
 	if (slot == 1) {
-		d->meta->trailer[1] = (struct sim_trailer){ 0 };
+		d->meta->trailer[1] = (struct sim_trailer){0};
 		sim_device_save(d);
 	}
 	close_upload(d);

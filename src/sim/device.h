@@ -57,17 +57,17 @@ int sim_device_flash_factory(struct sim_device *d, const uint8_t *img, size_t le
 
 /* ---- img_mgmt upload ------------------------------------------------------------------------ */
 enum sim_upload_result {
-	SIM_UPLOAD_OK,      /* data taken */
+	SIM_UPLOAD_OK,	    /* data taken */
 	SIM_UPLOAD_IGNORED, /* wrong offset, or resumed: answered with the expected offset */
 	SIM_UPLOAD_ERROR,   /* rc != 0 */
 };
 
 struct sim_upload {
 	enum sim_upload_result result;
-	uint16_t rc;        /* enum img_mgmt_err (group 1), 0 = success */
-	uint32_t expected;  /* offset the device expected before this request */
-	uint32_t off;       /* answered "off" */
-	bool last;          /* this chunk completed the image (the upload is closed) */
+	uint16_t rc;	   /* enum img_mgmt_err (group 1), 0 = success */
+	uint32_t expected; /* offset the device expected before this request */
+	uint32_t off;	   /* answered "off" */
+	bool last;	   /* this chunk completed the image (the upload is closed) */
 	bool has_match, match;
 	/* image check pending for sim_device_upload_check() */
 	bool check;
@@ -115,9 +115,9 @@ const char *sim_boot_result_name(enum sim_boot_result r);
 
 struct sim_boot {
 	enum sim_boot_result result;
-	uint64_t duration;       /* from reset to the application running */
+	uint64_t duration;	    /* from reset to the application running */
 	struct img_version version; /* slot 0 after boot */
-	uint8_t hash[32];        /* slot 0's SHA-256 TLV after boot */
+	uint8_t hash[32];	    /* slot 0's SHA-256 TLV after boot */
 	bool has_hash;
 };
 /* A reset: RAM state (the open upload) is lost, MCUboot runs. Persists the trailers. */

@@ -26,7 +26,7 @@
 #include "util/parse.h"
 
 #define FACTORY_PAYLOAD (48 * 1024)
-#define MAX_DROPS       64
+#define MAX_DROPS	64
 
 static struct sim_profile arg_profile;
 static const char *arg_udp, *arg_serial_link, *arg_state, *arg_trace, *arg_log, *arg_key;
@@ -34,9 +34,9 @@ static const char *arg_initial_image;
 static bool arg_serial, arg_reenumerate;
 static uint64_t arg_seed = 1;
 static double arg_speed = 1.0;
-static struct img_version arg_initial_version = { .major = 1 };
+static struct img_version arg_initial_version = {.major = 1};
 static uint32_t arg_drops[MAX_DROPS];
-static struct sim_faults arg_faults = { .drop_response = arg_drops };
+static struct sim_faults arg_faults = {.drop_response = arg_drops};
 
 static FILE *log_file;
 
@@ -61,7 +61,8 @@ static void help(void)
 	       "       [--drop-response N[,N...]] [--reboot-at OFF] [--mute-at OFF] "
 	       "[--mute-after N]\n"
 	       "otasim --list-profiles\n"
-	       "otasim mkimage --version V --size N [--key PEM] [--seed S] [--header-size H] OUT\n\n"
+	       "otasim mkimage --version V --size N [--key PEM] [--seed S] [--header-size H] "
+	       "OUT\n\n"
 	       "A simulated nRF52840 with Zephyr mcumgr (SMP) behind MCUboot; see otasim(1).\n");
 }
 
@@ -120,45 +121,67 @@ static int parse_drops(const char *s)
 }
 
 enum {
-	ARG_PROFILE = 0x100, ARG_UDP, ARG_SERIAL, ARG_SERIAL_LINK, ARG_REENUMERATE, ARG_STATE,
-	ARG_TRACE, ARG_LOG, ARG_KEY, ARG_SEED, ARG_SPEED, ARG_INITIAL_VERSION, ARG_INITIAL_IMAGE,
-	ARG_IMAGE_CHECK, ARG_NO_IMAGE_CHECK, ARG_PROGRESSIVE, ARG_NO_PROGRESSIVE, ARG_BUF_SIZE,
-	ARG_BUF_COUNT, ARG_SAFE_RATE, ARG_LATENCY, ARG_BANDWIDTH, ARG_DROP_RESPONSE,
-	ARG_REBOOT_AT, ARG_MUTE_AT, ARG_MUTE_AFTER, ARG_LIST_PROFILES, ARG_VERSION,
+	ARG_PROFILE = 0x100,
+	ARG_UDP,
+	ARG_SERIAL,
+	ARG_SERIAL_LINK,
+	ARG_REENUMERATE,
+	ARG_STATE,
+	ARG_TRACE,
+	ARG_LOG,
+	ARG_KEY,
+	ARG_SEED,
+	ARG_SPEED,
+	ARG_INITIAL_VERSION,
+	ARG_INITIAL_IMAGE,
+	ARG_IMAGE_CHECK,
+	ARG_NO_IMAGE_CHECK,
+	ARG_PROGRESSIVE,
+	ARG_NO_PROGRESSIVE,
+	ARG_BUF_SIZE,
+	ARG_BUF_COUNT,
+	ARG_SAFE_RATE,
+	ARG_LATENCY,
+	ARG_BANDWIDTH,
+	ARG_DROP_RESPONSE,
+	ARG_REBOOT_AT,
+	ARG_MUTE_AT,
+	ARG_MUTE_AFTER,
+	ARG_LIST_PROFILES,
+	ARG_VERSION,
 };
 
 static const struct option options[] = {
-	{ "profile", required_argument, NULL, ARG_PROFILE },
-	{ "udp", required_argument, NULL, ARG_UDP },
-	{ "serial", no_argument, NULL, ARG_SERIAL },
-	{ "serial-link", required_argument, NULL, ARG_SERIAL_LINK },
-	{ "reenumerate", no_argument, NULL, ARG_REENUMERATE },
-	{ "state", required_argument, NULL, ARG_STATE },
-	{ "trace", required_argument, NULL, ARG_TRACE },
-	{ "log", required_argument, NULL, ARG_LOG },
-	{ "key", required_argument, NULL, ARG_KEY },
-	{ "seed", required_argument, NULL, ARG_SEED },
-	{ "speed", required_argument, NULL, ARG_SPEED },
-	{ "initial-version", required_argument, NULL, ARG_INITIAL_VERSION },
-	{ "initial-image", required_argument, NULL, ARG_INITIAL_IMAGE },
-	{ "image-check", no_argument, NULL, ARG_IMAGE_CHECK },
-	{ "no-image-check", no_argument, NULL, ARG_NO_IMAGE_CHECK },
-	{ "progressive-erase", no_argument, NULL, ARG_PROGRESSIVE },
-	{ "no-progressive-erase", no_argument, NULL, ARG_NO_PROGRESSIVE },
-	{ "buf-size", required_argument, NULL, ARG_BUF_SIZE },
-	{ "buf-count", required_argument, NULL, ARG_BUF_COUNT },
-	{ "safe-rate", required_argument, NULL, ARG_SAFE_RATE },
-	{ "latency", required_argument, NULL, ARG_LATENCY },
-	{ "bandwidth", required_argument, NULL, ARG_BANDWIDTH },
-	{ "drop-response", required_argument, NULL, ARG_DROP_RESPONSE },
-	{ "reboot-at", required_argument, NULL, ARG_REBOOT_AT },
-	{ "mute-at", required_argument, NULL, ARG_MUTE_AT },
-	{ "mute-after", required_argument, NULL, ARG_MUTE_AFTER },
-	{ "list-profiles", no_argument, NULL, ARG_LIST_PROFILES },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, ARG_VERSION },
-	{}
-};
+	{"profile", required_argument, NULL, ARG_PROFILE},
+	{"udp", required_argument, NULL, ARG_UDP},
+	{"serial", no_argument, NULL, ARG_SERIAL},
+	{"serial-link", required_argument, NULL, ARG_SERIAL_LINK},
+	{"reenumerate", no_argument, NULL, ARG_REENUMERATE},
+	{"state", required_argument, NULL, ARG_STATE},
+	{"trace", required_argument, NULL, ARG_TRACE},
+	{"log", required_argument, NULL, ARG_LOG},
+	{"key", required_argument, NULL, ARG_KEY},
+	{"seed", required_argument, NULL, ARG_SEED},
+	{"speed", required_argument, NULL, ARG_SPEED},
+	{"initial-version", required_argument, NULL, ARG_INITIAL_VERSION},
+	{"initial-image", required_argument, NULL, ARG_INITIAL_IMAGE},
+	{"image-check", no_argument, NULL, ARG_IMAGE_CHECK},
+	{"no-image-check", no_argument, NULL, ARG_NO_IMAGE_CHECK},
+	{"progressive-erase", no_argument, NULL, ARG_PROGRESSIVE},
+	{"no-progressive-erase", no_argument, NULL, ARG_NO_PROGRESSIVE},
+	{"buf-size", required_argument, NULL, ARG_BUF_SIZE},
+	{"buf-count", required_argument, NULL, ARG_BUF_COUNT},
+	{"safe-rate", required_argument, NULL, ARG_SAFE_RATE},
+	{"latency", required_argument, NULL, ARG_LATENCY},
+	{"bandwidth", required_argument, NULL, ARG_BANDWIDTH},
+	{"drop-response", required_argument, NULL, ARG_DROP_RESPONSE},
+	{"reboot-at", required_argument, NULL, ARG_REBOOT_AT},
+	{"mute-at", required_argument, NULL, ARG_MUTE_AT},
+	{"mute-after", required_argument, NULL, ARG_MUTE_AFTER},
+	{"list-profiles", no_argument, NULL, ARG_LIST_PROFILES},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, ARG_VERSION},
+	{}};
 
 /* Overrides collected while parsing, applied to the profile afterwards (any order). */
 struct overrides {
@@ -195,27 +218,32 @@ static int parse_valued(int c, const char *v, struct overrides *o, const char **
 		return parse_size(v, &o->buf_size) < 0 ? bad("--buf-size", v) : 0;
 	case ARG_BUF_COUNT:
 		o->has_buf_count = true;
-		return parse_u64(v, &o->buf_count) < 0 || o->buf_count > 1024 ? bad("--buf-count", v)
-									       : 0;
+		return parse_u64(v, &o->buf_count) < 0 || o->buf_count > 1024
+			       ? bad("--buf-count", v)
+			       : 0;
 	case ARG_SAFE_RATE:
 		o->has_safe_rate = true;
-		return parse_size(v, &o->safe_rate) < 0 || !o->safe_rate ? bad("--safe-rate", v) : 0;
+		return parse_size(v, &o->safe_rate) < 0 || !o->safe_rate ? bad("--safe-rate", v)
+									 : 0;
 	case ARG_LATENCY:
 		o->has_latency = true;
 		return parse_ms(v, &o->latency) < 0 ? bad("--latency", v) : 0;
 	case ARG_BANDWIDTH:
 		o->has_bandwidth = true;
-		return parse_size(v, &o->bandwidth) < 0 || !o->bandwidth ? bad("--bandwidth", v) : 0;
+		return parse_size(v, &o->bandwidth) < 0 || !o->bandwidth ? bad("--bandwidth", v)
+									 : 0;
 	case ARG_DROP_RESPONSE:
 		return parse_drops(v) < 0 ? bad("--drop-response", v) : 0;
 	case ARG_REBOOT_AT:
 		arg_faults.has_reboot_at = true;
-		return parse_size(v, &u) < 0 || u > UINT32_MAX ? bad("--reboot-at", v)
-							       : (arg_faults.reboot_at = (uint32_t)u, 0);
+		return parse_size(v, &u) < 0 || u > UINT32_MAX
+			       ? bad("--reboot-at", v)
+			       : (arg_faults.reboot_at = (uint32_t)u, 0);
 	case ARG_MUTE_AT:
 		arg_faults.has_mute_at = true;
-		return parse_size(v, &u) < 0 || u > UINT32_MAX ? bad("--mute-at", v)
-							       : (arg_faults.mute_at = (uint32_t)u, 0);
+		return parse_size(v, &u) < 0 || u > UINT32_MAX
+			       ? bad("--mute-at", v)
+			       : (arg_faults.mute_at = (uint32_t)u, 0);
 	case ARG_MUTE_AFTER:
 		arg_faults.has_mute_after = true;
 		return parse_u64(v, &arg_faults.mute_after) < 0 ? bad("--mute-after", v) : 0;
@@ -272,7 +300,8 @@ static int apply_overrides(const char *name, const struct overrides *o)
 	const char *why = NULL;
 
 	if (!base)
-		return log_error("unknown profile '%s' (see otasim --list-profiles)", name), -EINVAL;
+		return log_error("unknown profile '%s' (see otasim --list-profiles)", name),
+		       -EINVAL;
 	arg_profile = *base;
 	if (o->image_check >= 0)
 		arg_profile.image_check = o->image_check;
@@ -298,7 +327,7 @@ static int apply_overrides(const char *name, const struct overrides *o)
 /* 0: run; 1: done (help, list); < 0: error. */
 static int parse_argv(int argc, char *argv[])
 {
-	struct overrides o = { .image_check = -1, .progressive = -1 };
+	struct overrides o = {.image_check = -1, .progressive = -1};
 	const char *profile = sim_profile_get(0)->name;
 	int c, r;
 
@@ -350,17 +379,18 @@ static int flash_factory(struct sim_device *d, const uint8_t *key, size_t key_le
 					 img_diag_format(&diag, why, sizeof(why))),
 			       -EINVAL;
 	} else {
-		struct img_build_opts o = { .version = arg_initial_version,
-					    .payload_size = FACTORY_PAYLOAD,
-					    .seed = 0xfac7,
-					    .key_pem = (const char *)key,
-					    .key_pem_len = key_len };
+		struct img_build_opts o = {.version = arg_initial_version,
+					   .payload_size = FACTORY_PAYLOAD,
+					   .seed = 0xfac7,
+					   .key_pem = (const char *)key,
+					   .key_pem_len = key_len};
 
 		r = img_build(&o, &img, &len);
 		if (r < 0)
 			return log_error_errno(r, "cannot build the factory image%s: %m",
 					       key ? " (--key must be a private key, or give "
-						     "--initial-image)" : "");
+						     "--initial-image)"
+						   : "");
 	}
 	r = sim_device_flash_factory(d, img, len);
 	if (r < 0)
@@ -441,8 +471,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 static int start_front_ends(sd_event *e, struct context *ctx)
 {
-	static const struct sim_pty_ops pty_ops = { .opened = on_pty_opened,
-						    .discard = on_pty_discard };
+	static const struct sim_pty_ops pty_ops = {.opened = on_pty_opened,
+						   .discard = on_pty_discard};
 	int r;
 
 	if (arg_udp) {
@@ -463,8 +493,8 @@ static int start_front_ends(sd_event *e, struct context *ctx)
 
 static int serve(struct sim_device *dev, struct sim_trace *trace)
 {
-	static const struct sim_server_ops server_ops = { .log = log_line, .up = on_device_up };
-	struct context ctx = { 0 };
+	static const struct sim_server_ops server_ops = {.log = log_line, .up = on_device_up};
+	struct context ctx = {0};
 	sd_event *e = NULL;
 	sigset_t mask;
 	int r;

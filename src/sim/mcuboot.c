@@ -17,7 +17,7 @@
 #define SLOT0_ADDRESS 0xc000
 
 /* bootutil's flag encodings as BOOT_LOG_SWAP_STATE prints them. */
-#define BOOT_FLAG_SET   1
+#define BOOT_FLAG_SET	1
 #define BOOT_FLAG_UNSET 3
 
 static const char *swap_type_name(enum sim_swap_type t)
@@ -37,9 +37,12 @@ static const char *swap_type_name(enum sim_swap_type t)
 const char *sim_boot_result_name(enum sim_boot_result r)
 {
 	static const char *const names[] = {
-		[SIM_BOOT_NONE] = "none",       [SIM_BOOT_SWAP_TEST] = "swap-test",
-		[SIM_BOOT_SWAP_PERM] = "swap-permanent", [SIM_BOOT_REFUSED] = "refused",
-		[SIM_BOOT_REVERT] = "revert",   [SIM_BOOT_HALT] = "halt",
+		[SIM_BOOT_NONE] = "none",
+		[SIM_BOOT_SWAP_TEST] = "swap-test",
+		[SIM_BOOT_SWAP_PERM] = "swap-permanent",
+		[SIM_BOOT_REFUSED] = "refused",
+		[SIM_BOOT_REVERT] = "revert",
+		[SIM_BOOT_HALT] = "halt",
 	};
 
 	return (size_t)r < ARRAY_SIZE(names) ? names[r] : "?";
@@ -67,8 +70,7 @@ static int validate(struct sim_device *d, unsigned slot, struct img_info *info, 
 	*dur += sim_flash_read_us(&d->flash, extent);
 	if (img_parse(s, extent, info, &diag) < 0)
 		return -1;
-	if (d->key_pem &&
-	    img_verify_signature(s, info, d->key_pem, d->key_pem_len, &diag) < 0)
+	if (d->key_pem && img_verify_signature(s, info, d->key_pem, d->key_pem_len, &diag) < 0)
 		return -1;
 	return 1;
 }
@@ -114,7 +116,7 @@ static enum sim_boot_result perform_update(struct sim_device *d, enum sim_swap_t
 		.image_ok = type != SIM_SWAP_TEST,
 		.swap_type = (uint8_t)type,
 	};
-	*sec = (struct sim_trailer){ 0 };
+	*sec = (struct sim_trailer){0};
 	if (type == SIM_SWAP_REVERT) {
 		d->meta->counters.reverts++;
 		return SIM_BOOT_REVERT;
@@ -131,14 +133,14 @@ static enum sim_boot_result upgrade(struct sim_device *d, enum sim_swap_type typ
 
 	if (v == 0) {
 		/* swap_scramble_trailer_sectors(): an erased image leaves no trailer behind */
-		d->meta->trailer[1] = (struct sim_trailer){ 0 };
+		d->meta->trailer[1] = (struct sim_trailer){0};
 		return SIM_BOOT_NONE;
 	}
 	if (v < 0) {
 		sim_device_log(d, 'E', "Image in the secondary slot is not valid!");
 		/* boot_scramble_slot(): erase it to prevent further attempts */
 		*dur += sim_flash_erase_range(&d->flash, 1, 0, d->p.slot_size);
-		d->meta->trailer[1] = (struct sim_trailer){ 0 };
+		d->meta->trailer[1] = (struct sim_trailer){0};
 		d->meta->counters.refusals++;
 		return SIM_BOOT_REFUSED;
 	}
@@ -183,7 +185,7 @@ int sim_device_validate_slot(struct sim_device *d, unsigned slot, char *why, siz
 	const uint8_t *s = sim_flash_slot(&d->flash, slot);
 	size_t extent = sim_device_slot_extent(d, slot);
 	struct img_info info;
-	struct img_diag diag = { 0 };
+	struct img_diag diag = {0};
 	int r;
 
 	r = img_parse(s, extent, &info, &diag);

@@ -42,7 +42,7 @@ static void put_rsp(struct sim_mgmt *m, int body_len);
 
 static void put_mgmt_err(struct sim_mgmt *m, int32_t rc)
 {
-	struct smp_err e = { .v2 = false, .rc = rc };
+	struct smp_err e = {.v2 = false, .rc = rc};
 
 	m->rc = rc;
 	put_rsp(m, smp_err_rsp_encode(m->rsp + SMP_HDR_SIZE, m->rsp_size - SMP_HDR_SIZE, &e));
@@ -71,7 +71,7 @@ static void put_rsp(struct sim_mgmt *m, int body_len)
 /* A group 1 error: {"err": {"group": 1, "rc": r}} for v2, translated {"rc": n} for v1. */
 static void put_img_err(struct sim_mgmt *m, uint16_t err)
 {
-	struct smp_err e = { .v2 = true, .group = SMP_GROUP_IMAGE, .rc = err };
+	struct smp_err e = {.v2 = true, .group = SMP_GROUP_IMAGE, .rc = err};
 
 	if (m->hdr.ver == SMP_VER_1) {
 		put_mgmt_err(m, sim_mgmt_img_err_to_v1(err));
@@ -186,8 +186,8 @@ static void img_erase(struct sim_device *d, struct sim_mgmt *m, const uint8_t *b
 		put_rsp(m, smp_ok_rsp_encode(body_buf(m), body_size(m), m->hdr.ver == SMP_VER_1));
 }
 
-static void img_upload(struct sim_device *d, struct sim_mgmt *m, const uint8_t *body,
-		       bool corrupt, struct sim_work *w)
+static void img_upload(struct sim_device *d, struct sim_mgmt *m, const uint8_t *body, bool corrupt,
+		       struct sim_work *w)
 {
 	_cleanup_free_ uint8_t *copy = NULL;
 	struct smp_upload_req r;
@@ -214,8 +214,8 @@ static void img_upload(struct sim_device *d, struct sim_mgmt *m, const uint8_t *
 	sim_device_upload(d, &r, w, &m->upload);
 }
 
-static void img_group(struct sim_device *d, struct sim_mgmt *m, const uint8_t *body,
-		      bool corrupt, struct sim_work *w)
+static void img_group(struct sim_device *d, struct sim_mgmt *m, const uint8_t *body, bool corrupt,
+		      struct sim_work *w)
 {
 	bool write = m->hdr.op == SMP_OP_WRITE;
 	struct smp_slot_info_rsp si;
@@ -279,7 +279,7 @@ void sim_mgmt_begin(struct sim_device *d, const uint8_t *pkt, size_t len, bool c
 void sim_mgmt_finish(struct sim_device *d, struct sim_work *w, struct sim_mgmt *m)
 {
 	struct sim_upload *u = &m->upload;
-	struct smp_upload_rsp r = { 0 };
+	struct smp_upload_rsp r = {0};
 
 	if (m->kind != SIM_MGMT_UPLOAD || m->rsp_len > 0)
 		return;

@@ -20,13 +20,13 @@ enum sim_mgmt_kind {
 
 struct sim_mgmt {
 	enum sim_mgmt_kind kind;
-	bool has_hdr;     /* false: not an SMP packet, nothing is answered */
+	bool has_hdr; /* false: not an SMP packet, nothing is answered */
 	struct smp_hdr hdr;
-	bool reset;       /* os_mgmt reset: reboot after the reset delay */
-	int32_t rc;       /* the answered error (group rc in v2 form, else mgmt rc), 0 = none */
+	bool reset; /* os_mgmt reset: reboot after the reset delay */
+	int32_t rc; /* the answered error (group rc in v2 form, else mgmt rc), 0 = none */
 	/* upload */
 	struct sim_upload upload;
-	uint32_t off;      /* request's "off" */
+	uint32_t off; /* request's "off" */
 	uint32_t data_len;
 	/* state write */
 	enum sim_state_write_result state;
@@ -34,7 +34,7 @@ struct sim_mgmt {
 	uint8_t hash[32];
 	/* the response, header included */
 	size_t rsp_len;
-	uint8_t *rsp;      /* caller's buffer */
+	uint8_t *rsp; /* caller's buffer */
 	size_t rsp_size;
 };
 

@@ -15,7 +15,8 @@
 
 static void mkimage_help(void)
 {
-	printf("otasim mkimage --version V --size N [--key PEM] [--seed S] [--header-size H] OUT\n\n"
+	printf("otasim mkimage --version V --size N [--key PEM] [--seed S] [--header-size H] "
+	       "OUT\n\n"
 	       "Builds an MCUboot image of N payload bytes (k/M suffixes) with version V\n"
 	       "(1.2.3 or 1.2.3+4), signed with the private key PEM (EC P-256 or Ed25519) when\n"
 	       "given. The payload is a function of S (default 1); H is the header size\n"
@@ -37,16 +38,14 @@ static int parse_header_size(const char *s, uint16_t *ret)
 
 int sim_mkimage_main(int argc, char *argv[])
 {
-	static const struct option options[] = {
-		{ "version", required_argument, NULL, 'v' },
-		{ "size", required_argument, NULL, 's' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "header-size", required_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct img_build_opts o = { 0 };
+	static const struct option options[] = {{"version", required_argument, NULL, 'v'},
+						{"size", required_argument, NULL, 's'},
+						{"key", required_argument, NULL, 'k'},
+						{"seed", required_argument, NULL, 'S'},
+						{"header-size", required_argument, NULL, 'H'},
+						{"help", no_argument, NULL, 'h'},
+						{}};
+	struct img_build_opts o = {0};
 	_cleanup_free_ uint8_t *key = NULL, *img = NULL;
 	size_t key_len = 0, img_len = 0;
 	bool have_version = false, have_size = false;

@@ -203,7 +203,7 @@ int sim_pty_new(sd_event *e, struct sim_server *s, const char *link_path, bool r
 		.packet = on_packet,
 		.discard = on_discard,
 	};
-	static const struct sim_port_ops pops = { .send = on_send, .down = on_down, .up = on_up };
+	static const struct sim_port_ops pops = {.send = on_send, .down = on_down, .up = on_up};
 	struct sim_pty *p = calloc(1, sizeof(*p));
 	int r;
 

@@ -25,16 +25,16 @@ struct sim_port {
 
 /* A request from its reception to its response's delivery (or its drop). */
 struct req {
-	struct req *next;           /* in one FIFO: stalled or waiting for the worker */
+	struct req *next; /* in one FIFO: stalled or waiting for the worker */
 	struct req *all_prev, *all_next;
 	struct sim_port *port;
-	uint8_t *pkt;               /* request, then response */
+	uint8_t *pkt; /* request, then response */
 	size_t len;
 	uint8_t peer[SIM_PEER_MAX];
 	size_t peer_len;
 	unsigned seq, inflight;
 	bool corrupt, has_buffer;
-	uint64_t event;             /* pending clock event */
+	uint64_t event; /* pending clock event */
 };
 
 struct fifo {
@@ -55,15 +55,15 @@ struct sim_server {
 	struct sim_overrun overrun;
 	struct req *all;
 	struct fifo stalled, queue;
-	struct req *working;        /* the request the worker is busy with */
+	struct req *working; /* the request the worker is busy with */
 	uint64_t work_start;
 	struct sim_work work;
 	struct sim_mgmt mgmt;
-	uint8_t *rsp_buf;           /* buf_size: the device's response net_buf */
-	unsigned held;              /* buffers held */
-	unsigned inflight;          /* received from clients, neither answered nor dropped */
-	uint64_t responses;         /* responses produced, for --drop-response / --mute-after */
-	uint64_t log_time;          /* model time stamped on device log lines */
+	uint8_t *rsp_buf;   /* buf_size: the device's response net_buf */
+	unsigned held;	    /* buffers held */
+	unsigned inflight;  /* received from clients, neither answered nor dropped */
+	uint64_t responses; /* responses produced, for --drop-response / --mute-after */
+	uint64_t log_time;  /* model time stamped on device log lines */
 	bool down, halted, muted, reboot_fired, mute_fired;
 	uint64_t boot_event, reset_event;
 };
@@ -187,8 +187,8 @@ static struct req *req_new(struct sim_server *s, struct sim_port *port, const ui
 	return r;
 }
 
-void sim_server_receive(struct sim_server *s, struct sim_port *port, const uint8_t *pkt,
-			size_t len, const void *peer, size_t peer_len)
+void sim_server_receive(struct sim_server *s, struct sim_port *port, const uint8_t *pkt, size_t len,
+			const void *peer, size_t peer_len)
 {
 	uint64_t now = sim_clock_now(s->clock);
 	struct sim_transfer t;
@@ -204,9 +204,8 @@ void sim_server_receive(struct sim_server *s, struct sim_port *port, const uint8
 	}
 	r->inflight = ++s->inflight;
 	sim_link_send(&s->link, SIM_UPLINK, now, len, &t);
-	if (s->p.overrun &&
-	    sim_overrun_reception(&s->overrun, t.arrival - (t.end - t.start), t.arrival,
-				  (uint32_t)len) < 0) {
+	if (s->p.overrun && sim_overrun_reception(&s->overrun, t.arrival - (t.end - t.start),
+						  t.arrival, (uint32_t)len) < 0) {
 		s->log_time = now;
 		slog(s, 'E', "out of memory: reception not recorded for the overrun fault");
 	}
@@ -230,7 +229,8 @@ static void on_arrival(uint64_t when, void *userdata)
 		drop(s, r, "down");
 		return;
 	}
-	if (r->len > s->p.buf_size - r->port->overhead) { /* Zephyr drops what does not fit its net_buf */
+	if (r->len >
+	    s->p.buf_size - r->port->overhead) { /* Zephyr drops what does not fit its net_buf */
 		drop(s, r, "too-big");
 		return;
 	}
@@ -314,7 +314,7 @@ static bool covers(const struct sim_mgmt *m, uint32_t off)
 static void trace_done(struct sim_server *s, struct req *r, const char *result)
 {
 	const struct sim_mgmt *m = &s->mgmt;
-	static const char *const states[] = { "test", "permanent", "confirm", "error" };
+	static const char *const states[] = {"test", "permanent", "confirm", "error"};
 	char hex[65];
 
 	switch (m->kind) {
@@ -414,7 +414,8 @@ static void on_done(uint64_t when, void *userdata)
 	}
 	respond(s, r, when);
 	if (reset) {
-		/* os_mgmt_reset(): k_work_reschedule() of the reset, CONFIG_MCUMGR_GRP_OS_RESET_MS */
+		/* os_mgmt_reset(): k_work_reschedule() of the reset, CONFIG_MCUMGR_GRP_OS_RESET_MS
+		 */
 		if (s->reset_event)
 			sim_clock_cancel(s->clock, s->reset_event);
 		s->reset_event = sim_clock_at(s->clock, when + s->p.reset_delay_us, on_reset, s);

@@ -33,7 +33,8 @@ struct sim_port_ops {
 struct sim_server_ops {
 	/* A log line at model time: level 'I', 'W', 'E'. */
 	void (*log)(char level, uint64_t model_us, const char *text, void *user_data);
-	/* The device booted and runs (called after every boot, before the ports' up). May be NULL. */
+	/* The device booted and runs (called after every boot, before the ports' up). May be NULL.
+	 */
 	void (*up)(void *user_data);
 };
 
@@ -61,8 +62,8 @@ int sim_server_add_port(struct sim_server *s, const struct sim_port_ops *ops, vo
 /* Power on: the device boots (MCUboot runs) and comes up. */
 void sim_server_power_on(struct sim_server *s);
 /* One whole SMP packet from a client, now. peer: up to SIM_PEER_MAX bytes, copied. */
-void sim_server_receive(struct sim_server *s, struct sim_port *port, const uint8_t *pkt,
-			size_t len, const void *peer, size_t peer_len);
+void sim_server_receive(struct sim_server *s, struct sim_port *port, const uint8_t *pkt, size_t len,
+			const void *peer, size_t peer_len);
 
 bool sim_server_is_up(const struct sim_server *s);
 uint64_t sim_server_now(struct sim_server *s); /* model us */

@@ -26,8 +26,9 @@ struct sim_udp {
 
 static int parse_addr(const char *spec, struct sockaddr_storage *ret, socklen_t *ret_len)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_DGRAM,
+				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
 	_cleanup_free_ char *host = NULL;
 	struct addrinfo *res = NULL;
 	const char *port;
@@ -105,7 +106,7 @@ static void on_send(const uint8_t *pkt, size_t len, const void *peer, size_t pee
 
 int sim_udp_new(sd_event *e, struct sim_server *s, const char *addr, struct sim_udp **ret)
 {
-	static const struct sim_port_ops ops = { .send = on_send };
+	static const struct sim_port_ops ops = {.send = on_send};
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	struct sim_udp *u;
