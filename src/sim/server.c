@@ -59,6 +59,7 @@ struct sim_server {
 	uint64_t work_start;
 	struct sim_work work;
 	struct sim_mgmt mgmt;
+	struct sim_boot boot;
 	uint8_t *rsp_buf;   /* buf_size: the device's response net_buf */
 	unsigned held;	    /* buffers held */
 	unsigned inflight;  /* received from clients, neither answered nor dropped */
@@ -447,6 +448,16 @@ static void on_delivered(uint64_t when, void *userdata)
 	req_free(s, r);
 }
 
+static void trace_boot(struct sim_server *s)
+{
+	const struct sim_boot *b = &s->boot;
+	char hex[65];
+
+	sim_trace_event(s->trace, "boot", real_s(s), "result=%s version=%u.%u.%u hash=%s",
+			sim_boot_result_name(b->result), b->version.major, b->version.minor,
+			b->version.revision, b->has_hash ? hex_encode(b->hash, 32, hex) : "-");
+}
+
 static void on_up(uint64_t when, void *userdata)
 {
 	struct sim_server *s = userdata;
@@ -454,6 +465,7 @@ static void on_up(uint64_t when, void *userdata)
 	s->boot_event = 0;
 	s->log_time = when;
 	s->down = false;
+	trace_boot(s);
 	if (s->ops.up)
 		s->ops.up(s->user_data);
 	for (struct sim_port *p = s->ports; p; p = p->next)
@@ -461,21 +473,17 @@ static void on_up(uint64_t when, void *userdata)
 			p->ops.up(p->user_data);
 }
 
-/* MCUboot runs; the device comes up when it is done (or never, without a bootable image). */
+/* MCUboot runs; the device comes up when it is done (or never, without a bootable image). The
+ * trace's boot event is written when the application runs. */
 static void boot(struct sim_server *s, uint64_t when)
 {
-	struct sim_boot b;
-	char hex[65];
-
-	sim_device_boot(s->dev, &b);
-	sim_trace_event(s->trace, "boot", real_s(s), "result=%s version=%u.%u.%u hash=%s",
-			sim_boot_result_name(b.result), b.version.major, b.version.minor,
-			b.version.revision, b.has_hash ? hex_encode(b.hash, 32, hex) : "-");
-	if (b.result == SIM_BOOT_HALT) {
+	sim_device_boot(s->dev, &s->boot);
+	if (s->boot.result == SIM_BOOT_HALT) {
 		s->halted = true;
+		trace_boot(s);
 		return;
 	}
-	s->boot_event = sim_clock_at(s->clock, when + b.duration, on_up, s);
+	s->boot_event = sim_clock_at(s->clock, when + s->boot.duration, on_up, s);
 }
 
 /* Everything in RAM is lost: queued and stalled requests, the one being processed, the reset

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int tl_sim_start(struct tl_sim *s, const char *name, const char *kind, const char *const *extra)
 {
@@ -51,4 +53,32 @@ int tl_sim_stop(struct tl_sim *s)
 {
 	tl_proc_kill(&s->proc, SIGTERM);
 	return tl_proc_wait(&s->proc, 20000);
+}
+
+size_t tl_sim_count_events(struct tl_sim *s, const char *name, const char *key, const char *value)
+{
+	struct tl_event *ev = NULL;
+	size_t n = 0, count = 0;
+
+	if (tl_trace_load(s->trace, &ev, &n) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *v = key ? tl_ev_get(&ev[i], key) : NULL;
+
+		if (strcmp(ev[i].name, name) == 0 && (!key || (v && strcmp(v, value) == 0)))
+			count++;
+	}
+	free(ev);
+	return count;
+}
+
+int tl_sim_wait_event(struct tl_sim *s, const char *name, const char *key, const char *value,
+		      int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 10) {
+		if (tl_sim_count_events(s, name, key, value) > 0)
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
 }

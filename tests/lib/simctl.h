@@ -17,3 +17,10 @@ struct tl_sim {
 int tl_sim_start(struct tl_sim *s, const char *name, const char *kind, const char *const *extra);
 /* SIGTERM and wait; returns otasim's exit code. */
 int tl_sim_stop(struct tl_sim *s);
+
+/* Polls s's trace until an event called name with key=value (key NULL: any such event) is there,
+ * at most timeout_ms. Returns 0 or -ETIMEDOUT. */
+int tl_sim_wait_event(struct tl_sim *s, const char *name, const char *key, const char *value,
+		      int timeout_ms);
+/* Number of such events in s's trace now. */
+size_t tl_sim_count_events(struct tl_sim *s, const char *name, const char *key, const char *value);
