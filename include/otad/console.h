@@ -21,10 +21,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CONSOLE_LINE_MAX   127
-#define CONSOLE_PKT_MAX    4096 /* largest SMP packet we encode or accept */
-#define CONSOLE_OVERHEAD   4    /* length prefix + CRC in the device's receive buffer */
-#define CONSOLE_TEXT_MAX   256  /* longer non-SMP lines reach text() in pieces of this size */
+#define CONSOLE_LINE_MAX 127
+#define CONSOLE_PKT_MAX	 4096 /* largest SMP packet we encode or accept */
+#define CONSOLE_OVERHEAD 4    /* length prefix + CRC in the device's receive buffer */
+#define CONSOLE_TEXT_MAX 256  /* longer non-SMP lines reach text() in pieces of this size */
 
 /* CRC-16/XMODEM of buf, continuing from crc (0 to start). */
 uint16_t console_crc16(const uint8_t *buf, size_t len, uint16_t crc);

@@ -19,8 +19,8 @@
 #define LINE_B64_MAX ((CONSOLE_LINE_MAX - MARKER_LEN - 1) / 4 * 4)
 #define LINE_RAW_MAX (LINE_B64_MAX / 4 * 3)
 
-static const uint8_t marker_pkt[MARKER_LEN] = { 0x06, 0x09 };
-static const uint8_t marker_frag[MARKER_LEN] = { 0x04, 0x14 };
+static const uint8_t marker_pkt[MARKER_LEN] = {0x06, 0x09};
+static const uint8_t marker_frag[MARKER_LEN] = {0x04, 0x14};
 
 /* CRC-16/XMODEM, MSB first, four bits at a time: tab[i] is the CRC register after shifting the
  * nibble i through poly 0x1021. Source: Zephyr serial_util.c mcumgr_serial_calc_crc() =
@@ -96,7 +96,7 @@ struct console_decoder {
 	uint8_t line[CONSOLE_TEXT_MAX];
 	size_t line_len;
 	bool text_cont; /* the line is text whose first part was already delivered */
-	bool skipping;  /* an overlong frame line: drop bytes up to the newline */
+	bool skipping;	/* an overlong frame line: drop bytes up to the newline */
 
 	bool in_packet;
 	size_t pkt_want; /* the length field: packet + CRC */

@@ -135,8 +135,8 @@ static uint8_t *encode(const uint8_t *pkt, size_t len, size_t *ret_n)
 
 /* SMP v2 echo request {"d": "hello"}: write (op 2) | version 1 << 3 = 0x0a, flags 0, length 9,
  * group 0 (OS), seq 0x42, id 0 (echo); CBOR a1 61 64 65 68 65 6c 6c 6f. */
-static const uint8_t echo_req[] = { 0x0a, 0x00, 0x00, 0x09, 0x00, 0x00, 0x42, 0x00, 0xa1,
-				    0x61, 0x64, 0x65, 'h',  'e',  'l',  'l',  'o' };
+static const uint8_t echo_req[] = {0x0a, 0x00, 0x00, 0x09, 0x00, 0x00, 0x42, 0x00, 0xa1,
+				   0x61, 0x64, 0x65, 'h',  'e',	 'l',  'l',  'o'};
 
 /* ---- CRC ----------------------------------------------------------------------------------- */
 
@@ -155,8 +155,9 @@ static void test_crc16_is_xmodem(void **state)
 	for (size_t n = 0; n < sizeof(buf); n += 37) {
 		assert_int_equal(console_crc16(buf, n, 0), ref_crc16(buf, n));
 		/* Continuing from a previous value equals one pass. */
-		assert_int_equal(console_crc16(buf + n / 2, n - n / 2, console_crc16(buf, n / 2, 0)),
-				 ref_crc16(buf, n));
+		assert_int_equal(
+			console_crc16(buf + n / 2, n - n / 2, console_crc16(buf, n / 2, 0)),
+			ref_crc16(buf, n));
 	}
 }
 
@@ -277,7 +278,7 @@ static void test_decode_published_python_frames(void **state)
 				    "d29y\n\x04\x14"
 				    "bGQh\n\x04\x14"
 				    "et4=\n";
-	static const uint8_t hdr[] = { 0x0a, 0x00, 0x00, 0x74, 0x00, 0x01, 0x9a, 0x01 };
+	static const uint8_t hdr[] = {0x0a, 0x00, 0x00, 0x74, 0x00, 0x01, 0x9a, 0x01};
 	struct cap c;
 	char buf[64];
 
@@ -309,8 +310,8 @@ static void test_decode_published_python_frames(void **state)
 static void b64_group(const uint8_t *raw, size_t n, uint8_t **p)
 {
 	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	uint32_t v = (uint32_t)raw[0] << 16 | (n > 1 ? (uint32_t)raw[1] << 8 : 0) |
-		     (n > 2 ? raw[2] : 0);
+	uint32_t v =
+		(uint32_t)raw[0] << 16 | (n > 1 ? (uint32_t)raw[1] << 8 : 0) | (n > 2 ? raw[2] : 0);
 
 	*(*p)++ = (uint8_t)a[v >> 18 & 63];
 	*(*p)++ = (uint8_t)a[v >> 12 & 63];
@@ -396,11 +397,11 @@ static void test_decode_zephyr_device_framing(void **state)
 
 static void test_decode_any_split_with_interleaved_text(void **state)
 {
-	static const size_t sizes[] = { 1,  2,  3,  4,   5,   8,   17,   88,  89,  90,  91,
-					92, 93, 94, 180, 181, 182, 1024, 2475, 4096, 7 };
-	static const char *const texts[] = { "*** Booting Zephyr OS build v3.5.0 ***",
-					     "[00:00:01.000,000] <inf> app: hello", "",
-					     "I: Image in the secondary slot is not valid!" };
+	static const size_t sizes[] = {1,  2,  3,  4,	5,   8,	  17,	88,   89,   90, 91,
+				       92, 93, 94, 180, 181, 182, 1024, 2475, 4096, 7};
+	static const char *const texts[] = {"*** Booting Zephyr OS build v3.5.0 ***",
+					    "[00:00:01.000,000] <inf> app: hello", "",
+					    "I: Image in the secondary slot is not valid!"};
 	static uint8_t stream[65536], pkt[4096 + 32];
 	size_t n = 0;
 	struct cap c;
@@ -414,7 +415,8 @@ static void test_decode_any_split_with_interleaved_text(void **state)
 		if (i % 2) {
 			m = zephyr_encode(pkt + i, sizes[i], stream + n);
 		} else {
-			ssize_t r = console_encode(pkt + i, sizes[i], stream + n, sizeof(stream) - n);
+			ssize_t r =
+				console_encode(pkt + i, sizes[i], stream + n, sizeof(stream) - n);
 
 			assert_true(r > 0);
 			m = (size_t)r;
@@ -506,12 +508,16 @@ struct bad_case {
 	const char *why; /* substring of the one discard reason; NULL: no discard, one text */
 };
 
-#define BAD(n, s, w) { n, (const uint8_t *)(s), sizeof(s) - 1, w }
+#define BAD(n, s, w)                                                                               \
+	{                                                                                          \
+		n, (const uint8_t *)(s), sizeof(s) - 1, w                                          \
+	}
 
 static void test_decode_malformed_then_resync(void **state)
 {
-	static uint8_t overlong[200], huge[5000], nul_frame[] = "\x06\x09"
-							       "AB\0D\n";
+	static uint8_t overlong[200], huge[5000],
+		nul_frame[] = "\x06\x09"
+			      "AB\0D\n";
 	uint8_t good_pkt[200], *good, *bad_crc, *partial;
 	size_t good_n, bad_n, partial_n;
 	char lenbuf[64];
@@ -540,41 +546,49 @@ static void test_decode_malformed_then_resync(void **state)
 
 	const struct bad_case cases[] = {
 		BAD("garbage line is text", "\x01\x02\xff garbage\n", NULL),
-		BAD("bad base64 char", "\x06\x09"
-				       "AB$D\n",
+		BAD("bad base64 char",
+		    "\x06\x09"
+		    "AB$D\n",
 		    "invalid base64 in start frame"),
-		BAD("pad in the middle", "\x06\x09"
-					 "AA=AAAAA\n",
+		BAD("pad in the middle",
+		    "\x06\x09"
+		    "AA=AAAAA\n",
 		    "invalid base64"),
-		BAD("base64 not whole groups", "\x06\x09"
-					       "AAEAA\n",
+		BAD("base64 not whole groups",
+		    "\x06\x09"
+		    "AAEAA\n",
 		    "invalid base64"),
-		BAD("three pad chars", "\x06\x09"
-				       "A===\n",
+		BAD("three pad chars",
+		    "\x06\x09"
+		    "A===\n",
 		    "invalid base64"),
-		BAD("continuation without start", "\x04\x14"
-						  "AAAA\n",
+		BAD("continuation without start",
+		    "\x04\x14"
+		    "AAAA\n",
 		    "continuation frame without a start frame"),
-		BAD("start frame too short", "\x06\x09"
-					     "AA==\n",
+		BAD("start frame too short",
+		    "\x06\x09"
+		    "AA==\n",
 		    "too short for the length field"),
 		BAD("empty start frame", "\x06\x09\n", "too short for the length field"),
-		BAD("length too big", "\x06\x09"
-				      "IAAA\n",
+		BAD("length too big",
+		    "\x06\x09"
+		    "IAAA\n",
 		    "length 8190 exceeds 4096"),
-		BAD("length below CRC", "\x06\x09"
-					"AAE=\n",
+		BAD("length below CRC",
+		    "\x06\x09"
+		    "AAE=\n",
 		    "shorter than the CRC"),
-		{ "NUL in frame", nul_frame, sizeof(nul_frame) - 1, "invalid base64" },
-		{ "overlong frame line", overlong, sizeof(overlong), "line longer than 127 bytes" },
-		{ "huge frame line", huge, sizeof(huge), "line longer than 127 bytes" },
-		{ "bad CRC", bad_crc, bad_n, "CRC mismatch: got 0x" },
-		{ "length overrun", (const uint8_t *)lenbuf, strlen(lenbuf),
-		  "overruns the length field" },
+		{"NUL in frame", nul_frame, sizeof(nul_frame) - 1, "invalid base64"},
+		{"overlong frame line", overlong, sizeof(overlong), "line longer than 127 bytes"},
+		{"huge frame line", huge, sizeof(huge), "line longer than 127 bytes"},
+		{"bad CRC", bad_crc, bad_n, "CRC mismatch: got 0x"},
+		{"length overrun", (const uint8_t *)lenbuf, strlen(lenbuf),
+		 "overruns the length field"},
 		/* A packet cut short, then a new start frame: the old one is dropped (reported
 		 * when the good packet's start frame arrives). */
-		{ "start inside a packet", partial, partial_n,
-		  "start frame inside a packet; dropped partial packet (91 of 202 bytes)" },
+		{"start inside a packet", partial, partial_n,
+		 "start frame inside a packet; dropped partial packet (91 of 202 bytes)"},
 	};
 
 	cap_init(&c);
@@ -680,8 +694,8 @@ static void test_decode_random_garbage_never_crashes(void **state)
 	cap_init(&c);
 	for (unsigned round = 0; round < 20; round++) {
 		/* Bytes biased towards what the decoder reacts to. */
-		static const uint8_t alphabet[] = { 0x06, 0x09, 0x04, 0x14, '\n', '\r', '=', 'A',
-						    '/', '+', 0,    'z',  '9',  0xff };
+		static const uint8_t alphabet[] = {0x06, 0x09, 0x04, 0x14, '\n', '\r', '=',
+						   'A',	 '/',  '+',  0,	   'z',	 '9',  0xff};
 		for (size_t i = 0; i < sizeof(buf); i++)
 			buf[i] = round % 2 ? (uint8_t)rng() : alphabet[rng() % sizeof(alphabet)];
 		console_decoder_feed(c.d, buf, sizeof(buf));
