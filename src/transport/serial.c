@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "otad/console.h"
@@ -288,10 +289,14 @@ static int on_retry(sd_event_source *src, uint64_t usec, void *userdata)
 
 static void serial_start_retry(struct tr_serial *s)
 {
-	uint64_t now = 0;
+	struct timespec ts;
+	uint64_t now;
 	int r;
 
-	(void)sd_event_now(s->tr.event, CLOCK_MONOTONIC, &now);
+	if (sd_event_now(s->tr.event, CLOCK_MONOTONIC, &now) < 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / NSEC_PER_USEC;
+	}
 	s->retry_deadline = now + s->tr.reconnect_timeout;
 	if (!s->retry) {
 		r = sd_event_add_time_relative(s->tr.event, &s->retry, CLOCK_MONOTONIC,
