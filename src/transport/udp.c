@@ -112,16 +112,20 @@ static int udp_send(struct tr *t, const uint8_t *pkt, size_t len)
 /* EPOLLOUT: the socket buffer has room again. */
 static void udp_flush(struct tr_udp *u)
 {
+	unsigned refused = 0;
+
 	while (u->q_head) {
 		if (send(u->fd, u->q_head->data, u->q_head->len, MSG_NOSIGNAL) >= 0) {
 			queue_pop(u);
+			refused = 0;
 			continue;
 		}
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == ENOBUFS)
 			return;
-		if (errno == ECONNREFUSED) {
+		/* Each refusal consumes one pending ICMP error: retry, but not forever. */
+		if (errno == ECONNREFUSED && ++refused < 4) {
 			tr_emit_discard(&u->tr,
 					"an earlier datagram to %s was refused "
 					"(ICMP port unreachable)",
