@@ -117,6 +117,14 @@ static void test_encoded_len_data_head_at_2_pow_32(void **state)
 	}
 }
 
+static void test_encoded_len_saturates_instead_of_wrapping(void **state)
+{
+	const struct smp_upload_req r = {.off = 1, .has_first = true, .sha_len = 32};
+
+	assert_int_equal(smp_upload_req_encoded_len(&r, SIZE_MAX), SIZE_MAX);
+	assert_int_equal(smp_upload_req_encoded_len(&r, SIZE_MAX - 20), SIZE_MAX);
+}
+
 static void assert_max_data_is_largest_fit(const struct smp_upload_req *r, size_t body_max)
 {
 	size_t d = smp_upload_req_max_data(r, body_max);
@@ -218,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_encoded_len_equals_encoder_output_for_every_field_boundary),
 		cmocka_unit_test(test_encoded_len_equals_encoder_output_for_every_data_length),
 		cmocka_unit_test(test_encoded_len_data_head_at_2_pow_32),
+		cmocka_unit_test(test_encoded_len_saturates_instead_of_wrapping),
 		cmocka_unit_test(test_max_data_is_the_largest_fitting_length_for_every_budget),
 		cmocka_unit_test(test_max_data_at_the_2_pow_32_head_step),
 		cmocka_unit_test(test_max_data_chunks_encode_within_budget_and_one_more_does_not),

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,6 +201,73 @@ static void test_err_name_and_message_for_every_v1_code(void **state)
 	}
 	assert_string_equal(smp_err_message(&(struct smp_err){.rc = 2}), "out of memory");
 	assert_string_equal(smp_err_message(&(struct smp_err){.rc = 6}), "bad state");
+}
+
+static void test_err_name_for_every_v2_image_and_os_code(void **state)
+{
+	static const char *const img[] = {
+		"OK",
+		"UNKNOWN",
+		"FLASH_CONFIG_QUERY_FAIL",
+		"NO_IMAGE",
+		"NO_TLVS",
+		"INVALID_TLV",
+		"TLV_MULTIPLE_HASHES_FOUND",
+		"TLV_INVALID_SIZE",
+		"HASH_NOT_FOUND",
+		"NO_FREE_SLOT",
+		"FLASH_OPEN_FAILED",
+		"FLASH_READ_FAILED",
+		"FLASH_WRITE_FAILED",
+		"FLASH_ERASE_FAILED",
+		"INVALID_SLOT",
+		"NO_FREE_MEMORY",
+		"FLASH_CONTEXT_ALREADY_SET",
+		"FLASH_CONTEXT_NOT_SET",
+		"FLASH_AREA_DEVICE_NULL",
+		"INVALID_PAGE_OFFSET",
+		"INVALID_OFFSET",
+		"INVALID_LENGTH",
+		"INVALID_IMAGE_HEADER",
+		"INVALID_IMAGE_HEADER_MAGIC",
+		"INVALID_HASH",
+		"INVALID_FLASH_ADDRESS",
+		"VERSION_GET_FAILED",
+		"CURRENT_VERSION_IS_NEWER",
+		"IMAGE_ALREADY_PENDING",
+		"INVALID_IMAGE_VECTOR_TABLE",
+		"INVALID_IMAGE_TOO_LARGE",
+		"INVALID_IMAGE_DATA_OVERRUN",
+		"IMAGE_CONFIRMATION_DENIED",
+		"IMAGE_SETTING_TEST_TO_ACTIVE_DENIED",
+		"ACTIVE_SLOT_NOT_KNOWN",
+	};
+	static const char *const os[] = {
+		"OK",
+		"UNKNOWN",
+		"INVALID_FORMAT",
+		"QUERY_YIELDS_NO_ANSWER",
+		"RTC_NOT_SET",
+		"RTC_COMMAND_FAILED",
+		"QUERY_RESPONSE_VALUE_NOT_VALID",
+	};
+	char want[64];
+
+	for (int32_t rc = 0; rc < (int32_t)(sizeof(img) / sizeof(img[0])); rc++) {
+		const struct smp_err e = {.v2 = true, .group = SMP_GROUP_IMAGE, .rc = rc};
+
+		snprintf(want, sizeof(want), "IMG_MGMT_ERR_%s", img[rc]);
+		assert_string_equal(smp_err_name(&e), want);
+		assert_true(strlen(smp_err_message(&e)) > 0);
+		assert_string_not_equal(smp_err_message(&e), "unknown error code");
+	}
+	for (int32_t rc = 0; rc < (int32_t)(sizeof(os) / sizeof(os[0])); rc++) {
+		const struct smp_err e = {.v2 = true, .group = SMP_GROUP_OS, .rc = rc};
+
+		snprintf(want, sizeof(want), "OS_MGMT_ERR_%s", os[rc]);
+		assert_string_equal(smp_err_name(&e), want);
+		assert_string_not_equal(smp_err_message(&e), "unknown error code");
+	}
 }
 
 static void test_err_name_v1_peruser_and_unknown_codes(void **state)
@@ -740,6 +808,8 @@ static void test_reset_req_decode_accepts_bool_and_integer_force(void **state)
 	assert_true(force);
 	assert_int_equal(smp_reset_req_decode(BYTES(0xa1, K_FORCE, 0x00), &force, &why), 0);
 	assert_false(force);
+	assert_int_equal(smp_reset_req_decode(BYTES(0xa1, K_FORCE, 0x20), &force, &why), 0);
+	assert_false(force);
 	assert_int_equal(smp_reset_req_decode(BYTES(0xa1, K_FORCE, 0x60), &force, &why), -EBADMSG);
 	assert_string_equal(why, "reset request: 'force' is not a boolean or an integer");
 }
@@ -805,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_hdr_roundtrip_every_op_and_version),
 		cmocka_unit_test(test_error_enums_have_zephyr_wire_values),
 		cmocka_unit_test(test_err_name_and_message_for_every_v1_code),
+		cmocka_unit_test(test_err_name_for_every_v2_image_and_os_code),
 		cmocka_unit_test(test_err_name_v1_peruser_and_unknown_codes),
 		cmocka_unit_test(test_err_name_v2_uses_the_group_code_space),
 		cmocka_unit_test(test_err_format_v1_v2_unknown_and_truncated),
