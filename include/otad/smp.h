@@ -309,8 +309,9 @@ int smp_erase_req_decode(const uint8_t *body, size_t len, int *ret_slot, const c
 /* Response encoders write the CBOR body. An error response is {"rc": n} for v1 requests and
  * {"err": {"group": g, "rc": r}} for v2 (smp_err.v2 selects; a v2 rc must be >= 0). Encoders of
  * structs that carry a struct smp_err write the error response instead when it is not ok.
- * Image state entries carry all five flags and "image" always, then "splitStatus": 0, as
- * Zephyr does without CONFIG_MCUMGR_GRP_IMG_FRUGAL_LIST. */
+ * Image state entries always carry "image" (Zephyr: on multi-image builds only) and all five
+ * flags, and the map ends with "splitStatus": 0, as Zephyr without
+ * CONFIG_MCUMGR_GRP_IMG_FRUGAL_LIST sends them. */
 int smp_err_rsp_encode(uint8_t *buf, size_t size, const struct smp_err *e);
 int smp_echo_rsp_encode(uint8_t *buf, size_t size, const char *text);
 int smp_params_rsp_encode(uint8_t *buf, size_t size, uint32_t buf_size, uint32_t buf_count);
