@@ -508,8 +508,10 @@ static int serve(struct sim_device *dev, struct sim_trace *trace)
 	if (r < 0)
 		return log_error_errno(r, "sd-event: %m");
 	if (sd_event_add_signal(e, NULL, SIGTERM, on_signal, NULL) < 0 ||
-	    sd_event_add_signal(e, NULL, SIGINT, on_signal, NULL) < 0)
-		r = log_error("cannot watch SIGTERM/SIGINT"), -EIO;
+	    sd_event_add_signal(e, NULL, SIGINT, on_signal, NULL) < 0) {
+		log_error("cannot watch SIGTERM/SIGINT");
+		r = -EIO;
+	}
 	if (r >= 0)
 		r = sim_server_new(e, arg_speed, dev, trace, &arg_faults, &server_ops, &ctx,
 				   &ctx.server);

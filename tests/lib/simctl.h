@@ -5,9 +5,9 @@
 
 struct tl_sim {
 	struct tl_proc proc;
-	char spec[300];   /* transport spec for otactl: "udp:127.0.0.1:N" or "serial:/dev/pts/N" */
-	char trace[512];  /* trace file path */
-	char state[512];  /* state file path (kept across restarts of the same device) */
+	char spec[300];	 /* transport spec for otactl: "udp:127.0.0.1:N" or "serial:/dev/pts/N" */
+	char trace[512]; /* trace file path */
+	char state[512]; /* state file path (kept across restarts of the same device) */
 	char name[64];
 };
 
