@@ -36,7 +36,9 @@ static int parse_header_size(const char *s, uint16_t *ret)
 	return 0;
 }
 
-int sim_mkimage_main(int argc, char *argv[])
+/* 0: build; 1: help shown; < 0: bad command line (reported). */
+static int parse_args(int argc, char *argv[], struct img_build_opts *o, uint8_t **key,
+		      size_t *key_len)
 {
 	static const struct option options[] = {{"version", required_argument, NULL, 'v'},
 						{"size", required_argument, NULL, 's'},
@@ -45,53 +47,52 @@ int sim_mkimage_main(int argc, char *argv[])
 						{"header-size", required_argument, NULL, 'H'},
 						{"help", no_argument, NULL, 'h'},
 						{}};
-	struct img_build_opts o = {0};
-	_cleanup_free_ uint8_t *key = NULL, *img = NULL;
-	size_t key_len = 0, img_len = 0;
 	bool have_version = false, have_size = false;
 	uint64_t v;
 	int c, r;
 
-	o.seed = 1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-		switch (c) {
-		case 'v':
-			if (img_version_parse(optarg, &o.version) < 0)
-				return log_error("mkimage: bad --version '%s'", optarg), 2;
+		if (c == 'v' && img_version_parse(optarg, &o->version) == 0) {
 			have_version = true;
-			break;
-		case 's':
-			if (parse_size(optarg, &v) < 0 || v == 0 || v > 16 * 1024 * 1024)
-				return log_error("mkimage: bad --size '%s'", optarg), 2;
-			o.payload_size = (size_t)v;
+		} else if (c == 's' && parse_size(optarg, &v) == 0 && v > 0 &&
+			   v <= 16 * 1024 * 1024) {
+			o->payload_size = (size_t)v;
 			have_size = true;
-			break;
-		case 'k':
-			r = read_full_file(optarg, 64 * 1024, &key, &key_len);
+		} else if (c == 'k') {
+			r = read_full_file(optarg, 64 * 1024, key, key_len);
 			if (r < 0)
-				return log_error_errno(r, "mkimage: %s: %m", optarg), 1;
-			break;
-		case 'S':
-			if (parse_u64(optarg, &v) < 0 || v > UINT32_MAX)
-				return log_error("mkimage: bad --seed '%s'", optarg), 2;
-			o.seed = (uint32_t)v;
-			break;
-		case 'H':
-			if (parse_header_size(optarg, &o.hdr_size) < 0)
-				return log_error("mkimage: bad --header-size '%s'", optarg), 2;
-			break;
-		case 'h':
+				return log_error_errno(r, "mkimage: %s: %m", optarg);
+		} else if (c == 'S' && parse_u64(optarg, &v) == 0 && v <= UINT32_MAX) {
+			o->seed = (uint32_t)v;
+		} else if (c == 'H' && parse_header_size(optarg, &o->hdr_size) == 0) {
+			continue;
+		} else if (c == 'h') {
 			mkimage_help();
-			return 0;
-		default:
-			return 2;
+			return 1;
+		} else {
+			if (c != '?')
+				log_error("mkimage: bad value '%s'", optarg);
+			return -EINVAL;
 		}
 	}
 	if (!have_version || !have_size || optind != argc - 1) {
 		mkimage_help();
-		return 2;
+		return -EINVAL;
 	}
+	return 0;
+}
+
+int sim_mkimage_main(int argc, char *argv[])
+{
+	struct img_build_opts o = {.seed = 1};
+	_cleanup_free_ uint8_t *key = NULL, *img = NULL;
+	size_t key_len = 0, img_len = 0;
+	int r;
+
+	r = parse_args(argc, argv, &o, &key, &key_len);
+	if (r != 0)
+		return r > 0 ? 0 : r == -EINVAL ? 2 : 1;
 	o.key_pem = (const char *)key;
 	o.key_pem_len = key_len;
 	r = img_build(&o, &img, &img_len);

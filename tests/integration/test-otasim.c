@@ -877,6 +877,95 @@ static void test_list_profiles_and_mkimage(void **state)
 	img_free(img);
 }
 
+/* An upload's first chunk keeps the worker busy (the emptiness scan of the slot) while echo
+ * requests pile up: a drop profile loses what finds no buffer, a stall profile makes it wait. */
+static unsigned answered_during_busy_worker(const char *name, const char *profile,
+					    size_t *ret_dropped, struct tl_sim *sim)
+{
+	/* slow enough that the echos surely arrive while the scan runs (29 ms real on lan) */
+	const char *const more[] = {"--profile", profile, "--speed", "4", NULL};
+	struct client *c = client_new();
+	uint8_t body[BUF_SIZE], echo_body[64], pkt[4096];
+	unsigned answered = 0;
+	struct image img;
+	int n;
+
+	start(sim, name, "udp", more);
+	client_open_udp(c, sim->spec);
+	make_image(&img, "2.0.0", 50);
+	n = (int)encode_chunk(&img, 0, 2048 - SMP_HDR_SIZE, body, sizeof(body));
+	client_send(c, SMP_VER_2, SMP_OP_WRITE, SMP_GROUP_IMAGE, SMP_IMG_UPLOAD, body, (size_t)n,
+		    NULL);
+	n = smp_echo_req_encode(echo_body, sizeof(echo_body), "x");
+	for (int i = 0; i < 7; i++)
+		client_send(c, SMP_VER_2, SMP_OP_WRITE, SMP_GROUP_OS, SMP_OS_ECHO, echo_body,
+			    (size_t)n, NULL);
+	while (client_recv(c, pkt, sizeof(pkt), answered ? SILENCE : TIMEOUT) > 0)
+		answered++;
+	*ret_dropped = tl_sim_count_events(sim, "drop", "reason", "no-buffer");
+	client_close(c);
+	free(c);
+	stop(sim);
+	free(img.data);
+	return answered;
+}
+
+static void test_full_buffers_drop_or_stall(void **state)
+{
+	struct tl_sim sim;
+	size_t dropped;
+	unsigned answered;
+
+	/* lan: 4 buffers of 2048, a full pool drops (the chunk holds one, 3 echos fit) */
+	answered = answered_during_busy_worker("bufs-drop", "lan", &dropped, &sim);
+	assert_int_equal(answered, 4);
+	assert_int_equal(dropped, 4);
+	/* spi-lp: link-layer flow control, everything is answered eventually */
+	answered = answered_during_busy_worker("bufs-stall", "spi-lp", &dropped, &sim);
+	assert_int_equal(answered, 8);
+	assert_int_equal(dropped, 0);
+}
+
+/* The model times of the flash operations of one sequential upload, from the trace. */
+static void upload_work_times(const char *name, const char *seed, char *out, size_t size)
+{
+	const char *const more[] = {"--seed", seed, NULL};
+	struct client *c = client_new();
+	struct smp_upload_rsp last;
+	struct tl_event *ev = NULL;
+	struct image img;
+	struct tl_sim sim;
+	size_t n = 0, used = 0;
+
+	start(&sim, name, "udp", more);
+	client_open_udp(c, sim.spec);
+	make_image(&img, "2.0.0", 51);
+	upload_sequential(c, &img, 0, &last);
+	client_close(c);
+	free(c);
+	stop(&sim);
+	assert_int_equal(tl_trace_load(sim.trace, &ev, &n), 0);
+	out[0] = 0;
+	for (size_t i = 0; i < n && used + 32 < size; i++)
+		if (strcmp(ev[i].name, "upload") == 0)
+			used += (size_t)snprintf(out + used, size - used, "%s ",
+						 tl_ev_get(&ev[i], "work_ms"));
+	free(ev);
+	free(img.data);
+}
+
+static void test_same_seed_same_flash_timing(void **state)
+{
+	char a[1024], b[1024], c[1024];
+
+	upload_work_times("seed-a", "7", a, sizeof(a));
+	upload_work_times("seed-b", "7", b, sizeof(b));
+	upload_work_times("seed-c", "8", c, sizeof(c));
+	assert_true(strlen(a) > 20);
+	assert_string_equal(a, b);
+	assert_string_not_equal(a, c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -893,6 +982,8 @@ int main(void)
 		cmocka_unit_test(test_reenumerate_moves_symlink),
 		cmocka_unit_test(test_malformed_state_file_is_refused_with_line),
 		cmocka_unit_test(test_list_profiles_and_mkimage),
+		cmocka_unit_test(test_full_buffers_drop_or_stall),
+		cmocka_unit_test(test_same_seed_same_flash_timing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
