@@ -207,9 +207,13 @@ static int parse_valued(int c, const char *v, struct overrides *o, const char **
 		return 0;
 	case ARG_SEED:
 		return parse_u64(v, &arg_seed) < 0 ? bad("--seed", v) : 0;
-	case ARG_SPEED:
-		arg_speed = strtod(v, NULL);
-		return arg_speed > 0 && arg_speed <= 1e6 ? 0 : bad("--speed", v);
+	case ARG_SPEED: {
+		char *end;
+
+		arg_speed = strtod(v, &end);
+		return end != v && !*end && arg_speed > 0 && arg_speed <= 1e6 ? 0
+									      : bad("--speed", v);
+	}
 	case ARG_INITIAL_VERSION:
 		return img_version_parse(v, &arg_initial_version) < 0 ? bad("--initial-version", v)
 								      : 0;

@@ -275,6 +275,8 @@ int sim_store_open(const char *path, const char *profile, uint32_t slot_size,
 		}
 		create = access(path, F_OK) < 0 && errno == ENOENT;
 		r = create ? 0 : load_meta(s, slot_size, err, err_size);
+		/* the file records the profile the device last ran with */
+		snprintf(s->meta.profile, sizeof(s->meta.profile), "%s", profile ? profile : "");
 		if (r >= 0)
 			r = map_flash(s, create, err, err_size);
 		if (r < 0) {
