@@ -58,6 +58,7 @@ struct sim_server {
 	struct req *working; /* the request the worker is busy with */
 	uint64_t work_start;
 	struct sim_work work;
+	bool work_corrupt; /* the overrun fault damaged the current request's pages */
 	struct sim_mgmt mgmt;
 	struct sim_boot boot;
 	uint8_t *rsp_buf;   /* buf_size: the device's response net_buf */
@@ -230,8 +231,8 @@ static void on_arrival(uint64_t when, void *userdata)
 		drop(s, r, "down");
 		return;
 	}
-	if (r->len >
-	    s->p.buf_size - r->port->overhead) { /* Zephyr drops what does not fit its net_buf */
+	/* Zephyr drops what does not fit its net_buf */
+	if (r->len > s->p.buf_size - r->port->overhead) {
 		drop(s, r, "too-big");
 		return;
 	}
@@ -255,9 +256,9 @@ static void on_arrival(uint64_t when, void *userdata)
 
 static void start_work(struct sim_server *s, uint64_t when)
 {
-	struct req *r = fifo_pop(&s->queue);
+	struct req *r;
 
-	if (!r || s->down)
+	if (s->down || !(r = fifo_pop(&s->queue)))
 		return;
 	s->log_time = when;
 	s->working = r;
@@ -382,18 +383,17 @@ static void respond(struct sim_server *s, struct req *r, uint64_t when)
 		drop(s, r, "oom");
 }
 
-static void on_done(uint64_t when, void *userdata)
+/* The request's work is over (image check included): trace, faults, answer, next. */
+static void on_complete(uint64_t when, void *userdata)
 {
 	struct req *r = userdata;
 	struct sim_server *s = r->port->server;
 	struct sim_mgmt *m = &s->mgmt;
-	bool corrupt, fault_reboot = false, reset;
+	bool corrupt = s->work_corrupt, fault_reboot = false, reset;
 
 	r->event = 0;
 	s->working = NULL;
 	s->log_time = when;
-	corrupt = apply_overrun(s) || r->corrupt;
-	sim_mgmt_finish(s->dev, &s->work, m);
 	if (m->kind == SIM_MGMT_UPLOAD && s->faults.has_reboot_at && !s->reboot_fired &&
 	    covers(m, s->faults.reboot_at)) {
 		s->reboot_fired = fault_reboot = true;
@@ -422,6 +422,31 @@ static void on_done(uint64_t when, void *userdata)
 		s->reset_event = sim_clock_at(s->clock, when + s->p.reset_delay_us, on_reset, s);
 	}
 	start_work(s, when);
+}
+
+/* The flash work scheduled at the start is over: the overrun fault decides about the pages
+ * now; a last chunk's image check then reads the slot, which takes its own time. */
+static void on_done(uint64_t when, void *userdata)
+{
+	struct req *r = userdata;
+	struct sim_server *s = r->port->server;
+	uint64_t before = s->work.duration;
+
+	r->event = 0;
+	s->log_time = when;
+	s->work_corrupt = apply_overrun(s) || r->corrupt;
+	sim_mgmt_finish(s->dev, &s->work, &s->mgmt);
+	if (s->work.duration == before) {
+		on_complete(when, r);
+		return;
+	}
+	r->event = sim_clock_at(s->clock, when + s->work.duration - before, on_complete, r);
+	if (!r->event) {
+		s->working = NULL;
+		release_buffer(s, r);
+		drop(s, r, "oom");
+		start_work(s, when);
+	}
 }
 
 static void on_reset(uint64_t when, void *userdata)

@@ -968,6 +968,37 @@ static void test_same_seed_same_flash_timing(void **state)
 	assert_string_not_equal(a, c);
 }
 
+static void test_image_check_answers_match_after_reading_slot(void **state)
+{
+	const char *const more[] = {"--profile", "spi-hp", NULL};
+	struct client *c = client_new();
+	struct smp_upload_rsp last;
+	struct tl_event *ev = NULL;
+	const struct tl_event *final = NULL;
+	struct image img;
+	struct tl_sim sim;
+	size_t n = 0;
+
+	start(&sim, "match", "udp", more);
+	client_open_udp(c, sim.spec);
+	make_image(&img, "2.0.0", 52);
+	upload_sequential(c, &img, 0, &last);
+	assert_true(last.has_match);
+	assert_true(last.match);
+	client_close(c);
+	free(c);
+	stop(&sim);
+	assert_int_equal(tl_trace_load(sim.trace, &ev, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ev[i].name, "upload") == 0)
+			final = &ev[i];
+	assert_non_null(final);
+	/* the last chunk's work includes hashing the image at 1 MiB/s (20 ms for 21 KB) */
+	assert_true(tl_ev_double(final, "work_ms") > 1000.0 * (double)img.len / (1024 * 1024));
+	free(ev);
+	free(img.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -986,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(test_list_profiles_and_mkimage),
 		cmocka_unit_test(test_full_buffers_drop_or_stall),
 		cmocka_unit_test(test_same_seed_same_flash_timing),
+		cmocka_unit_test(test_image_check_answers_match_after_reading_slot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
