@@ -38,14 +38,17 @@ int tl_sim_start(struct tl_sim *s, const char *name, const char *kind, const cha
 	if (r < 0)
 		return r;
 	r = tl_proc_read_line(&s->proc, line, sizeof(line), 20000);
-	if (r < 0)
-		return r;
-	if (udp && strncmp(line, "udp: ", 5) == 0)
+	if (r >= 0 && udp && strncmp(line, "udp: ", 5) == 0)
 		snprintf(s->spec, sizeof(s->spec), "udp:%s", line + 5);
-	else if (!udp && strncmp(line, "pty: ", 5) == 0)
+	else if (r >= 0 && !udp && strncmp(line, "pty: ", 5) == 0)
 		snprintf(s->spec, sizeof(s->spec), "serial:%s", line + 5);
-	else
-		return -EPROTO;
+	else if (r >= 0)
+		r = -EPROTO;
+	if (r < 0) { /* never leave a half-started simulator behind */
+		tl_proc_kill(&s->proc, SIGKILL);
+		(void)tl_proc_wait(&s->proc, 5000);
+		return r;
+	}
 	return 0;
 }
 
