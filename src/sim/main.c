@@ -421,13 +421,22 @@ static int open_device(struct sim_prng *prng, const uint8_t *key, size_t key_len
 		r = flash_factory(*ret_dev, key, key_len);
 		if (r < 0)
 			return r;
-		r = sim_store_sync(*ret_store);
-		if (r < 0)
-			return log_error_errno(r, "%s: %m", arg_state);
-	} else if (sim_device_validate_slot(*ret_dev, 0, why, sizeof(why)) < 0) {
+	}
+	/* MCUboot would not boot it: the device would stay down for ever */
+	if (sim_device_validate_slot(*ret_dev, 0, why, sizeof(why)) < 0) {
+		if (created)
+			return log_error(
+				       "the factory image does not pass MCUboot's validation%s: %s",
+				       key ? " with --key" : "", why),
+			       -EINVAL;
 		return log_error("refusing the state file %s: slot 0 holds no bootable image (%s)",
 				 arg_state, why),
 		       -EINVAL;
+	}
+	if (created) {
+		r = sim_store_sync(*ret_store);
+		if (r < 0)
+			return log_error_errno(r, "%s: %m", arg_state);
 	}
 	return 0;
 }

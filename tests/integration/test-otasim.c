@@ -999,6 +999,31 @@ static void test_image_check_answers_match_after_reading_slot(void **state)
 	free(img.data);
 }
 
+static void test_key_refuses_unsigned_factory_image(void **state)
+{
+	const char *img = tl_path("unsigned.bin");
+	char key[1024];
+	char *mk[] = {(char *)tl_bin("otasim"),
+		      "mkimage",
+		      "--version",
+		      "1.0.0",
+		      "--size",
+		      "4k",
+		      (char *)img,
+		      NULL};
+	char *argv[] = {(char *)tl_bin("otasim"), "--udp",     "127.0.0.1:0", "--key", key,
+			"--initial-image",	  (char *)img, NULL};
+	char *out = NULL, *err = NULL;
+
+	snprintf(key, sizeof(key), "%s/tests/data/keys/ec-p256.pub.pem", OTAD_SOURCE_DIR);
+	assert_int_equal(tl_run(mk, 20000, NULL, NULL), 0);
+	assert_int_equal(tl_run(argv, 20000, &out, &err), 1);
+	assert_true(tl_contains(err, "does not pass MCUboot's validation"));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1018,6 +1043,7 @@ int main(void)
 		cmocka_unit_test(test_full_buffers_drop_or_stall),
 		cmocka_unit_test(test_same_seed_same_flash_timing),
 		cmocka_unit_test(test_image_check_answers_match_after_reading_slot),
+		cmocka_unit_test(test_key_refuses_unsigned_factory_image),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
