@@ -42,6 +42,7 @@ struct node {
 	size_t rx_len;
 	unsigned rx_count;
 	unsigned writable;
+	unsigned updates;
 	char cmd_error[160];
 	uint8_t cmd_status;
 	/* scanning */
@@ -120,9 +121,17 @@ static void on_conn_writable(struct hci_conn *c, void *user_data)
 	n->writable++;
 }
 
+static void on_updated(struct hci_conn *c, void *user_data)
+{
+	struct node *n = user_data;
+
+	n->updates++;
+}
+
 static const struct hci_conn_callbacks conn_cb = {
 	.disconnected = on_disconnected,
 	.writable = on_conn_writable,
+	.updated = on_updated,
 };
 
 /* ---- peripheral: GATT server ---- */
@@ -533,6 +542,38 @@ static void test_emulator_death_is_fatal_and_reported(void **state)
 	assert_int_equal(hci_scan_start(f->c.hci, NULL, on_scan, &f->c, NULL), -EAGAIN);
 }
 
+static void test_connection_parameter_requests_are_answered(void **state)
+{
+	struct fx *f = *state;
+	const struct hci_conn_params cp = { .interval_min = 12, .interval_max = 24,
+					    .latency = 2, .supervision_timeout = 300 };
+	struct hci_conn_info ci;
+	/* L2CAP Connection Parameter Update Request (Core 5.4 Vol 3 Part A 4.20) from the
+	 * peripheral: interval 8..16, latency 0, timeout 200 */
+	const uint8_t req[] = { 0x12, 0x07, 0x08, 0x00, 0x08, 0x00, 0x10, 0x00,
+				0x00, 0x00, 0xc8, 0x00 };
+
+	advertise(f);
+	scan_for_peripheral(f);
+	connect_gatt(f);
+	/* LE Connection Update from the central: btvirt (Connection Parameters Request
+	 * procedure) asks the peripheral's host, which replies (7.8.31) */
+	assert_int_equal(hci_conn_update(f->c.conn, &cp), 0);
+	WAIT_FOR(f, f->c.updates == 1 && f->p.updates == 1, 3000);
+	hci_conn_get_info(f->p.conn, &ci);
+	assert_int_equal(ci.interval, 12);
+	assert_int_equal(ci.latency, 2);
+	assert_int_equal(ci.supervision_timeout, 300);
+
+	/* the peripheral's L2CAP request: the central accepts and updates the link */
+	assert_int_equal(l2cap_send(f->p.conn, L2CAP_CID_LE_SIGNALING, req, sizeof(req)), 0);
+	WAIT_FOR(f, f->c.updates == 2 && f->p.updates == 2, 3000);
+	hci_conn_get_info(f->c.conn, &ci);
+	assert_int_equal(ci.interval, 8);
+	assert_int_equal(ci.latency, 0);
+	assert_int_equal(ci.supervision_timeout, 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +590,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_controller_refusals_are_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_without_service_reports_not_found, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_connection_parameter_requests_are_answered,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emulator_death_is_fatal_and_reported, setup,
 						teardown),
 	};
