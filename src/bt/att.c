@@ -19,6 +19,7 @@ struct att_req {
 struct att {
 	struct hci_conn *conn; /* owns us */
 	uint16_t mtu, our_mtu;
+	uint64_t timeout_usec;
 	bool dead;
 	struct att_req *pending;
 	struct att_req *head, *tail;
@@ -50,6 +51,7 @@ struct att *att_new(struct hci_conn *conn, uint16_t our_mtu)
 	att->conn = conn;
 	att->mtu = ATT_MIN_MTU;
 	att->our_mtu = our_mtu;
+	att->timeout_usec = ATT_TIMEOUT_USEC;
 	return att;
 }
 
@@ -105,6 +107,11 @@ uint16_t att_get_our_mtu(const struct att *att)
 void att_set_our_mtu(struct att *att, uint16_t mtu)
 {
 	att->our_mtu = MAX(mtu, (uint16_t)ATT_MIN_MTU);
+}
+
+void att_set_timeout(struct att *att, uint64_t usec)
+{
+	att->timeout_usec = usec;
 }
 
 bool att_has_server(const struct att *att)
@@ -195,7 +202,7 @@ static void send_next(struct att *att)
 				      att_timeout, att) < 0)
 			return;
 		sd_event_now(hci_get_event(hci), CLOCK_MONOTONIC, &now);
-		sd_event_source_set_time(att->timer, now + ATT_TIMEOUT_USEC);
+		sd_event_source_set_time(att->timer, now + att->timeout_usec);
 		sd_event_source_set_enabled(att->timer, SD_EVENT_ONESHOT);
 	}
 }

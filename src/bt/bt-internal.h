@@ -404,6 +404,8 @@ void att_set_server_events(struct att *att, att_event_fn down, att_event_fn writ
 			   void *user_data);
 struct hci_conn *att_get_conn(const struct att *att);
 bool att_has_server(const struct att *att);
+/* The transaction timeout is 30 s by the spec; tests shorten it. */
+void att_set_timeout(struct att *att, uint64_t usec);
 bool att_has_client(const struct att *att);
 
 /* ---- hci_dev / hci_conn internals ---- */
