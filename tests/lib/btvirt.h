@@ -15,7 +15,7 @@
 struct btvirt {
 	pid_t pid;
 	char dir[256];
-	char spec[300];         /* "unix:DIR/bt-server-le" */
+	char spec[320];         /* "unix:DIR/bt-server-le" */
 	char log[300];          /* btvirt's stdout+stderr */
 };
 

@@ -140,7 +140,8 @@ int main(int argc, char **argv)
 		setenv("OTAD_AFALG_SHIM_LOADED", "1", 1);
 		setenv("OTAD_BTVIRT_DIR", tl_tmpdir(), 1);
 		fflush(NULL);
-		execv("/proc/self/exe", argv);
+		/* argv[0], not /proc/self/exe: under valgrind that is the tool itself */
+		execv(strchr(argv[0], '/') ? argv[0] : "/proc/self/exe", argv);
 		perror("execv");
 		return 1;
 	}
