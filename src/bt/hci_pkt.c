@@ -121,6 +121,41 @@ static int parse_conn_complete(const uint8_t *p, size_t len, bool enhanced, stru
 	return 0;
 }
 
+/* Subevents about an established link's parameters. */
+static int parse_le_link(const uint8_t *p, size_t len, struct hci_evt *ev)
+{
+	switch (ev->subevent) {
+	case HCI_LE_CONN_PARAM_REQ: /* 7.7.65.6 */
+		if (len < 10)
+			return -EBADMSG;
+		ev->param_req.handle = get_le16(p) & 0x0fff;
+		ev->param_req.interval_min = get_le16(p + 2);
+		ev->param_req.interval_max = get_le16(p + 4);
+		ev->param_req.latency = get_le16(p + 6);
+		ev->param_req.timeout = get_le16(p + 8);
+		return 0;
+	case HCI_LE_DATA_LEN_CHANGE: /* 7.7.65.7 */
+		if (len < 10)
+			return -EBADMSG;
+		ev->data_len.handle = get_le16(p) & 0x0fff;
+		ev->data_len.tx_octets = get_le16(p + 2);
+		ev->data_len.tx_time = get_le16(p + 4);
+		ev->data_len.rx_octets = get_le16(p + 6);
+		ev->data_len.rx_time = get_le16(p + 8);
+		return 0;
+	case HCI_LE_PHY_UPDATE: /* 7.7.65.12 */
+		if (len < 5)
+			return -EBADMSG;
+		ev->phy.status = p[0];
+		ev->phy.handle = get_le16(p + 1) & 0x0fff;
+		ev->phy.tx_phy = p[3];
+		ev->phy.rx_phy = p[4];
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
 static int parse_le_meta(const uint8_t *p, size_t len, struct hci_evt *ev)
 {
 	if (len < 1)
@@ -159,32 +194,10 @@ static int parse_le_meta(const uint8_t *p, size_t len, struct hci_evt *ev)
 		ev->remote_features.features = (uint64_t)get_le32(p + 3) |
 					       (uint64_t)get_le32(p + 7) << 32;
 		return 0;
-	case HCI_LE_CONN_PARAM_REQ: /* 7.7.65.6 */
-		if (len < 10)
-			return -EBADMSG;
-		ev->param_req.handle = get_le16(p) & 0x0fff;
-		ev->param_req.interval_min = get_le16(p + 2);
-		ev->param_req.interval_max = get_le16(p + 4);
-		ev->param_req.latency = get_le16(p + 6);
-		ev->param_req.timeout = get_le16(p + 8);
-		return 0;
-	case HCI_LE_DATA_LEN_CHANGE: /* 7.7.65.7 */
-		if (len < 10)
-			return -EBADMSG;
-		ev->data_len.handle = get_le16(p) & 0x0fff;
-		ev->data_len.tx_octets = get_le16(p + 2);
-		ev->data_len.tx_time = get_le16(p + 4);
-		ev->data_len.rx_octets = get_le16(p + 6);
-		ev->data_len.rx_time = get_le16(p + 8);
-		return 0;
-	case HCI_LE_PHY_UPDATE: /* 7.7.65.12 */
-		if (len < 5)
-			return -EBADMSG;
-		ev->phy.status = p[0];
-		ev->phy.handle = get_le16(p + 1) & 0x0fff;
-		ev->phy.tx_phy = p[3];
-		ev->phy.rx_phy = p[4];
-		return 0;
+	case HCI_LE_CONN_PARAM_REQ:
+	case HCI_LE_DATA_LEN_CHANGE:
+	case HCI_LE_PHY_UPDATE:
+		return parse_le_link(p, len, ev);
 	default:
 		return -ENOENT;
 	}

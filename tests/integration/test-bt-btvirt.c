@@ -574,6 +574,90 @@ static void test_connection_parameter_requests_are_answered(void **state)
 	assert_int_equal(ci.supervision_timeout, 200);
 }
 
+struct raw_rsp {
+	bool done;
+	int err;
+	uint8_t pdu[600];
+	size_t len;
+};
+
+static void on_att_rsp(struct att *att, int err, uint8_t ecode, const uint8_t *pdu, size_t len,
+		       void *user_data)
+{
+	struct raw_rsp *r = user_data;
+
+	r->done = true;
+	r->err = err;
+	r->len = len;
+	if (len)
+		memcpy(r->pdu, pdu, len);
+}
+
+/* Sends one ATT request from the central and checks the peripheral's exact answer. */
+static void att_roundtrip(struct fx *f, const uint8_t *req, size_t len, const uint8_t *want,
+			  size_t want_len)
+{
+	struct raw_rsp r = { 0 };
+
+	assert_int_equal(att_request(hci_conn_att(f->c.conn), req, len, on_att_rsp, &r), 0);
+	WAIT_FOR(f, r.done, 3000);
+	assert_int_equal(r.len, want_len);
+	assert_memory_equal(r.pdu, want, want_len);
+}
+
+static void test_gatt_server_answers_discovery_and_reads(void **state)
+{
+	struct fx *f = *state;
+	uint8_t want[64];
+	size_t n;
+
+	advertise(f);
+	scan_for_peripheral(f);
+	connect_gatt(f);
+	/* Read By Group Type, primary services (Core 5.4 Vol 3 Part F 3.4.4.9): one entry
+	 * length per response, so GAP first, then the SMP service */
+	att_roundtrip(f, (uint8_t[]){ 0x10, 0x01, 0x00, 0xff, 0xff, 0x00, 0x28 }, 7,
+		      (uint8_t[]){ 0x11, 0x06, 0x01, 0x00, 0x03, 0x00, 0x00, 0x18 }, 8);
+	memcpy(want, (uint8_t[]){ 0x11, 0x14, 0x04, 0x00, 0x07, 0x00 }, 6);
+	memcpy(want + 6, bt_uuid_smp_service.b, 16);
+	att_roundtrip(f, (uint8_t[]){ 0x10, 0x04, 0x00, 0xff, 0xff, 0x00, 0x28 }, 7, want, 22);
+	att_roundtrip(f, (uint8_t[]){ 0x10, 0x08, 0x00, 0xff, 0xff, 0x00, 0x28 }, 7,
+		      (uint8_t[]){ 0x01, 0x10, 0x08, 0x00, 0x0a }, 5);
+	/* Read By Type, Device Name */
+	memcpy(want, (uint8_t[]){ 0x09, 2 + 14, 0x03, 0x00 }, 4);
+	memcpy(want + 4, PERIPH_NAME, 14);
+	att_roundtrip(f, (uint8_t[]){ 0x08, 0x01, 0x00, 0xff, 0xff, 0x00, 0x2a }, 7, want, 18);
+	/* Find Information: 16-bit types up to the 128-bit characteristic value */
+	att_roundtrip(f, (uint8_t[]){ 0x04, 0x01, 0x00, 0xff, 0xff }, 5,
+		      (uint8_t[]){ 0x05, 0x01, 0x01, 0x00, 0x00, 0x28, 0x02, 0x00, 0x03, 0x28,
+				   0x03, 0x00, 0x00, 0x2a, 0x04, 0x00, 0x00, 0x28, 0x05, 0x00,
+				   0x03, 0x28 },
+		      22);
+	memcpy(want, (uint8_t[]){ 0x05, 0x02, 0x06, 0x00 }, 4);
+	memcpy(want + 4, bt_uuid_smp_char.b, 16);
+	att_roundtrip(f, (uint8_t[]){ 0x04, 0x06, 0x00, 0x06, 0x00 }, 5, want, 20);
+	/* reads: value not readable, blob of the name, CCCD on, bad handle */
+	att_roundtrip(f, (uint8_t[]){ 0x0a, 0x06, 0x00 }, 3,
+		      (uint8_t[]){ 0x01, 0x0a, 0x06, 0x00, 0x02 }, 5);
+	n = strlen(PERIPH_NAME) - 7;
+	want[0] = 0x0d;
+	memcpy(want + 1, PERIPH_NAME + 7, n);
+	att_roundtrip(f, (uint8_t[]){ 0x0c, 0x03, 0x00, 0x07, 0x00 }, 5, want, 1 + n);
+	att_roundtrip(f, (uint8_t[]){ 0x0a, 0x07, 0x00 }, 3, (uint8_t[]){ 0x0b, 0x01, 0x00 }, 3);
+	att_roundtrip(f, (uint8_t[]){ 0x0a, 0x99, 0x00 }, 3,
+		      (uint8_t[]){ 0x01, 0x0a, 0x99, 0x00, 0x01 }, 5);
+	/* writes: the name is read-only; an unsupported request is refused by name */
+	att_roundtrip(f, (uint8_t[]){ 0x12, 0x03, 0x00, 'x' }, 4,
+		      (uint8_t[]){ 0x01, 0x12, 0x03, 0x00, 0x03 }, 5);
+	att_roundtrip(f, (uint8_t[]){ 0x20, 0x01, 0x00, 0x03, 0x00 }, 5,
+		      (uint8_t[]){ 0x01, 0x20, 0x00, 0x00, 0x06 }, 5);
+	assert_string_equal(att_strerror(0x06), "Request Not Supported");
+	/* CCCD off by Write Request */
+	att_roundtrip(f, (uint8_t[]){ 0x12, 0x07, 0x00, 0x00, 0x00 }, 5, (uint8_t[]){ 0x13 }, 1);
+	assert_false(f->p.subscribed);
+	assert_int_equal(gatt_server_notify(f->p.gs, (uint8_t *)"x", 1), -EPIPE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +673,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_controller_refusals_are_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_without_service_reports_not_found, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gatt_server_answers_discovery_and_reads, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_connection_parameter_requests_are_answered,
 						setup, teardown),
