@@ -707,6 +707,65 @@ static void test_garbage_unknown_and_truncated_input_is_dropped(void **state)
 			    14);
 }
 
+static void test_extended_scanning_and_connection_when_supported(void **state)
+{
+	struct fake *f = *state;
+	struct ctrl c = { .le_mtu = 251, .le_num = 2 };
+	struct bt_addr peer = { 1, { 1, 2, 3, 4, 5, 0xc6 } };
+	struct hci_dev_info info;
+	struct pkt k;
+	/* 7.7.65.13: one report, legacy ADV_IND (0x13), random address, RSSI -70, flags */
+	uint8_t ext[30] = { HCI_LE_EXT_ADV_REPORT, 1, 0x13, 0x00, 0x01, 1, 2, 3, 4, 5, 0xc6,
+			    0x01, 0x00, 0xff, 0x7f, (uint8_t)-70, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+			    3, 2, 1, 6 };
+	/* 7.7.65.10: Enhanced Connection Complete, central, handle 0x50 */
+	uint8_t enh[31] = { HCI_LE_ENH_CONN_COMPLETE, 0, 0x50, 0, 0, 1, 1, 2, 3, 4, 5, 0xc6 };
+
+	c.le_features = 1u << LE_FEAT_EXT_ADV;
+	c.commands[37] = 0xe0; /* Ext Scan Params, Ext Scan Enable, Ext Create Connection */
+	bring_up(f, &c);
+	hci_dev_get_info(f->hci, &info);
+	assert_true(info.ext_scan);
+	assert_int_equal(hci_scan_start(f->hci, NULL, on_scan, f, NULL), 0);
+	k = expect_cmd(f, HCI_OP_LE_SET_EXT_SCAN_PARAMS); /* 7.8.64 */
+	assert_memory_equal(k.data, ((uint8_t[]){ 0, 0, 1, 1, 0x60, 0, 0x30, 0 }), 8);
+	ok(f, HCI_OP_LE_SET_EXT_SCAN_PARAMS);
+	k = expect_cmd(f, HCI_OP_LE_SET_EXT_SCAN_ENABLE); /* 7.8.65 */
+	assert_memory_equal(k.data, ((uint8_t[]){ 1, 0, 0, 0, 0, 0 }), 6);
+	ok(f, HCI_OP_LE_SET_EXT_SCAN_ENABLE);
+	send_event(f, HCI_EV_LE_META, ext, 29);
+	for (uint64_t end = now_ms() + 1000; !f->reports && now_ms() < end;)
+		sd_event_run(f->e, 10 * 1000);
+	assert_int_equal(f->reports, 1);
+	assert_int_equal(f->last_report.rssi, -70);
+	assert_true(f->last_report.connectable);
+	assert_true(bt_addr_equal(&f->last_report.addr, &peer));
+	assert_int_equal(hci_scan_stop(f->hci), 0);
+	k = expect_cmd(f, HCI_OP_LE_SET_EXT_SCAN_ENABLE);
+	assert_int_equal(k.data[0], 0);
+	ok(f, HCI_OP_LE_SET_EXT_SCAN_ENABLE);
+	assert_int_equal(hci_connect(f->hci, &peer, NULL, on_connect, f, NULL), 0);
+	k = expect_cmd(f, HCI_OP_LE_EXT_CREATE_CONN); /* 7.8.66 */
+	assert_int_equal(k.len, 26);
+	assert_memory_equal(k.data, ((uint8_t[]){ 0, 0, 1, 1, 2, 3, 4, 5, 0xc6, 1 }), 10);
+	cmd_status(f, HCI_OP_LE_EXT_CREATE_CONN, 0);
+	put_le16(enh + 24, 24); /* interval after the two RPAs */
+	put_le16(enh + 28, 400);
+	send_event(f, HCI_EV_LE_META, enh, 31);
+	wait_connect(f);
+	assert_int_equal(f->connect_err, 0);
+	assert_non_null(f->conn);
+	{
+		struct hci_conn_info ci;
+
+		hci_conn_get_info(f->conn, &ci);
+		assert_int_equal(ci.handle, 0x50);
+		assert_int_equal(ci.interval, 24);
+		assert_int_equal(ci.supervision_timeout, 400);
+		assert_true(bt_addr_equal(&ci.peer, &peer));
+	}
+}
+
 static void test_hardware_error_is_fatal(void **state)
 {
 	struct fake *f = *state;
@@ -744,6 +803,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_att_timeout_fails_discovery_and_disconnects,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_unknown_and_truncated_input_is_dropped,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_extended_scanning_and_connection_when_supported,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hardware_error_is_fatal, setup, teardown),
 	};
