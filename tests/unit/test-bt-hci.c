@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -782,9 +784,51 @@ static void test_hardware_error_is_fatal(void **state)
 	assert_string_equal(hci_dev_last_error(f->hci), "controller reported Hardware Error 0x42");
 }
 
+static void test_driver_specs(void **state)
+{
+	static const struct hci_dev_callbacks cb = { .ready = on_ready };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	struct fake f = { 0 };
+	struct hci_dev *hci = NULL;
+	char spec[64];
+	int lfd, r;
+
+	assert_int_equal(sd_event_new(&f.e), 0);
+	f.parser = calloc(1, sizeof(*f.parser));
+	assert_non_null(f.parser);
+	assert_int_equal(hci_dev_new(f.e, "bogus:x", &cb, &f, NULL, &hci), -EINVAL);
+	assert_int_equal(hci_dev_new(f.e, "tcp:nohostport", &cb, &f, NULL, &hci), -EINVAL);
+	assert_int_equal(hci_dev_new(f.e, "userchan:foo", &cb, &f, NULL, &hci), -EINVAL);
+	assert_int_equal(hci_dev_new(f.e, "tty:/nonexistent/tty@115200", &cb, &f, NULL, &hci),
+			 -ENOENT);
+	assert_int_equal(hci_dev_new(f.e, "tty:/dev/null@12345", &cb, &f, NULL, &hci), -EINVAL);
+	assert_int_equal(hci_dev_new(f.e, "unix:/nonexistent/sock", &cb, &f, NULL, &hci), -ENOENT);
+	/* no Bluetooth in this kernel, or no hci99: either way a clean error */
+	r = hci_dev_new(f.e, "userchan:hci99", &cb, &f, NULL, &hci);
+	assert_true(r < 0);
+	/* H4 over TCP: a non-blocking connect, then the init starts */
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(spec, sizeof(spec), "tcp:127.0.0.1:%u", ntohs(sa.sin_port));
+	assert_int_equal(hci_dev_new(f.e, spec, &cb, &f, NULL, &hci), 0);
+	f.fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(f.fd >= 0);
+	expect_cmd(&f, HCI_OP_RESET);
+	hci_dev_free(hci);
+	close(f.fd);
+	close(lfd);
+	free(f.parser);
+	sd_event_unref(f.e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_driver_specs),
 		cmocka_unit_test_setup_teardown(test_init_falls_back_from_v2_and_to_shared_buffers,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_failure_is_named, setup, teardown),
