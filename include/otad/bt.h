@@ -13,7 +13,28 @@
  *
  * Lifetime rule for every object of this layer: never free an object from inside one of its own
  * callbacks; defer it (sd_event_add_defer). An hci_conn stays valid until its disconnected
- * callback returned; take hci_conn_ref() to keep the pointer longer. */
+ * callback returned; take hci_conn_ref() to keep the pointer longer.
+ *
+ * Central (transport/ble):
+ *   hci_dev_new(e, "tty:/dev/ttyACM0", &{.ready = r}, ...)      -> ready(hci, 0, 0)
+ *   hci_scan_start(hci, NULL, on_report, ...)  on_report: r->ad.name, adv_data_has_uuid128(
+ *                                              &r->ad, &bt_uuid_smp_service), r->addr, r->rssi
+ *   hci_scan_stop(hci); hci_connect(hci, &r->addr, NULL, on_conn, ...)
+ *   on_conn(hci, 0, 0, conn): hci_conn_set_callbacks(conn, {.disconnected, .writable}, ...);
+ *       gatt_client_new(conn, &{&bt_uuid_smp_service, &bt_uuid_smp_char, 0}, {.ready, .notify})
+ *   ready(c, 0, 0): gatt_client_write(c, chunk, <= gatt_client_max_write(c)) per SMP slice;
+ *       pace on gatt_client_backlog() == 0 / writable; notify() delivers slices to reassemble
+ *   disconnected(conn, reason): gatt_client_free(c) (deferred), scan again
+ *
+ * Peripheral (otasim --ble):
+ *   hci_adv_start(hci, &{.name = "otasim", .uuid = &bt_uuid_smp_service}, on_accept, ...)
+ *   on_accept(hci, 0, conn): hci_conn_set_callbacks(conn, ...);
+ *       gatt_server_new(conn, &{"otasim", &bt_uuid_smp_service, &bt_uuid_smp_char, 0},
+ *                       {.write = on_write, .subscribed = ...}, ...)
+ *   on_write(s, value, len): feed the SMP device model; answer with gatt_server_notify(s, slice,
+ *       <= gatt_server_max_notify(s)) once subscribed
+ *   simulated reboot: hci_conn_disconnect(conn, 0); hci_adv_stop(); later hci_adv_start()
+ *   (while started, advertising resumes by itself after each connection ends) */
 #pragma once
 
 #include <stdbool.h>
