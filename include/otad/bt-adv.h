@@ -12,16 +12,16 @@
 /* CSS Part A 1.3: Flags bits */
 #define ADV_FLAG_LE_LIMITED_DISC 0x01
 #define ADV_FLAG_LE_GENERAL_DISC 0x02
-#define ADV_FLAG_NO_BREDR        0x04
+#define ADV_FLAG_NO_BREDR	 0x04
 
 #define ADV_MAX_UUID128 8
-#define ADV_NAME_MAX    248 /* Core 5.4 Vol 3 Part C 12.1: device name up to 248 bytes */
+#define ADV_NAME_MAX	248 /* Core 5.4 Vol 3 Part C 12.1: device name up to 248 bytes */
 
 struct adv_data {
 	bool has_flags;
 	uint8_t flags;
 	bool has_name;
-	bool name_complete;         /* Complete (0x09) vs Shortened (0x08) Local Name */
+	bool name_complete;	     /* Complete (0x09) vs Shortened (0x08) Local Name */
 	char name[ADV_NAME_MAX + 1]; /* NUL-terminated; bytes as sent */
 	size_t n_uuid128;
 	struct bt_uuid128 uuid128[ADV_MAX_UUID128]; /* complete or incomplete lists, merged */

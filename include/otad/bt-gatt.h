@@ -27,12 +27,12 @@ struct hci_conn;
  * 4-byte L2CAP header fills exactly two LL PDUs of the maximum data length (251), as Zephyr's
  * SMP sample does; 512 would only add a runt third LL PDU. */
 #define GATT_DEFAULT_MTU 498
-#define ATT_MIN_MTU      23 /* Core 5.4 Vol 3 Part F 3.2.8, LE */
+#define ATT_MIN_MTU	 23 /* Core 5.4 Vol 3 Part F 3.2.8, LE */
 
 struct gatt_client_params {
 	const struct bt_uuid128 *service; /* e.g. &bt_uuid_smp_service */
-	const struct bt_uuid128 *chr;     /* e.g. &bt_uuid_smp_char */
-	uint16_t mtu;                     /* 0 = GATT_DEFAULT_MTU; 23 = no MTU exchange */
+	const struct bt_uuid128 *chr;	  /* e.g. &bt_uuid_smp_char */
+	uint16_t mtu;			  /* 0 = GATT_DEFAULT_MTU; 23 = no MTU exchange */
 };
 
 struct gatt_client_callbacks {
@@ -50,8 +50,8 @@ struct gatt_client_callbacks {
 /* Starts discovery on conn (takes a ref on it). Returns 0, -EBUSY when conn already has a
  * client, -ENOTCONN, -ENOMEM. */
 int gatt_client_new(struct hci_conn *conn, const struct gatt_client_params *p,
-		    const struct gatt_client_callbacks *cb, void *user_data, otad_destroy_fn destroy,
-		    struct gatt_client **ret);
+		    const struct gatt_client_callbacks *cb, void *user_data,
+		    otad_destroy_fn destroy, struct gatt_client **ret);
 struct gatt_client *gatt_client_free(struct gatt_client *c);
 
 /* Write Command of one value (<= gatt_client_max_write()); copied before return.
@@ -64,10 +64,10 @@ bool gatt_client_is_ready(const struct gatt_client *c);
 uint16_t gatt_client_value_handle(const struct gatt_client *c);
 
 struct gatt_server_params {
-	const char *device_name;          /* GAP Device Name (0x2A00) */
+	const char *device_name;	  /* GAP Device Name (0x2A00) */
 	const struct bt_uuid128 *service; /* e.g. &bt_uuid_smp_service */
-	const struct bt_uuid128 *chr;     /* e.g. &bt_uuid_smp_char */
-	uint16_t mtu;                     /* our receive MTU; 0 = GATT_DEFAULT_MTU */
+	const struct bt_uuid128 *chr;	  /* e.g. &bt_uuid_smp_char */
+	uint16_t mtu;			  /* our receive MTU; 0 = GATT_DEFAULT_MTU */
 };
 
 struct gatt_server_callbacks {
@@ -81,8 +81,8 @@ struct gatt_server_callbacks {
 
 /* Serves the database on conn (takes a ref on it). -EBUSY when conn already has a server. */
 int gatt_server_new(struct hci_conn *conn, const struct gatt_server_params *p,
-		    const struct gatt_server_callbacks *cb, void *user_data, otad_destroy_fn destroy,
-		    struct gatt_server **ret);
+		    const struct gatt_server_callbacks *cb, void *user_data,
+		    otad_destroy_fn destroy, struct gatt_server **ret);
 struct gatt_server *gatt_server_free(struct gatt_server *s);
 
 /* Handle Value Notification (<= gatt_server_max_notify()). -EMSGSIZE, -ENOTCONN, -EPIPE when

@@ -3,10 +3,10 @@
  *
  * Controller specs:
  *   tty:/dev/ttyACM0[@BAUD]  H4 over a UART, raw, 8N1, RTS/CTS, default 1000000 baud (nRF hci_uart)
- *   userchan:hciN            the kernel's HCI user channel: exclusive raw access to hciN. The kernel
- *                            must have the device down ("btmgmt -i hciN power off" / "hciconfig hciN
- *                            down") and no other user; needs CAP_NET_ADMIN.
- *   unix:PATH, tcp:HOST:PORT H4 over a stream socket (emulators: btvirt's /tmp/bt-server-le)
+ *   userchan:hciN            the kernel's HCI user channel: exclusive raw access to hciN. The
+ * kernel must have the device down ("btmgmt -i hciN power off" / "hciconfig hciN down") and no
+ * other user; needs CAP_NET_ADMIN. unix:PATH, tcp:HOST:PORT H4 over a stream socket (emulators:
+ * btvirt's /tmp/bt-server-le)
  *
  * Errors of controller commands are HCI status codes, not errno: a callback that can fail because
  * of the controller gets both (err = -EIO and status = the HCI code); the text of the last failure
@@ -42,8 +42,8 @@ struct hci_dev_callbacks {
 /* Opens the driver named by spec and starts the init sequence (Core 5.4 Vol 4 Part E: Reset,
  * versions, features, commands, BD_ADDR, event masks, buffer sizes); cb->ready reports the end.
  * Returns 0, -EINVAL for a bad spec, or the driver's -errno. */
-int hci_dev_new(sd_event *e, const char *spec, const struct hci_dev_callbacks *cb,
-		void *user_data, otad_destroy_fn destroy, struct hci_dev **ret);
+int hci_dev_new(sd_event *e, const char *spec, const struct hci_dev_callbacks *cb, void *user_data,
+		otad_destroy_fn destroy, struct hci_dev **ret);
 /* Drops every connection without telling the controller (it is going away), closes the driver.
  * Accepts NULL, returns NULL. */
 struct hci_dev *hci_dev_free(struct hci_dev *hci);
@@ -56,13 +56,13 @@ bool hci_dev_is_ready(const struct hci_dev *hci);
 const char *hci_dev_last_error(const struct hci_dev *hci);
 
 struct hci_dev_info {
-	struct bt_addr addr;     /* our public address (Read BD_ADDR) */
-	uint8_t hci_version;     /* Core 5.4 Assigned Numbers: 9 = 5.0, 13 = 5.4 */
+	struct bt_addr addr; /* our public address (Read BD_ADDR) */
+	uint8_t hci_version; /* Core 5.4 Assigned Numbers: 9 = 5.0, 13 = 5.4 */
 	uint16_t manufacturer;
-	uint64_t le_features;    /* LE Read Local Supported Features, bit n = Vol 6 Part B 4.6 */
-	bool ext_scan;           /* extended scanning/create connection will be used */
-	bool data_len_ext;       /* LE Data Packet Length Extension supported */
-	bool le_2m_phy;          /* LE 2M PHY supported */
+	uint64_t le_features; /* LE Read Local Supported Features, bit n = Vol 6 Part B 4.6 */
+	bool ext_scan;	      /* extended scanning/create connection will be used */
+	bool data_len_ext;    /* LE Data Packet Length Extension supported */
+	bool le_2m_phy;	      /* LE 2M PHY supported */
 };
 void hci_dev_get_info(const struct hci_dev *hci, struct hci_dev_info *ret);
 
@@ -79,9 +79,9 @@ void hci_dev_get_flow(const struct hci_dev *hci, struct hci_flow *ret);
 /* ---- Scanning (central) ---- */
 
 struct hci_scan_params {
-	bool passive;           /* default active: scan responses carry the name */
-	uint16_t interval;      /* 0.625 ms units; 0 = 0x0060 (60 ms) */
-	uint16_t window;        /* 0.625 ms units; 0 = 0x0030 (30 ms) */
+	bool passive;		/* default active: scan responses carry the name */
+	uint16_t interval;	/* 0.625 ms units; 0 = 0x0060 (60 ms) */
+	uint16_t window;	/* 0.625 ms units; 0 = 0x0030 (30 ms) */
 	bool filter_duplicates; /* let the controller drop repeated reports */
 };
 
@@ -89,11 +89,11 @@ struct hci_scan_params {
  * address said (name from the scan response, UUIDs from the advertising data). */
 struct hci_adv_report {
 	struct bt_addr addr;
-	int8_t rssi;          /* dBm; 127 when the controller does not know */
+	int8_t rssi; /* dBm; 127 when the controller does not know */
 	bool connectable;
-	bool scan_rsp;        /* this report is a scan response */
-	struct adv_data ad;   /* parsed and merged AD (name, flags, 128-bit UUIDs) */
-	const uint8_t *data;  /* raw AD of this PDU, valid during the callback */
+	bool scan_rsp;	     /* this report is a scan response */
+	struct adv_data ad;  /* parsed and merged AD (name, flags, 128-bit UUIDs) */
+	const uint8_t *data; /* raw AD of this PDU, valid during the callback */
 	size_t data_len;
 };
 
@@ -113,19 +113,19 @@ bool hci_is_scanning(const struct hci_dev *hci);
 /* ---- Connecting (central) ---- */
 
 struct hci_conn_params {
-	uint16_t interval_min;        /* 1.25 ms units; 0 = 24 (30 ms) */
-	uint16_t interval_max;        /* 1.25 ms units; 0 = 40 (50 ms) */
-	uint16_t latency;             /* connection events the peripheral may skip */
+	uint16_t interval_min;	      /* 1.25 ms units; 0 = 24 (30 ms) */
+	uint16_t interval_max;	      /* 1.25 ms units; 0 = 40 (50 ms) */
+	uint16_t latency;	      /* connection events the peripheral may skip */
 	uint16_t supervision_timeout; /* 10 ms units; 0 = 400 (4 s) */
-	uint64_t timeout_usec;        /* LE Create Connection Cancel after this; 0 = 10 s */
+	uint64_t timeout_usec;	      /* LE Create Connection Cancel after this; 0 = 10 s */
 };
 
 /* err 0: conn is up (we are central). -EIO: the controller refused or failed (status: 0x3e
  * Connection Failed to be Established, 0x0c Command Disallowed, 0x12 Invalid HCI Command
  * Parameters, ...); -ETIMEDOUT: nothing connected in time (cancelled); -ECANCELED:
  * hci_connect_cancel(); -ENOTCONN: the device died. */
-typedef void (*hci_connect_fn)(struct hci_dev *hci, int err, uint8_t status,
-			       struct hci_conn *conn, void *user_data);
+typedef void (*hci_connect_fn)(struct hci_dev *hci, int err, uint8_t status, struct hci_conn *conn,
+			       void *user_data);
 
 /* One connection attempt at a time (the controller has one initiator): -EBUSY otherwise. */
 int hci_connect(struct hci_dev *hci, const struct bt_addr *peer, const struct hci_conn_params *p,
@@ -136,16 +136,16 @@ int hci_connect_cancel(struct hci_dev *hci);
 /* ---- Advertising (peripheral) ---- */
 
 struct hci_adv_params {
-	const char *name;               /* in the scan response (shortened when > 29 bytes) */
-	const struct bt_uuid128 *uuid;  /* 128-bit service UUID in the advertising data; may be NULL */
-	uint16_t interval_min;          /* 0.625 ms units; 0 = 160 (100 ms) */
-	uint16_t interval_max;          /* 0.625 ms units; 0 = 240 (150 ms) */
+	const char *name; /* in the scan response (shortened when > 29 bytes) */
+	const struct bt_uuid128
+		*uuid;	       /* 128-bit service UUID in the advertising data; may be NULL */
+	uint16_t interval_min; /* 0.625 ms units; 0 = 160 (100 ms) */
+	uint16_t interval_max; /* 0.625 ms units; 0 = 240 (150 ms) */
 };
 
 /* err 0: a central connected (we are peripheral); err < 0: advertising could not be enabled
  * (-EIO, status in hci_dev_last_error()) or the device died; conn is NULL then. */
-typedef void (*hci_accept_fn)(struct hci_dev *hci, int err, struct hci_conn *conn,
-			      void *user_data);
+typedef void (*hci_accept_fn)(struct hci_dev *hci, int err, struct hci_conn *conn, void *user_data);
 
 /* Connectable undirected legacy advertising. The controller stops advertising when a central
  * connects; the host advertises again when that connection ends, until hci_adv_stop().
@@ -173,14 +173,14 @@ void hci_conn_set_callbacks(struct hci_conn *c, const struct hci_conn_callbacks 
 
 struct hci_conn_info {
 	uint16_t handle;
-	uint8_t role;             /* enum hci_role */
+	uint8_t role; /* enum hci_role */
 	struct bt_addr peer;
-	uint16_t interval;        /* 1.25 ms units */
+	uint16_t interval; /* 1.25 ms units */
 	uint16_t latency;
 	uint16_t supervision_timeout; /* 10 ms units */
-	uint16_t tx_octets;       /* LL payload, 27 until Data Length Change */
+	uint16_t tx_octets;	      /* LL payload, 27 until Data Length Change */
 	uint16_t rx_octets;
-	uint8_t tx_phy, rx_phy;   /* 1 = 1M, 2 = 2M, 3 = Coded */
+	uint8_t tx_phy, rx_phy;	  /* 1 = 1M, 2 = 2M, 3 = Coded */
 	uint64_t remote_features; /* 0 until LE Read Remote Features completed */
 	bool connected;
 };
@@ -196,7 +196,7 @@ int hci_conn_update(struct hci_conn *c, const struct hci_conn_params *p);
 
 /* Flow-control state of this connection, for pacing. */
 size_t hci_conn_queued_bytes(const struct hci_conn *c); /* ACL payload in the host queue */
-unsigned hci_conn_in_flight(const struct hci_conn *c);  /* ACL packets in the controller */
+unsigned hci_conn_in_flight(const struct hci_conn *c);	/* ACL packets in the controller */
 
 /* Connections are owned by their hci_dev until the disconnected callback returned; a ref keeps
  * the struct (not the link) alive past that. */

@@ -79,7 +79,7 @@ bool bt_uuid128_equal(const struct bt_uuid128 *a, const struct bt_uuid128 *b);
 
 /* mcumgr's SMP over GATT (Zephyr subsys/mgmt/mcumgr/transport/src/smp_bt.c). */
 #define BT_SMP_SERVICE_UUID_STR "8D53DC1D-1DB7-4CD3-868B-8A527460AA84"
-#define BT_SMP_CHAR_UUID_STR    "DA2E7828-FBCE-4E01-AE9E-261174997C48"
+#define BT_SMP_CHAR_UUID_STR	"DA2E7828-FBCE-4E01-AE9E-261174997C48"
 extern const struct bt_uuid128 bt_uuid_smp_service;
 extern const struct bt_uuid128 bt_uuid_smp_char;
 

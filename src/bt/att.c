@@ -143,8 +143,8 @@ void att_set_server_events(struct att *att, att_event_fn down, att_event_fn writ
 	att->server_ev_data = user_data;
 }
 
-void att_set_client(struct att *att, att_notify_fn notify, att_event_fn down,
-		    att_event_fn writable, void *user_data)
+void att_set_client(struct att *att, att_notify_fn notify, att_event_fn down, att_event_fn writable,
+		    void *user_data)
 {
 	att->notify = notify;
 	att->client_down = down;
@@ -166,8 +166,8 @@ static int att_timeout(sd_event_source *s, uint64_t usec, void *user_data)
 {
 	struct att *att = user_data;
 
-	att_debug(att, "transaction timeout, disconnecting", att->pending ? att->pending->pdu[0] : 0,
-		  0);
+	att_debug(att, "transaction timeout, disconnecting",
+		  att->pending ? att->pending->pdu[0] : 0, 0);
 	att->dead = true;
 	hci_conn_disconnect(att->conn, HCI_ERR_REMOTE_USER_TERM);
 	fail_all(att, -ETIMEDOUT);
@@ -197,9 +197,8 @@ static void send_next(struct att *att)
 		att->pending = req;
 		if (!hci)
 			return;
-		if (!att->timer &&
-		    sd_event_add_time(hci_get_event(hci), &att->timer, CLOCK_MONOTONIC, 0, 0,
-				      att_timeout, att) < 0)
+		if (!att->timer && sd_event_add_time(hci_get_event(hci), &att->timer,
+						     CLOCK_MONOTONIC, 0, 0, att_timeout, att) < 0)
 			return;
 		sd_event_now(hci_get_event(hci), CLOCK_MONOTONIC, &now);
 		sd_event_source_set_time(att->timer, now + att->timeout_usec);

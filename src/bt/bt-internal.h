@@ -44,7 +44,7 @@ struct hci_driver_callbacks {
 	void (*packet)(uint8_t type, const uint8_t *pkt, size_t len, void *user_data);
 	void (*garbage)(const char *what, void *user_data);
 	void (*error)(int err, void *user_data); /* read/write failure or EOF: driver is dead */
-	void (*drained)(void *user_data);        /* output queue empty again */
+	void (*drained)(void *user_data);	 /* output queue empty again */
 };
 int hci_driver_open(sd_event *e, const char *spec, const struct hci_driver_callbacks *cb,
 		    void *user_data, struct hci_driver **ret);
@@ -130,7 +130,7 @@ enum {
 };
 
 /* Supported Commands bits (Core 5.4 Vol 4 Part E 6.27): octet * 8 + bit */
-#define HCI_CMD_BIT(octet, bit) ((octet) * 8 + (bit))
+#define HCI_CMD_BIT(octet, bit) ((octet)*8 + (bit))
 enum {
 	HCI_CMDBIT_LE_SET_DATA_LENGTH = HCI_CMD_BIT(33, 6),
 	HCI_CMDBIT_LE_SET_PHY = HCI_CMD_BIT(35, 6),
@@ -299,8 +299,8 @@ void l2cap_reasm_reset(struct l2cap_reasm *r);
 struct l2cap_conn_param {
 	uint16_t interval_min, interval_max, latency, timeout;
 };
-size_t l2cap_sig_handle(const uint8_t *pdu, size_t len, bool central, uint8_t *out,
-			size_t out_size, struct l2cap_conn_param *ret_update, bool *ret_has_update);
+size_t l2cap_sig_handle(const uint8_t *pdu, size_t len, bool central, uint8_t *out, size_t out_size,
+			struct l2cap_conn_param *ret_update, bool *ret_has_update);
 bool l2cap_conn_param_valid(const struct l2cap_conn_param *p);
 /* SMP channel (Vol 3 Part H 3.5.5): answers a Pairing/Security Request with Pairing Failed
  * "Pairing Not Supported". Returns the answer length (0 = none). */
@@ -340,16 +340,16 @@ enum {
 	ATT_ECODE_UNLIKELY = 0x0e,
 	ATT_ECODE_UNSUPP_GROUP_TYPE = 0x10,
 };
-#define GATT_UUID_PRIMARY   0x2800
-#define GATT_UUID_CHARAC    0x2803
-#define GATT_UUID_CCCD      0x2902
-#define GATT_UUID_GAP       0x1800
-#define GATT_UUID_DEV_NAME  0x2a00
-#define GATT_CHRC_READ      0x02
-#define GATT_CHRC_WRITE_NR  0x04
-#define GATT_CHRC_WRITE     0x08
-#define GATT_CHRC_NOTIFY    0x10
-#define ATT_TIMEOUT_USEC    (30 * USEC_PER_SEC)
+#define GATT_UUID_PRIMARY  0x2800
+#define GATT_UUID_CHARAC   0x2803
+#define GATT_UUID_CCCD	   0x2902
+#define GATT_UUID_GAP	   0x1800
+#define GATT_UUID_DEV_NAME 0x2a00
+#define GATT_CHRC_READ	   0x02
+#define GATT_CHRC_WRITE_NR 0x04
+#define GATT_CHRC_WRITE	   0x08
+#define GATT_CHRC_NOTIFY   0x10
+#define ATT_TIMEOUT_USEC   (30 * USEC_PER_SEC)
 
 bool att_opcode_is_response(uint8_t op);
 bool att_opcode_is_request(uint8_t op);
@@ -359,8 +359,8 @@ size_t att_mtu_build(uint8_t op, uint16_t mtu, uint8_t out[3]);
 size_t att_range_build(uint8_t op, uint16_t start, uint16_t end, uint8_t out[5]);
 size_t att_read_by_type_build(uint8_t op, uint16_t start, uint16_t end, uint16_t type16,
 			      const struct bt_uuid128 *type128, uint8_t out[21]);
-size_t att_find_by_type_build(uint16_t start, uint16_t end, uint16_t type,
-			      const uint8_t *value, size_t vlen, uint8_t *out);
+size_t att_find_by_type_build(uint16_t start, uint16_t end, uint16_t type, const uint8_t *value,
+			      size_t vlen, uint8_t *out);
 size_t att_handle_value_build(uint8_t op, uint16_t handle, const uint8_t *value, size_t len,
 			      uint8_t *out);
 
@@ -375,14 +375,14 @@ struct att;
 struct hci_conn;
 /* Response to one request: err 0 and the PDU (an Error Response has err -EIO and ecode),
  * -ETIMEDOUT, -ENOTCONN (link lost or bearer dead), -ECANCELED. */
-typedef void (*att_rsp_fn)(struct att *att, int err, uint8_t ecode, const uint8_t *pdu,
-			   size_t len, void *user_data);
+typedef void (*att_rsp_fn)(struct att *att, int err, uint8_t ecode, const uint8_t *pdu, size_t len,
+			   void *user_data);
 /* Server side: a request or command from the peer. Writes the answer into out (0 = none) and
  * returns its length. */
 typedef size_t (*att_server_fn)(struct att *att, const uint8_t *pdu, size_t len, uint8_t *out,
 				size_t out_size, void *user_data);
-typedef void (*att_notify_fn)(struct att *att, uint16_t handle, const uint8_t *value,
-			      size_t len, void *user_data);
+typedef void (*att_notify_fn)(struct att *att, uint16_t handle, const uint8_t *value, size_t len,
+			      void *user_data);
 typedef void (*att_event_fn)(struct att *att, int err, void *user_data); /* link down, writable */
 
 struct att *att_new(struct hci_conn *conn, uint16_t our_mtu);
@@ -398,8 +398,8 @@ void att_set_mtu(struct att *att, uint16_t mtu);
 uint16_t att_get_our_mtu(const struct att *att);
 void att_set_our_mtu(struct att *att, uint16_t mtu);
 void att_set_server(struct att *att, att_server_fn fn, void *user_data);
-void att_set_client(struct att *att, att_notify_fn notify, att_event_fn down,
-		    att_event_fn writable, void *user_data);
+void att_set_client(struct att *att, att_notify_fn notify, att_event_fn down, att_event_fn writable,
+		    void *user_data);
 void att_set_server_events(struct att *att, att_event_fn down, att_event_fn writable,
 			   void *user_data);
 struct hci_conn *att_get_conn(const struct att *att);
@@ -414,8 +414,8 @@ void hci_debug(struct hci_dev *hci, const char *fmt, ...) _printf_(2, 3);
 /* Returns 1 when a (non-zero) status was turned into the last error text. */
 void hci_format_failure(uint16_t opcode, uint8_t status, char *buf, size_t size);
 
-typedef void (*hci_cmd_fn)(struct hci_dev *hci, uint8_t status, const uint8_t *ret,
-			   size_t ret_len, void *user_data);
+typedef void (*hci_cmd_fn)(struct hci_dev *hci, uint8_t status, const uint8_t *ret, size_t ret_len,
+			   void *user_data);
 /* Queues a command; fn runs on its Command Complete or Command Status (ret NULL then), or with
  * status 0xff and -ETIMEDOUT-like semantics never: a command timeout kills the device. */
 int hci_send_cmd(struct hci_dev *hci, uint16_t opcode, const uint8_t *params, uint8_t plen,
@@ -486,7 +486,7 @@ struct hci_dev {
 
 	/* command flow control (Core 5.4 Vol 4 Part E 4.4) */
 	struct hci_cmd *cmd_head, *cmd_tail; /* waiting to be sent */
-	struct hci_cmd *sent;                /* sent, waiting for complete/status */
+	struct hci_cmd *sent;		     /* sent, waiting for complete/status */
 	uint8_t cmd_credits;
 	sd_event_source *cmd_timer;
 

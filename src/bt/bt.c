@@ -6,13 +6,11 @@
 #include "bt/bt-internal.h"
 
 /* 8D53DC1D-1DB7-4CD3-868B-8A527460AA84, little-endian */
-const struct bt_uuid128 bt_uuid_smp_service = { { 0x84, 0xaa, 0x60, 0x74, 0x52, 0x8a, 0x8b, 0x86,
-						   0xd3, 0x4c, 0xb7, 0x1d, 0x1d, 0xdc, 0x53,
-						   0x8d } };
+const struct bt_uuid128 bt_uuid_smp_service = {{0x84, 0xaa, 0x60, 0x74, 0x52, 0x8a, 0x8b, 0x86,
+						0xd3, 0x4c, 0xb7, 0x1d, 0x1d, 0xdc, 0x53, 0x8d}};
 /* DA2E7828-FBCE-4E01-AE9E-261174997C48, little-endian */
-const struct bt_uuid128 bt_uuid_smp_char = { { 0x48, 0x7c, 0x99, 0x74, 0x11, 0x26, 0x9e, 0xae,
-						0x01, 0x4e, 0xce, 0xfb, 0x28, 0x78, 0x2e,
-						0xda } };
+const struct bt_uuid128 bt_uuid_smp_char = {{0x48, 0x7c, 0x99, 0x74, 0x11, 0x26, 0x9e, 0xae, 0x01,
+					     0x4e, 0xce, 0xfb, 0x28, 0x78, 0x2e, 0xda}};
 
 static int hexval(char c)
 {
@@ -38,7 +36,7 @@ static bool hexbyte(const char *s, uint8_t *ret)
 
 int bt_addr_from_str(const char *s, uint8_t type, struct bt_addr *ret)
 {
-	struct bt_addr a = { .type = type };
+	struct bt_addr a = {.type = type};
 
 	if (!s || strlen(s) != 17)
 		return -EINVAL;
@@ -66,7 +64,9 @@ bool bt_addr_equal(const struct bt_addr *a, const struct bt_addr *b)
 
 const char *bt_addr_type_str(uint8_t type)
 {
-	return type == BT_ADDR_LE_PUBLIC ? "public" : type == BT_ADDR_LE_RANDOM ? "random" : "unknown";
+	return type == BT_ADDR_LE_PUBLIC   ? "public"
+	       : type == BT_ADDR_LE_RANDOM ? "random"
+					   : "unknown";
 }
 
 /* Canonical text is big-endian: character pair i (dashes skipped) is byte 15 - i. */

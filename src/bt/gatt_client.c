@@ -145,16 +145,25 @@ static void client_rsp(struct att *att, int err, uint8_t ecode, const uint8_t *p
 		return;
 	} else {
 		switch (c->state) {
-		case ST_MTU: on_mtu(c, pdu, len); break;
-		case ST_SERVICE: r = on_service(c, pdu, len); break;
-		case ST_CHARS: r = on_chars(c, pdu, len); break;
-		case ST_DESCS: r = on_descs(c, pdu, len); break;
+		case ST_MTU:
+			on_mtu(c, pdu, len);
+			break;
+		case ST_SERVICE:
+			r = on_service(c, pdu, len);
+			break;
+		case ST_CHARS:
+			r = on_chars(c, pdu, len);
+			break;
+		case ST_DESCS:
+			r = on_descs(c, pdu, len);
+			break;
 		case ST_CCCD:
 			c->state = ST_READY;
 			if (c->cb.ready)
 				c->cb.ready(c, 0, 0, c->user_data);
 			return;
-		default: return;
+		default:
+			return;
 		}
 	}
 	if (r == -EBADMSG)
@@ -181,7 +190,8 @@ static void client_step(struct gatt_client *c)
 
 	switch (c->state) {
 	case ST_SERVICE:
-		n = att_find_by_type_build(0x0001, 0xffff, GATT_UUID_PRIMARY, c->service.b, 16, pdu);
+		n = att_find_by_type_build(0x0001, 0xffff, GATT_UUID_PRIMARY, c->service.b, 16,
+					   pdu);
 		break;
 	case ST_CHARS:
 		n = att_read_by_type_build(ATT_READ_BY_TYPE_REQ, c->next, c->svc_end,
@@ -203,7 +213,7 @@ static void client_step(struct gatt_client *c)
 		n = att_range_build(ATT_FIND_INFO_REQ, c->next, c->chr_end, pdu);
 		break;
 	case ST_CCCD: {
-		const uint8_t on[2] = { 0x01, 0x00 }; /* 3.3.3.3: notifications */
+		const uint8_t on[2] = {0x01, 0x00}; /* 3.3.3.3: notifications */
 
 		n = att_handle_value_build(ATT_WRITE_REQ, c->cccd, on, 2, pdu);
 		break;
@@ -241,8 +251,8 @@ static void client_writable(struct att *att, int err, void *user_data)
 }
 
 int gatt_client_new(struct hci_conn *conn, const struct gatt_client_params *p,
-		    const struct gatt_client_callbacks *cb, void *user_data, otad_destroy_fn destroy,
-		    struct gatt_client **ret)
+		    const struct gatt_client_callbacks *cb, void *user_data,
+		    otad_destroy_fn destroy, struct gatt_client **ret)
 {
 	struct att *att = hci_conn_att(conn);
 	struct gatt_client *c;

@@ -49,14 +49,14 @@ static void build_db(struct gatt_server *s)
 	s->chr_decl[0] = GATT_CHRC_WRITE_NR | GATT_CHRC_NOTIFY;
 	put_le16(s->chr_decl + 1, H_CHR);
 	memcpy(s->chr_decl + 3, s->chr.b, 16);
-	a[H_GAP] = (struct gatt_attr){ GATT_UUID_PRIMARY, PERM_READ, s->gap_uuid, 2 };
-	a[H_NAME_DECL] = (struct gatt_attr){ GATT_UUID_CHARAC, PERM_READ, s->name_decl, 5 };
-	a[H_NAME] = (struct gatt_attr){ GATT_UUID_DEV_NAME, PERM_READ, (const uint8_t *)s->name,
-					strlen(s->name) };
-	a[H_SVC] = (struct gatt_attr){ GATT_UUID_PRIMARY, PERM_READ, s->service.b, 16 };
-	a[H_CHR_DECL] = (struct gatt_attr){ GATT_UUID_CHARAC, PERM_READ, s->chr_decl, 19 };
-	a[H_CHR] = (struct gatt_attr){ 0, PERM_WRITE, NULL, 0 };
-	a[H_CCCD] = (struct gatt_attr){ GATT_UUID_CCCD, PERM_READ | PERM_WRITE, s->cccd, 2 };
+	a[H_GAP] = (struct gatt_attr){GATT_UUID_PRIMARY, PERM_READ, s->gap_uuid, 2};
+	a[H_NAME_DECL] = (struct gatt_attr){GATT_UUID_CHARAC, PERM_READ, s->name_decl, 5};
+	a[H_NAME] = (struct gatt_attr){GATT_UUID_DEV_NAME, PERM_READ, (const uint8_t *)s->name,
+				       strlen(s->name)};
+	a[H_SVC] = (struct gatt_attr){GATT_UUID_PRIMARY, PERM_READ, s->service.b, 16};
+	a[H_CHR_DECL] = (struct gatt_attr){GATT_UUID_CHARAC, PERM_READ, s->chr_decl, 19};
+	a[H_CHR] = (struct gatt_attr){0, PERM_WRITE, NULL, 0};
+	a[H_CCCD] = (struct gatt_attr){GATT_UUID_CCCD, PERM_READ | PERM_WRITE, s->cccd, 2};
 }
 
 static uint16_t group_end(uint16_t h)
@@ -183,7 +183,8 @@ static size_t read_by_type(struct gatt_server *s, const uint8_t *pdu, size_t len
 			continue;
 		if (!(a->perm & PERM_READ)) {
 			if (!elen)
-				return att_error_build(pdu[0], h, ATT_ECODE_READ_NOT_PERMITTED, out);
+				return att_error_build(pdu[0], h, ATT_ECODE_READ_NOT_PERMITTED,
+						       out);
 			break;
 		}
 		if ((elen && 2 + vlen != elen) || n + 2 + vlen > mtu)
@@ -262,7 +263,8 @@ static size_t write_value(struct gatt_server *s, const uint8_t *pdu, size_t len,
 			s->cb.write(s, pdu + 3, len - 3, s->user_data);
 	} else if (h == H_CCCD) {
 		if (len != 5)
-			return cmd ? 0 : att_error_build(pdu[0], h, ATT_ECODE_INVALID_VALUE_LEN, out);
+			return cmd ? 0
+				   : att_error_build(pdu[0], h, ATT_ECODE_INVALID_VALUE_LEN, out);
 		memcpy(s->cccd, pdu + 3, 2);
 		if (s->cb.subscribed)
 			s->cb.subscribed(s, s->cccd[0] & 0x01, s->user_data);
@@ -284,14 +286,20 @@ static size_t server_handle(struct att *att, const uint8_t *pdu, size_t len, uin
 	struct gatt_server *s = user_data;
 
 	switch (pdu[0]) {
-	case ATT_READ_BY_GROUP_REQ: return read_by_group(s, pdu, len, out, mtu);
-	case ATT_FIND_BY_TYPE_REQ: return find_by_type(s, pdu, len, out, mtu);
-	case ATT_READ_BY_TYPE_REQ: return read_by_type(s, pdu, len, out, mtu);
-	case ATT_FIND_INFO_REQ: return find_info(s, pdu, len, out, mtu);
+	case ATT_READ_BY_GROUP_REQ:
+		return read_by_group(s, pdu, len, out, mtu);
+	case ATT_FIND_BY_TYPE_REQ:
+		return find_by_type(s, pdu, len, out, mtu);
+	case ATT_READ_BY_TYPE_REQ:
+		return read_by_type(s, pdu, len, out, mtu);
+	case ATT_FIND_INFO_REQ:
+		return find_info(s, pdu, len, out, mtu);
 	case ATT_READ_REQ:
-	case ATT_READ_BLOB_REQ: return read_value(s, pdu, len, out, mtu);
+	case ATT_READ_BLOB_REQ:
+		return read_value(s, pdu, len, out, mtu);
 	case ATT_WRITE_REQ:
-	case ATT_WRITE_CMD: return write_value(s, pdu, len, out);
+	case ATT_WRITE_CMD:
+		return write_value(s, pdu, len, out);
 	}
 	if (att_opcode_is_command(pdu[0]))
 		return 0; /* 3.4.7: unknown commands are ignored */
@@ -311,8 +319,8 @@ static void server_writable(struct att *att, int err, void *user_data)
 }
 
 int gatt_server_new(struct hci_conn *conn, const struct gatt_server_params *p,
-		    const struct gatt_server_callbacks *cb, void *user_data, otad_destroy_fn destroy,
-		    struct gatt_server **ret)
+		    const struct gatt_server_callbacks *cb, void *user_data,
+		    otad_destroy_fn destroy, struct gatt_server **ret)
 {
 	struct att *att = hci_conn_att(conn);
 	struct gatt_server *s;

@@ -58,7 +58,7 @@ static int adv_set_enable(struct hci_dev *hci, bool enable)
 int hci_adv_start(struct hci_dev *hci, const struct hci_adv_params *p, hci_accept_fn fn,
 		  void *user_data, otad_destroy_fn destroy)
 {
-	uint8_t params[15], data[32] = { 0 }, rsp[32] = { 0 };
+	uint8_t params[15], data[32] = {0}, rsp[32] = {0};
 	int r;
 
 	if (!hci_dev_is_ready(hci))
@@ -113,8 +113,10 @@ void hci_adv_conn_event(struct hci_dev *hci, struct hci_conn *c)
 	hci->adv_enabled = false;
 	c->from_adv = true;
 	if (!hci->adv_fn) {
-		hci_debug(hci, "HCI: connection 0x%03x as peripheral while not advertising, "
-			  "disconnecting", c->info.handle);
+		hci_debug(hci,
+			  "HCI: connection 0x%03x as peripheral while not advertising, "
+			  "disconnecting",
+			  c->info.handle);
 		hci_conn_disconnect(c, HCI_ERR_REMOTE_USER_TERM);
 		return;
 	}

@@ -8,7 +8,7 @@
 #include "bt/bt-internal.h"
 
 #define LE_MAX_TX_OCTETS 251  /* Core 5.4 Vol 6 Part B 4.5.10 */
-#define LE_MAX_TX_TIME   2120 /* 251 octets on LE 1M, microseconds */
+#define LE_MAX_TX_TIME	 2120 /* 251 octets on LE 1M, microseconds */
 
 struct hci_conn *hci_conn_find(struct hci_dev *hci, uint16_t handle)
 {
@@ -51,8 +51,8 @@ struct hci_conn *hci_conn_new(struct hci_dev *hci, const struct hci_evt *ev)
 	return c;
 }
 
-static void conn_cmd_result(struct hci_dev *hci, uint8_t status, const uint8_t *ret,
-			    size_t len, void *user_data)
+static void conn_cmd_result(struct hci_dev *hci, uint8_t status, const uint8_t *ret, size_t len,
+			    void *user_data)
 {
 	/* failures are named through cmd_error / last_error; nothing else to undo */
 }
@@ -91,9 +91,9 @@ static void conn_upgrade(struct hci_conn *c)
 	}
 	if (hci->info.le_2m_phy && (c->info.remote_features >> LE_FEAT_2M_PHY) & 1) {
 		put_le16(p, c->info.handle); /* 7.8.49 */
-		p[2] = 0x00;                 /* ALL_PHYS: we state TX and RX preferences */
-		p[3] = 0x02;                 /* TX: LE 2M */
-		p[4] = 0x02;                 /* RX: LE 2M */
+		p[2] = 0x00;		     /* ALL_PHYS: we state TX and RX preferences */
+		p[3] = 0x02;		     /* TX: LE 2M */
+		p[4] = 0x02;		     /* RX: LE 2M */
 		put_le16(p + 5, 0x0000);
 		conn_cmd(c, HCI_OP_LE_SET_PHY, p, 7);
 	} else {
@@ -104,8 +104,8 @@ static void conn_upgrade(struct hci_conn *c)
 
 static void conn_param_request(struct hci_conn *c, const struct hci_evt *ev)
 {
-	struct l2cap_conn_param prm = { ev->param_req.interval_min, ev->param_req.interval_max,
-					ev->param_req.latency, ev->param_req.timeout };
+	struct l2cap_conn_param prm = {ev->param_req.interval_min, ev->param_req.interval_max,
+				       ev->param_req.latency, ev->param_req.timeout};
 	uint8_t p[14];
 
 	if (!l2cap_conn_param_valid(&prm)) {
@@ -127,18 +127,36 @@ static void conn_updated(struct hci_conn *c)
 		c->cb.updated(c, c->user_data);
 }
 
+/* The connection handle an LE subevent is about; false for subevents handled elsewhere. */
+static bool le_event_handle(const struct hci_evt *ev, uint16_t *ret)
+{
+	switch (ev->subevent) {
+	case HCI_LE_CONN_UPDATE_COMPLETE:
+		*ret = ev->conn_update.handle;
+		return true;
+	case HCI_LE_REMOTE_FEATURES:
+		*ret = ev->remote_features.handle;
+		return true;
+	case HCI_LE_CONN_PARAM_REQ:
+		*ret = ev->param_req.handle;
+		return true;
+	case HCI_LE_DATA_LEN_CHANGE:
+		*ret = ev->data_len.handle;
+		return true;
+	case HCI_LE_PHY_UPDATE:
+		*ret = ev->phy.handle;
+		return true;
+	default:
+		return false;
+	}
+}
+
 void hci_conn_le_event(struct hci_dev *hci, const struct hci_evt *ev)
 {
 	uint16_t handle;
 	struct hci_conn *c;
 
-	switch (ev->subevent) {
-	case HCI_LE_CONN_UPDATE_COMPLETE: handle = ev->conn_update.handle; break;
-	case HCI_LE_REMOTE_FEATURES: handle = ev->remote_features.handle; break;
-	case HCI_LE_CONN_PARAM_REQ: handle = ev->param_req.handle; break;
-	case HCI_LE_DATA_LEN_CHANGE: handle = ev->data_len.handle; break;
-	case HCI_LE_PHY_UPDATE: handle = ev->phy.handle; break;
-	default:
+	if (!le_event_handle(ev, &handle)) {
 		hci_debug(hci, "HCI: unhandled LE subevent 0x%02x dropped", ev->subevent);
 		return;
 	}
@@ -319,8 +337,8 @@ static void conn_l2cap_frame(struct hci_conn *c, uint16_t cid, const uint8_t *pd
 		if (n)
 			l2cap_send(c, L2CAP_CID_LE_SIGNALING, out, n);
 		if (update) {
-			struct hci_conn_params p = { prm.interval_min, prm.interval_max,
-						     prm.latency, prm.timeout, 0 };
+			struct hci_conn_params p = {prm.interval_min, prm.interval_max, prm.latency,
+						    prm.timeout, 0};
 
 			hci_conn_update(c, &p);
 		}
@@ -423,7 +441,7 @@ void hci_conn_set_callbacks(struct hci_conn *c, const struct hci_conn_callbacks 
 {
 	if (c->destroy)
 		c->destroy(c->user_data);
-	c->cb = cb ? *cb : (struct hci_conn_callbacks){ 0 };
+	c->cb = cb ? *cb : (struct hci_conn_callbacks){0};
 	c->user_data = user_data;
 	c->destroy = destroy;
 }
@@ -470,8 +488,8 @@ int hci_conn_update(struct hci_conn *c, const struct hci_conn_params *prm)
 
 	if (!hci_conn_is_connected(c))
 		return -ENOTCONN;
-	hci_le_conn_update_build(c->info.handle, prm->interval_min, prm->interval_max,
-				 prm->latency, prm->supervision_timeout, p);
+	hci_le_conn_update_build(c->info.handle, prm->interval_min, prm->interval_max, prm->latency,
+				 prm->supervision_timeout, p);
 	return conn_cmd(c, HCI_OP_LE_CONN_UPDATE, p, 14);
 }
 

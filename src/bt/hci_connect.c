@@ -72,8 +72,8 @@ int hci_connect_cancel(struct hci_dev *hci)
 int hci_connect(struct hci_dev *hci, const struct bt_addr *peer, const struct hci_conn_params *p,
 		hci_connect_fn fn, void *user_data, otad_destroy_fn destroy)
 {
-	struct hci_conn_params cp = p ? *p : (struct hci_conn_params){ 0 };
-	struct hci_le_create_conn cc = { .scan_interval = 0x0060, .scan_window = 0x0060 };
+	struct hci_conn_params cp = p ? *p : (struct hci_conn_params){0};
+	struct hci_le_create_conn cc = {.scan_interval = 0x0060, .scan_window = 0x0060};
 	uint8_t params[26];
 	uint64_t now;
 	size_t n;
@@ -92,7 +92,8 @@ int hci_connect(struct hci_dev *hci, const struct bt_addr *peer, const struct hc
 		n = hci_le_ext_create_conn_build(&cc, params);
 	else
 		n = hci_le_create_conn_build(&cc, params);
-	r = hci_send_cmd(hci, hci->info.ext_scan ? HCI_OP_LE_EXT_CREATE_CONN : HCI_OP_LE_CREATE_CONN,
+	r = hci_send_cmd(hci,
+			 hci->info.ext_scan ? HCI_OP_LE_EXT_CREATE_CONN : HCI_OP_LE_CREATE_CONN,
 			 params, (uint8_t)n, connect_result, NULL);
 	if (r < 0)
 		return r;

@@ -193,7 +193,7 @@ static void cmd_done(struct hci_dev *hci, uint8_t ncmd, uint16_t opcode, uint8_t
 
 static void cmd_free_all(struct hci_dev *hci)
 {
-	struct hci_cmd *lists[2] = { hci->cmd_head, hci->sent };
+	struct hci_cmd *lists[2] = {hci->cmd_head, hci->sent};
 
 	for (int i = 0; i < 2; i++)
 		while (lists[i]) {
@@ -243,8 +243,8 @@ static void handle_event(struct hci_dev *hci, const uint8_t *pkt, size_t len)
 		return;
 	}
 	if (r < 0) {
-		hci_debug(hci, "HCI: malformed event 0x%02x (%zu bytes) dropped",
-			  len ? pkt[0] : 0, len);
+		hci_debug(hci, "HCI: malformed event 0x%02x (%zu bytes) dropped", len ? pkt[0] : 0,
+			  len);
 		return;
 	}
 	switch (ev.code) {
@@ -301,8 +301,7 @@ static void drv_error(int err, void *user_data)
 {
 	struct hci_dev *hci = user_data;
 
-	snprintf(hci->last_error, sizeof(hci->last_error), "HCI driver failed: %s",
-		 strerror(-err));
+	snprintf(hci->last_error, sizeof(hci->last_error), "HCI driver failed: %s", strerror(-err));
 	hci_fatal(hci, err);
 }
 
@@ -389,8 +388,8 @@ static void init_result(struct hci_dev *hci, uint8_t status, const uint8_t *ret,
 		break;
 	case HCI_OP_LE_READ_LOCAL_FEATURES: /* 7.8.3 */
 		if (len >= 9)
-			hci->info.le_features = (uint64_t)get_le32(ret + 1) |
-						(uint64_t)get_le32(ret + 5) << 32;
+			hci->info.le_features =
+				(uint64_t)get_le32(ret + 1) | (uint64_t)get_le32(ret + 5) << 32;
 		break;
 	case HCI_OP_LE_READ_BUFFER_SIZE:
 	case HCI_OP_LE_READ_BUFFER_SIZE_V2:
@@ -444,18 +443,30 @@ static void init_next(struct hci_dev *hci)
 	uint8_t plen = 0;
 
 	switch (hci->init_step) {
-	case INIT_RESET: op = HCI_OP_RESET; break;
-	case INIT_READ_VERSION: op = HCI_OP_READ_LOCAL_VERSION; break;
-	case INIT_READ_COMMANDS: op = HCI_OP_READ_LOCAL_COMMANDS; break;
-	case INIT_READ_FEATURES: op = HCI_OP_READ_LOCAL_FEATURES; break;
-	case INIT_READ_BD_ADDR: op = HCI_OP_READ_BD_ADDR; break;
+	case INIT_RESET:
+		op = HCI_OP_RESET;
+		break;
+	case INIT_READ_VERSION:
+		op = HCI_OP_READ_LOCAL_VERSION;
+		break;
+	case INIT_READ_COMMANDS:
+		op = HCI_OP_READ_LOCAL_COMMANDS;
+		break;
+	case INIT_READ_FEATURES:
+		op = HCI_OP_READ_LOCAL_FEATURES;
+		break;
+	case INIT_READ_BD_ADDR:
+		op = HCI_OP_READ_BD_ADDR;
+		break;
 	case INIT_SET_EVENT_MASK: /* 7.3.1 */
 		op = HCI_OP_SET_EVENT_MASK;
 		put_le32(p, (uint32_t)HCI_EVENT_MASK);
 		put_le32(p + 4, (uint32_t)(HCI_EVENT_MASK >> 32));
 		plen = 8;
 		break;
-	case INIT_LE_READ_FEATURES: op = HCI_OP_LE_READ_LOCAL_FEATURES; break;
+	case INIT_LE_READ_FEATURES:
+		op = HCI_OP_LE_READ_LOCAL_FEATURES;
+		break;
 	case INIT_LE_SET_EVENT_MASK: /* 7.8.1 */
 		op = HCI_OP_LE_SET_EVENT_MASK;
 		put_le32(p, (uint32_t)HCI_LE_EVENT_MASK_EXT);
@@ -467,7 +478,9 @@ static void init_next(struct hci_dev *hci)
 			     ? HCI_OP_LE_READ_BUFFER_SIZE_V2
 			     : HCI_OP_LE_READ_BUFFER_SIZE;
 		break;
-	case INIT_READ_BUFFER_SIZE: op = HCI_OP_READ_BUFFER_SIZE; break;
+	case INIT_READ_BUFFER_SIZE:
+		op = HCI_OP_READ_BUFFER_SIZE;
+		break;
 	default:
 		init_finish(hci);
 		return;
@@ -478,8 +491,8 @@ static void init_next(struct hci_dev *hci)
 
 /* ---- object ---- */
 
-int hci_dev_new(sd_event *e, const char *spec, const struct hci_dev_callbacks *cb,
-		void *user_data, otad_destroy_fn destroy, struct hci_dev **ret)
+int hci_dev_new(sd_event *e, const char *spec, const struct hci_dev_callbacks *cb, void *user_data,
+		otad_destroy_fn destroy, struct hci_dev **ret)
 {
 	static const struct hci_driver_callbacks drv_cb = {
 		.packet = drv_packet,
@@ -517,7 +530,7 @@ struct hci_dev *hci_dev_free(struct hci_dev *hci)
 		return NULL;
 	hci->dead = true;
 	hci->freeing = true;
-	hci->cb = (struct hci_dev_callbacks){ 0 };
+	hci->cb = (struct hci_dev_callbacks){0};
 	cmd_free_all(hci);
 	hci_scan_abort(hci, -ECANCELED);
 	hci_adv_abort(hci, -ECANCELED);

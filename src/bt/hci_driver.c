@@ -22,7 +22,7 @@ struct out_buf {
 
 struct hci_driver {
 	int fd;
-	bool stream;     /* byte stream (tty, sockets) vs one packet per read/write (user channel) */
+	bool stream; /* byte stream (tty, sockets) vs one packet per read/write (user channel) */
 	bool connecting; /* TCP connect in progress */
 	sd_event_source *io;
 	struct hci_driver_callbacks cb;
@@ -266,10 +266,10 @@ static speed_t baud_to_speed(unsigned baud)
 	static const struct {
 		unsigned baud;
 		speed_t speed;
-	} map[] = { { 9600, B9600 },       { 19200, B19200 },     { 38400, B38400 },
-		    { 57600, B57600 },     { 115200, B115200 },   { 230400, B230400 },
-		    { 460800, B460800 },   { 921600, B921600 },   { 1000000, B1000000 },
-		    { 2000000, B2000000 }, { 3000000, B3000000 }, { 4000000, B4000000 } };
+	} map[] = {{9600, B9600},	{19200, B19200},     {38400, B38400},
+		   {57600, B57600},	{115200, B115200},   {230400, B230400},
+		   {460800, B460800},	{921600, B921600},   {1000000, B1000000},
+		   {2000000, B2000000}, {3000000, B3000000}, {4000000, B4000000}};
 
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
 		if (map[i].baud == baud)
@@ -327,7 +327,7 @@ static int open_tty(const char *arg, int *ret_fd)
 
 static int open_unix(const char *path, int *ret_fd)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	_cleanup_close_ int fd = -1;
 
 	if (!*path || strlen(path) >= sizeof(sa.sun_path))
@@ -346,7 +346,7 @@ static int open_unix(const char *path, int *ret_fd)
 static int open_tcp(const char *arg, int *ret_fd, bool *ret_connecting)
 {
 	const char *colon = strrchr(arg, ':');
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
 	char host[256];
 	int fd, r;

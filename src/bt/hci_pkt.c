@@ -64,8 +64,7 @@ size_t hci_le_scan_params_build(bool active, uint16_t interval, uint16_t window,
 }
 
 /* Core 5.4 Vol 4 Part E 7.8.64: LE 1M only */
-size_t hci_le_ext_scan_params_build(bool active, uint16_t interval, uint16_t window,
-				    uint8_t out[8])
+size_t hci_le_ext_scan_params_build(bool active, uint16_t interval, uint16_t window, uint8_t out[8])
 {
 	out[0] = 0x00; /* own address type */
 	out[1] = 0x00; /* filter policy */
@@ -82,8 +81,8 @@ size_t hci_le_adv_params_build(uint16_t interval_min, uint16_t interval_max, uin
 	memset(out, 0, 15);
 	put_le16(out + 0, interval_min);
 	put_le16(out + 2, interval_max);
-	out[4] = 0x00;  /* ADV_IND: connectable and scannable undirected */
-	out[5] = 0x00;  /* own address type: public */
+	out[4] = 0x00;	/* ADV_IND: connectable and scannable undirected */
+	out[5] = 0x00;	/* own address type: public */
 	out[13] = 0x07; /* channels 37, 38, 39 */
 	out[14] = 0x00; /* process scan and connection requests from all */
 	return 15;
@@ -191,8 +190,8 @@ static int parse_le_meta(const uint8_t *p, size_t len, struct hci_evt *ev)
 			return -EBADMSG;
 		ev->remote_features.status = p[0];
 		ev->remote_features.handle = get_le16(p + 1) & 0x0fff;
-		ev->remote_features.features = (uint64_t)get_le32(p + 3) |
-					       (uint64_t)get_le32(p + 7) << 32;
+		ev->remote_features.features = (uint64_t)get_le32(p + 3) | (uint64_t)get_le32(p + 7)
+										   << 32;
 		return 0;
 	case HCI_LE_CONN_PARAM_REQ:
 	case HCI_LE_DATA_LEN_CHANGE:

@@ -43,8 +43,9 @@ static void scan_result(struct hci_dev *hci, uint8_t status, const uint8_t *ret,
 
 static int scan_enable(struct hci_dev *hci, bool enable)
 {
-	uint8_t p[6] = { enable, hci->scan_params.filter_duplicates };
-	uint16_t op = hci->info.ext_scan ? HCI_OP_LE_SET_EXT_SCAN_ENABLE : HCI_OP_LE_SET_SCAN_ENABLE;
+	uint8_t p[6] = {enable, hci->scan_params.filter_duplicates};
+	uint16_t op =
+		hci->info.ext_scan ? HCI_OP_LE_SET_EXT_SCAN_ENABLE : HCI_OP_LE_SET_SCAN_ENABLE;
 
 	/* 7.8.11: enable, filter duplicates; 7.8.65 adds duration and period (0 = until
 	 * disabled) */
@@ -55,7 +56,7 @@ static int scan_enable(struct hci_dev *hci, bool enable)
 int hci_scan_start(struct hci_dev *hci, const struct hci_scan_params *p, hci_scan_fn fn,
 		   void *user_data, otad_destroy_fn destroy)
 {
-	struct hci_scan_params sp = p ? *p : (struct hci_scan_params){ 0 };
+	struct hci_scan_params sp = p ? *p : (struct hci_scan_params){0};
 	uint8_t params[8];
 	uint16_t op;
 	size_t n;
@@ -125,7 +126,7 @@ static struct hci_scan_entry *cache_entry(struct hci_dev *hci, const struct bt_a
 
 static void scan_one(struct hci_dev *hci, bool ext, const struct hci_raw_report *raw)
 {
-	struct hci_adv_report rep = { 0 };
+	struct hci_adv_report rep = {0};
 	struct hci_scan_entry *e;
 	struct adv_data ad;
 	char addr[BT_ADDR_STRLEN];

@@ -15,7 +15,7 @@ int hci_userchan_open(const char *arg, int *ret_fd);
 
 int hci_userchan_open(const char *arg, int *ret_fd)
 {
-	struct sockaddr_hci sa = { .hci_family = AF_BLUETOOTH, .hci_channel = HCI_CHANNEL_USER };
+	struct sockaddr_hci sa = {.hci_family = AF_BLUETOOTH, .hci_channel = HCI_CHANNEL_USER};
 	unsigned long idx;
 	char *end;
 	int fd, r;

@@ -162,8 +162,8 @@ static size_t sig_build(uint8_t code, uint8_t ident, const uint8_t *data, uint16
 	return 4u + len;
 }
 
-size_t l2cap_sig_handle(const uint8_t *pdu, size_t len, bool central, uint8_t *out,
-			size_t out_size, struct l2cap_conn_param *ret_update, bool *ret_has_update)
+size_t l2cap_sig_handle(const uint8_t *pdu, size_t len, bool central, uint8_t *out, size_t out_size,
+			struct l2cap_conn_param *ret_update, bool *ret_has_update)
 {
 	uint8_t code, ident, data[2];
 	uint16_t dlen;

@@ -161,8 +161,8 @@ static const struct gatt_server_callbacks server_cb = {
 static void on_accept(struct hci_dev *hci, int err, struct hci_conn *conn, void *user_data)
 {
 	struct node *n = user_data;
-	const struct gatt_server_params sp = { PERIPH_NAME, &bt_uuid_smp_service,
-					       &bt_uuid_smp_char, 0 };
+	const struct gatt_server_params sp = {PERIPH_NAME, &bt_uuid_smp_service, &bt_uuid_smp_char,
+					      0};
 
 	if (err) { /* advertising ended: the device died */
 		n->accept_err = err;
@@ -204,8 +204,8 @@ static void on_connect(struct hci_dev *hci, int err, uint8_t status, struct hci_
 		       void *user_data)
 {
 	struct node *n = user_data;
-	const struct gatt_client_params gp = { &bt_uuid_smp_service, &bt_uuid_smp_char,
-					       n->client_mtu };
+	const struct gatt_client_params gp = {&bt_uuid_smp_service, &bt_uuid_smp_char,
+					      n->client_mtu};
 
 	n->connect_done = true;
 	n->connect_err = err;
@@ -235,7 +235,7 @@ static void on_scan(struct hci_dev *hci, int err, const struct hci_adv_report *r
 
 static int setup(void **state)
 {
-	static const struct hci_dev_callbacks cb = { .ready = on_ready, .cmd_error = on_cmd_error };
+	static const struct hci_dev_callbacks cb = {.ready = on_ready, .cmd_error = on_cmd_error};
 	struct fx *f;
 
 	if (!btvirt_available())
@@ -275,7 +275,7 @@ static int teardown(void **state)
 
 static void advertise(struct fx *f)
 {
-	const struct hci_adv_params ap = { .name = PERIPH_NAME, .uuid = &bt_uuid_smp_service };
+	const struct hci_adv_params ap = {.name = PERIPH_NAME, .uuid = &bt_uuid_smp_service};
 
 	assert_int_equal(hci_adv_start(f->p.hci, &ap, on_accept, &f->p, NULL), 0);
 	WAIT_FOR(f, f->p.hci->sent == NULL && f->p.hci->cmd_head == NULL, 2000);
@@ -458,8 +458,9 @@ static void test_connect_to_silent_address_fails_with_named_error(void **state)
 	/* btvirt fails at once where a radio would wait: 0x3e, named */
 	assert_int_equal(f->c.connect_err, -EIO);
 	assert_int_equal(f->c.connect_status, HCI_ERR_CONN_FAILED_TO_ESTABLISH);
-	assert_true(tl_contains(hci_dev_last_error(f->c.hci),
-				"LE Create Connection failed: 0x3e Connection Failed to be Established"));
+	assert_true(tl_contains(
+		hci_dev_last_error(f->c.hci),
+		"LE Create Connection failed: 0x3e Connection Failed to be Established"));
 	assert_string_equal(f->c.cmd_error, hci_dev_last_error(f->c.hci));
 }
 
@@ -486,8 +487,9 @@ static void test_controller_refusals_are_named(void **state)
 			 0);
 	WAIT_FOR(f, f->p.raw_done, 2000);
 	assert_int_equal(f->p.raw_status, HCI_ERR_INVALID_PARAMS);
-	assert_string_equal(f->p.cmd_error,
-			    "LE Set Advertising Enable failed: 0x12 Invalid HCI Command Parameters");
+	assert_string_equal(
+		f->p.cmd_error,
+		"LE Set Advertising Enable failed: 0x12 Invalid HCI Command Parameters");
 
 	/* a command this controller lacks: its Command Status names it */
 	f->c.raw_done = false;
@@ -511,8 +513,8 @@ static void test_controller_refusals_are_named(void **state)
 static void test_client_without_service_reports_not_found(void **state)
 {
 	struct fx *f = *state;
-	const struct bt_uuid128 other = { { 1, 2, 3 } };
-	const struct gatt_client_params gp = { &other, &bt_uuid_smp_char, 0 };
+	const struct bt_uuid128 other = {{1, 2, 3}};
+	const struct gatt_client_params gp = {&other, &bt_uuid_smp_char, 0};
 
 	advertise(f);
 	scan_for_peripheral(f);
@@ -545,13 +547,13 @@ static void test_emulator_death_is_fatal_and_reported(void **state)
 static void test_connection_parameter_requests_are_answered(void **state)
 {
 	struct fx *f = *state;
-	const struct hci_conn_params cp = { .interval_min = 12, .interval_max = 24,
-					    .latency = 2, .supervision_timeout = 300 };
+	const struct hci_conn_params cp = {
+		.interval_min = 12, .interval_max = 24, .latency = 2, .supervision_timeout = 300};
 	struct hci_conn_info ci;
 	/* L2CAP Connection Parameter Update Request (Core 5.4 Vol 3 Part A 4.20) from the
 	 * peripheral: interval 8..16, latency 0, timeout 200 */
-	const uint8_t req[] = { 0x12, 0x07, 0x08, 0x00, 0x08, 0x00, 0x10, 0x00,
-				0x00, 0x00, 0xc8, 0x00 };
+	const uint8_t req[] = {0x12, 0x07, 0x08, 0x00, 0x08, 0x00,
+			       0x10, 0x00, 0x00, 0x00, 0xc8, 0x00};
 
 	advertise(f);
 	scan_for_peripheral(f);
@@ -597,7 +599,7 @@ static void on_att_rsp(struct att *att, int err, uint8_t ecode, const uint8_t *p
 static void att_roundtrip(struct fx *f, const uint8_t *req, size_t len, const uint8_t *want,
 			  size_t want_len)
 {
-	struct raw_rsp r = { 0 };
+	struct raw_rsp r = {0};
 
 	assert_int_equal(att_request(hci_conn_att(f->c.conn), req, len, on_att_rsp, &r), 0);
 	WAIT_FOR(f, r.done, 3000);
@@ -616,44 +618,43 @@ static void test_gatt_server_answers_discovery_and_reads(void **state)
 	connect_gatt(f);
 	/* Read By Group Type, primary services (Core 5.4 Vol 3 Part F 3.4.4.9): one entry
 	 * length per response, so GAP first, then the SMP service */
-	att_roundtrip(f, (uint8_t[]){ 0x10, 0x01, 0x00, 0xff, 0xff, 0x00, 0x28 }, 7,
-		      (uint8_t[]){ 0x11, 0x06, 0x01, 0x00, 0x03, 0x00, 0x00, 0x18 }, 8);
-	memcpy(want, (uint8_t[]){ 0x11, 0x14, 0x04, 0x00, 0x07, 0x00 }, 6);
+	att_roundtrip(f, (uint8_t[]){0x10, 0x01, 0x00, 0xff, 0xff, 0x00, 0x28}, 7,
+		      (uint8_t[]){0x11, 0x06, 0x01, 0x00, 0x03, 0x00, 0x00, 0x18}, 8);
+	memcpy(want, (uint8_t[]){0x11, 0x14, 0x04, 0x00, 0x07, 0x00}, 6);
 	memcpy(want + 6, bt_uuid_smp_service.b, 16);
-	att_roundtrip(f, (uint8_t[]){ 0x10, 0x04, 0x00, 0xff, 0xff, 0x00, 0x28 }, 7, want, 22);
-	att_roundtrip(f, (uint8_t[]){ 0x10, 0x08, 0x00, 0xff, 0xff, 0x00, 0x28 }, 7,
-		      (uint8_t[]){ 0x01, 0x10, 0x08, 0x00, 0x0a }, 5);
+	att_roundtrip(f, (uint8_t[]){0x10, 0x04, 0x00, 0xff, 0xff, 0x00, 0x28}, 7, want, 22);
+	att_roundtrip(f, (uint8_t[]){0x10, 0x08, 0x00, 0xff, 0xff, 0x00, 0x28}, 7,
+		      (uint8_t[]){0x01, 0x10, 0x08, 0x00, 0x0a}, 5);
 	/* Read By Type, Device Name */
-	memcpy(want, (uint8_t[]){ 0x09, 2 + 14, 0x03, 0x00 }, 4);
+	memcpy(want, (uint8_t[]){0x09, 2 + 14, 0x03, 0x00}, 4);
 	memcpy(want + 4, PERIPH_NAME, 14);
-	att_roundtrip(f, (uint8_t[]){ 0x08, 0x01, 0x00, 0xff, 0xff, 0x00, 0x2a }, 7, want, 18);
+	att_roundtrip(f, (uint8_t[]){0x08, 0x01, 0x00, 0xff, 0xff, 0x00, 0x2a}, 7, want, 18);
 	/* Find Information: 16-bit types up to the 128-bit characteristic value */
-	att_roundtrip(f, (uint8_t[]){ 0x04, 0x01, 0x00, 0xff, 0xff }, 5,
-		      (uint8_t[]){ 0x05, 0x01, 0x01, 0x00, 0x00, 0x28, 0x02, 0x00, 0x03, 0x28,
-				   0x03, 0x00, 0x00, 0x2a, 0x04, 0x00, 0x00, 0x28, 0x05, 0x00,
-				   0x03, 0x28 },
+	att_roundtrip(f, (uint8_t[]){0x04, 0x01, 0x00, 0xff, 0xff}, 5,
+		      (uint8_t[]){0x05, 0x01, 0x01, 0x00, 0x00, 0x28, 0x02, 0x00, 0x03, 0x28, 0x03,
+				  0x00, 0x00, 0x2a, 0x04, 0x00, 0x00, 0x28, 0x05, 0x00, 0x03, 0x28},
 		      22);
-	memcpy(want, (uint8_t[]){ 0x05, 0x02, 0x06, 0x00 }, 4);
+	memcpy(want, (uint8_t[]){0x05, 0x02, 0x06, 0x00}, 4);
 	memcpy(want + 4, bt_uuid_smp_char.b, 16);
-	att_roundtrip(f, (uint8_t[]){ 0x04, 0x06, 0x00, 0x06, 0x00 }, 5, want, 20);
+	att_roundtrip(f, (uint8_t[]){0x04, 0x06, 0x00, 0x06, 0x00}, 5, want, 20);
 	/* reads: value not readable, blob of the name, CCCD on, bad handle */
-	att_roundtrip(f, (uint8_t[]){ 0x0a, 0x06, 0x00 }, 3,
-		      (uint8_t[]){ 0x01, 0x0a, 0x06, 0x00, 0x02 }, 5);
+	att_roundtrip(f, (uint8_t[]){0x0a, 0x06, 0x00}, 3,
+		      (uint8_t[]){0x01, 0x0a, 0x06, 0x00, 0x02}, 5);
 	n = strlen(PERIPH_NAME) - 7;
 	want[0] = 0x0d;
 	memcpy(want + 1, PERIPH_NAME + 7, n);
-	att_roundtrip(f, (uint8_t[]){ 0x0c, 0x03, 0x00, 0x07, 0x00 }, 5, want, 1 + n);
-	att_roundtrip(f, (uint8_t[]){ 0x0a, 0x07, 0x00 }, 3, (uint8_t[]){ 0x0b, 0x01, 0x00 }, 3);
-	att_roundtrip(f, (uint8_t[]){ 0x0a, 0x99, 0x00 }, 3,
-		      (uint8_t[]){ 0x01, 0x0a, 0x99, 0x00, 0x01 }, 5);
+	att_roundtrip(f, (uint8_t[]){0x0c, 0x03, 0x00, 0x07, 0x00}, 5, want, 1 + n);
+	att_roundtrip(f, (uint8_t[]){0x0a, 0x07, 0x00}, 3, (uint8_t[]){0x0b, 0x01, 0x00}, 3);
+	att_roundtrip(f, (uint8_t[]){0x0a, 0x99, 0x00}, 3,
+		      (uint8_t[]){0x01, 0x0a, 0x99, 0x00, 0x01}, 5);
 	/* writes: the name is read-only; an unsupported request is refused by name */
-	att_roundtrip(f, (uint8_t[]){ 0x12, 0x03, 0x00, 'x' }, 4,
-		      (uint8_t[]){ 0x01, 0x12, 0x03, 0x00, 0x03 }, 5);
-	att_roundtrip(f, (uint8_t[]){ 0x20, 0x01, 0x00, 0x03, 0x00 }, 5,
-		      (uint8_t[]){ 0x01, 0x20, 0x00, 0x00, 0x06 }, 5);
+	att_roundtrip(f, (uint8_t[]){0x12, 0x03, 0x00, 'x'}, 4,
+		      (uint8_t[]){0x01, 0x12, 0x03, 0x00, 0x03}, 5);
+	att_roundtrip(f, (uint8_t[]){0x20, 0x01, 0x00, 0x03, 0x00}, 5,
+		      (uint8_t[]){0x01, 0x20, 0x00, 0x00, 0x06}, 5);
 	assert_string_equal(att_strerror(0x06), "Request Not Supported");
 	/* CCCD off by Write Request */
-	att_roundtrip(f, (uint8_t[]){ 0x12, 0x07, 0x00, 0x00, 0x00 }, 5, (uint8_t[]){ 0x13 }, 1);
+	att_roundtrip(f, (uint8_t[]){0x12, 0x07, 0x00, 0x00, 0x00}, 5, (uint8_t[]){0x13}, 1);
 	assert_false(f->p.subscribed);
 	assert_int_equal(gatt_server_notify(f->p.gs, (uint8_t *)"x", 1), -EPIPE);
 }
@@ -669,11 +670,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mtu_23_client_works, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect_reason_readvertise_and_reconnect,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_connect_to_silent_address_fails_with_named_error,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_controller_refusals_are_named, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_client_without_service_reports_not_found, setup,
+		cmocka_unit_test_setup_teardown(
+			test_connect_to_silent_address_fails_with_named_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_controller_refusals_are_named, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_client_without_service_reports_not_found,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gatt_server_answers_discovery_and_reads, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_connection_parameter_requests_are_answered,

@@ -32,7 +32,7 @@
 #define SOL_ALG 279
 #endif
 
-#define MAX_FD 4096
+#define MAX_FD	      4096
 #define SERVER_PREFIX "/tmp/bt-server-"
 
 enum alg { ALG_NONE, ALG_ECB_AES, ALG_CMAC_AES };
@@ -51,7 +51,7 @@ static struct alg_sock socks[MAX_FD];
 #define REAL(name, ret, ...)                                                                       \
 	static ret (*real_##name)(__VA_ARGS__);                                                    \
 	if (!real_##name)                                                                          \
-		real_##name = (ret(*)(__VA_ARGS__))dlsym(RTLD_NEXT, #name)
+	real_##name = (ret(*)(__VA_ARGS__))dlsym(RTLD_NEXT, #name)
 
 static struct alg_sock *lookup(int fd)
 {
@@ -124,7 +124,7 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return 0;
 	}
 	if (addr && addr->sa_family == AF_UNIX && len <= sizeof(struct sockaddr_un)) {
-		struct sockaddr_un un = { .sun_family = AF_UNIX };
+		struct sockaddr_un un = {.sun_family = AF_UNIX};
 		char path[sizeof(un.sun_path) + 1] = "";
 
 		memcpy(path, ((const struct sockaddr_un *)addr)->sun_path,
@@ -186,7 +186,9 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 
 static const EVP_CIPHER *aes_ecb(size_t key_len)
 {
-	return key_len == 16 ? EVP_aes_128_ecb() : key_len == 24 ? EVP_aes_192_ecb() : EVP_aes_256_ecb();
+	return key_len == 16   ? EVP_aes_128_ecb()
+	       : key_len == 24 ? EVP_aes_192_ecb()
+			       : EVP_aes_256_ecb();
 }
 
 static int run_ecb(struct alg_sock *s, const uint8_t *in, size_t len)
@@ -211,7 +213,9 @@ static int run_ecb(struct alg_sock *s, const uint8_t *in, size_t len)
 
 static int run_cmac(struct alg_sock *s, const uint8_t *in, size_t len)
 {
-	const char *cipher = s->key_len == 16 ? "AES-128-CBC" : s->key_len == 24 ? "AES-192-CBC" : "AES-256-CBC";
+	const char *cipher = s->key_len == 16	? "AES-128-CBC"
+			     : s->key_len == 24 ? "AES-192-CBC"
+						: "AES-256-CBC";
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
 	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
 	OSSL_PARAM params[2];
@@ -278,7 +282,7 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
 	struct alg_sock *s = lookup(fd);
-	struct iovec iov = { (void *)buf, len };
+	struct iovec iov = {(void *)buf, len};
 	REAL(send, ssize_t, int, const void *, size_t, int);
 
 	if (!s)
@@ -289,7 +293,7 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
 ssize_t write(int fd, const void *buf, size_t len)
 {
 	struct alg_sock *s = lookup(fd);
-	struct iovec iov = { (void *)buf, len };
+	struct iovec iov = {(void *)buf, len};
 	REAL(write, ssize_t, int, const void *, size_t);
 
 	if (!s)

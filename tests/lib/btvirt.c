@@ -26,7 +26,7 @@ bool btvirt_available(void)
 
 static bool can_connect(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	bool ok;
 
@@ -58,7 +58,7 @@ int btvirt_start(struct btvirt *b)
 {
 	static unsigned counter;
 	char sock[300];
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct timespec ts = {0, 20 * 1000 * 1000};
 
 	memset(b, 0, sizeof(*b));
 	snprintf(b->dir, sizeof(b->dir), "%s/btvirt-%u", tl_tmpdir(), counter++);
@@ -90,7 +90,7 @@ int btvirt_start(struct btvirt *b)
 
 void btvirt_stop(struct btvirt *b)
 {
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct timespec ts = {0, 20 * 1000 * 1000};
 
 	if (b->pid <= 0)
 		return;

@@ -15,8 +15,8 @@
 struct btvirt {
 	pid_t pid;
 	char dir[256];
-	char spec[320];         /* "unix:DIR/bt-server-le" */
-	char log[300];          /* btvirt's stdout+stderr */
+	char spec[320]; /* "unix:DIR/bt-server-le" */
+	char log[300];	/* btvirt's stdout+stderr */
 };
 
 /* Whether btvirt is installed (tests skip when not). */

@@ -58,13 +58,13 @@ static void garbage(const char *what, void *ud)
 static void test_h4_reassembles_at_every_split(void **state)
 {
 	/* Command Complete (Reset), an ACL packet, an empty event (plen 0) */
-	const uint8_t stream[] = { 0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00, 0x02, 0x2a, 0x20,
-				   0x03, 0x00, 0xaa, 0xbb, 0xcc, 0x04, 0x10, 0x00 };
+	const uint8_t stream[] = {0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00, 0x02, 0x2a,
+				  0x20, 0x03, 0x00, 0xaa, 0xbb, 0xcc, 0x04, 0x10, 0x00};
 	struct h4_parser *p = calloc(1, sizeof(*p));
 
 	assert_non_null(p);
 	for (size_t split = 0; split <= sizeof(stream); split++) {
-		struct collected c = { 0 };
+		struct collected c = {0};
 
 		memset(p, 0, offsetof(struct h4_parser, buf));
 		h4_parser_feed(p, stream, split, collect, garbage, &c);
@@ -83,9 +83,9 @@ static void test_h4_reassembles_at_every_split(void **state)
 
 static void test_h4_skips_garbage_before_a_packet(void **state)
 {
-	const uint8_t stream[] = { 0x00, 0xff, 0x42, 0x04, 0x0f, 0x04, 0x00, 0x01, 0x0d, 0x20 };
+	const uint8_t stream[] = {0x00, 0xff, 0x42, 0x04, 0x0f, 0x04, 0x00, 0x01, 0x0d, 0x20};
 	struct h4_parser *p = calloc(1, sizeof(*p));
-	struct collected c = { 0 };
+	struct collected c = {0};
 
 	assert_non_null(p);
 	h4_parser_feed(p, stream, sizeof(stream), collect, garbage, &c);
@@ -101,34 +101,35 @@ static void test_h4_skips_garbage_before_a_packet(void **state)
 static void test_hci_command_encoding(void **state)
 {
 	uint8_t out[40], p[26];
-	struct hci_le_create_conn cc = { .scan_interval = 0x0060, .scan_window = 0x0030,
-					 .peer = { 1, { 0x11, 0x22, 0x33, 0x44, 0x55, 0xc6 } },
-					 .interval_min = 0x18, .interval_max = 0x28,
-					 .latency = 0, .supervision_timeout = 0x01f4 };
+	struct hci_le_create_conn cc = {.scan_interval = 0x0060,
+					.scan_window = 0x0030,
+					.peer = {1, {0x11, 0x22, 0x33, 0x44, 0x55, 0xc6}},
+					.interval_min = 0x18,
+					.interval_max = 0x28,
+					.latency = 0,
+					.supervision_timeout = 0x01f4};
 
 	/* Core 5.4 Vol 4 Part E 5.4.1: HCI_Reset is 03 0c 00 */
 	assert_int_equal(hci_cmd_build(HCI_OP_RESET, NULL, 0, out), 3);
-	assert_memory_equal(out, ((uint8_t[]){ 0x03, 0x0c, 0x00 }), 3);
+	assert_memory_equal(out, ((uint8_t[]){0x03, 0x0c, 0x00}), 3);
 	/* LE Set Scan Enable (0x200c): enable, filter duplicates */
-	assert_int_equal(hci_cmd_build(HCI_OP_LE_SET_SCAN_ENABLE, (uint8_t[]){ 1, 1 }, 2, out), 5);
-	assert_memory_equal(out, ((uint8_t[]){ 0x0c, 0x20, 0x02, 0x01, 0x01 }), 5);
+	assert_int_equal(hci_cmd_build(HCI_OP_LE_SET_SCAN_ENABLE, (uint8_t[]){1, 1}, 2, out), 5);
+	assert_memory_equal(out, ((uint8_t[]){0x0c, 0x20, 0x02, 0x01, 0x01}), 5);
 	assert_int_equal(hci_le_create_conn_build(&cc, p), 25);
-	assert_memory_equal(p,
-			    ((uint8_t[]){ 0x60, 0x00, 0x30, 0x00, 0x00, 0x01, 0x11, 0x22, 0x33,
-					  0x44, 0x55, 0xc6, 0x00, 0x18, 0x00, 0x28, 0x00, 0x00,
-					  0x00, 0xf4, 0x01, 0x00, 0x00, 0x00, 0x00 }),
+	assert_memory_equal(p, ((uint8_t[]){0x60, 0x00, 0x30, 0x00, 0x00, 0x01, 0x11, 0x22, 0x33,
+					    0x44, 0x55, 0xc6, 0x00, 0x18, 0x00, 0x28, 0x00, 0x00,
+					    0x00, 0xf4, 0x01, 0x00, 0x00, 0x00, 0x00}),
 			    25);
 	/* 7.8.66: own type, filter, peer type, peer, PHYs, then one 16-byte PHY block */
 	assert_int_equal(hci_le_ext_create_conn_build(&cc, p), 26);
-	assert_memory_equal(p,
-			    ((uint8_t[]){ 0x00, 0x00, 0x01, 0x11, 0x22, 0x33, 0x44, 0x55, 0xc6,
-					  0x01, 0x60, 0x00, 0x30, 0x00, 0x18, 0x00, 0x28, 0x00,
-					  0x00, 0x00, 0xf4, 0x01, 0x00, 0x00, 0x00, 0x00 }),
+	assert_memory_equal(p, ((uint8_t[]){0x00, 0x00, 0x01, 0x11, 0x22, 0x33, 0x44, 0x55, 0xc6,
+					    0x01, 0x60, 0x00, 0x30, 0x00, 0x18, 0x00, 0x28, 0x00,
+					    0x00, 0x00, 0xf4, 0x01, 0x00, 0x00, 0x00, 0x00}),
 			    26);
 	assert_int_equal(hci_le_ext_scan_params_build(true, 0x60, 0x30, p), 8);
-	assert_memory_equal(p, ((uint8_t[]){ 0, 0, 1, 1, 0x60, 0, 0x30, 0 }), 8);
+	assert_memory_equal(p, ((uint8_t[]){0, 0, 1, 1, 0x60, 0, 0x30, 0}), 8);
 	assert_int_equal(hci_le_adv_params_build(0xa0, 0xf0, p), 15);
-	assert_memory_equal(p, ((uint8_t[]){ 0xa0, 0, 0xf0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0 }),
+	assert_memory_equal(p, ((uint8_t[]){0xa0, 0, 0xf0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0}),
 			    15);
 }
 
@@ -138,13 +139,13 @@ static void test_hci_events_decode(void **state)
 {
 	struct hci_evt ev;
 	/* 7.7.19 with two handles, interleaved: 0x0040 x 2, 0x0041 x 1 */
-	const uint8_t ncp[] = { 0x13, 0x09, 0x02, 0x40, 0x00, 0x02, 0x00, 0x41, 0x00, 0x01, 0x00 };
+	const uint8_t ncp[] = {0x13, 0x09, 0x02, 0x40, 0x00, 0x02, 0x00, 0x41, 0x00, 0x01, 0x00};
 	/* 7.7.65.10 Enhanced Connection Complete, peripheral, random peer */
-	const uint8_t enh[] = { 0x3e, 0x1f, 0x0a, 0x00, 0x2a, 0x00, 0x01, 0x01, 1, 2, 3, 4, 5, 0xc6,
-				0,    0,    0,    0,    0,    0,    0,    0, 0, 0, 0, 0, 0x18, 0x00,
-				0x02, 0x00, 0xf4, 0x01, 0x00 };
-	const uint8_t disc[] = { 0x05, 0x04, 0x00, 0x2a, 0x00, 0x13 };
-	const uint8_t cs[] = { 0x0f, 0x04, 0x0c, 0x01, 0x0d, 0x20 };
+	const uint8_t enh[] = {0x3e, 0x1f, 0x0a, 0x00, 0x2a, 0x00, 0x01, 0x01, 1,    2,	   3,
+			       4,    5,	   0xc6, 0,    0,    0,	   0,	 0,    0,    0,	   0,
+			       0,    0,	   0,	 0,    0x18, 0x00, 0x02, 0x00, 0xf4, 0x01, 0x00};
+	const uint8_t disc[] = {0x05, 0x04, 0x00, 0x2a, 0x00, 0x13};
+	const uint8_t cs[] = {0x0f, 0x04, 0x0c, 0x01, 0x0d, 0x20};
 
 	assert_int_equal(hci_evt_parse(ncp, sizeof(ncp), &ev), 0);
 	assert_int_equal(ev.ncp.num, 2);
@@ -163,7 +164,7 @@ static void test_hci_events_decode(void **state)
 	assert_int_equal(hci_evt_parse(cs, sizeof(cs), &ev), 0);
 	assert_int_equal(ev.cmd_status.status, 0x0c);
 	assert_int_equal(ev.cmd_status.opcode, HCI_OP_LE_CREATE_CONN);
-	assert_int_equal(hci_evt_parse((uint8_t[]){ 0xff, 0x00 }, 2, &ev), -ENOENT);
+	assert_int_equal(hci_evt_parse((uint8_t[]){0xff, 0x00}, 2, &ev), -ENOENT);
 	assert_int_equal(hci_evt_parse(ncp, sizeof(ncp) - 1, &ev), -EBADMSG);
 }
 
@@ -196,17 +197,17 @@ static void parse_fixed_prefix(const uint8_t *b, size_t n)
 
 static void test_hci_events_survive_every_truncation(void **state)
 {
-	const uint8_t adv[] = { 0x3e, 0x1a, 0x02, 0x01, 0x00, 0x00, 1, 2, 3, 4, 5, 6, 0x0e,
-				0x02, 0x01, 0x06, 0x0a, 0x09, 'o', 't', 'a', 's', 'i', 'm',
-				'-', 'b', 'x', 0xc4 };
-	const uint8_t ext[] = { 0x3e, 0x1d, 0x0d, 0x01, 0x13, 0x00, 0x01, 1, 2, 3, 4, 5, 6,
-				0x01, 0x00, 0xff, 0x7f, 0xc4, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0,
-				0x03, 0x02, 0x01, 0x06 };
-	const uint8_t cc[] = { 0x0e, 0x0a, 0x01, 0x09, 0x10, 0x00, 1, 2, 3, 4, 5, 6 };
-	const uint8_t conn[] = { 0x3e, 0x13, 0x01, 0x00, 0x2a, 0x00, 0x00, 0x00, 1, 2, 3, 4, 5,
-				 6, 0x28, 0x00, 0x00, 0x00, 0x90, 0x01, 0x00 };
-	const uint8_t *all[] = { adv, ext, cc, conn };
-	const size_t lens[] = { sizeof(adv), sizeof(ext), sizeof(cc), sizeof(conn) };
+	const uint8_t adv[] = {0x3e, 0x1a, 0x02, 0x01, 0x00, 0x00, 1,	 2,    3,   4,
+			       5,    6,	   0x0e, 0x02, 0x01, 0x06, 0x0a, 0x09, 'o', 't',
+			       'a',  's',  'i',	 'm',  '-',  'b',  'x',	 0xc4};
+	const uint8_t ext[] = {0x3e, 0x1d, 0x0d, 0x01, 0x13, 0x00, 0x01, 1,    2,    3,	   4,
+			       5,    6,	   0x01, 0x00, 0xff, 0x7f, 0xc4, 0x00, 0x00, 0x00, 0,
+			       0,    0,	   0,	 0,    0,    0x03, 0x02, 0x01, 0x06};
+	const uint8_t cc[] = {0x0e, 0x0a, 0x01, 0x09, 0x10, 0x00, 1, 2, 3, 4, 5, 6};
+	const uint8_t conn[] = {0x3e, 0x13, 0x01, 0x00, 0x2a, 0x00, 0x00, 0x00, 1,    2,   3,
+				4,    5,    6,	  0x28, 0x00, 0x00, 0x00, 0x90, 0x01, 0x00};
+	const uint8_t *all[] = {adv, ext, cc, conn};
+	const size_t lens[] = {sizeof(adv), sizeof(ext), sizeof(cc), sizeof(conn)};
 	struct hci_evt ev;
 	struct hci_raw_report rr;
 	const uint8_t *p;
@@ -247,7 +248,7 @@ static void acl_prefix(const uint8_t *b, size_t n)
 static void test_acl_header(void **state)
 {
 	/* handle 0x02a, PB 0b10 (start from the controller), 3 bytes */
-	const uint8_t pkt[] = { 0x2a, 0x20, 0x03, 0x00, 0xaa, 0xbb, 0xcc };
+	const uint8_t pkt[] = {0x2a, 0x20, 0x03, 0x00, 0xaa, 0xbb, 0xcc};
 	struct hci_acl acl;
 
 	assert_int_equal(hci_acl_parse(pkt, sizeof(pkt), &acl), 0);
@@ -262,7 +263,7 @@ static void test_acl_header(void **state)
 static void test_l2cap_fragments_and_reassembles_every_size(void **state)
 {
 	uint8_t sdu[600];
-	const uint16_t mtus[] = { 27, 192, 251 };
+	const uint16_t mtus[] = {27, 192, 251};
 
 	for (size_t i = 0; i < sizeof(sdu); i++)
 		sdu[i] = (uint8_t)(i * 13);
@@ -270,7 +271,7 @@ static void test_l2cap_fragments_and_reassembles_every_size(void **state)
 		for (size_t len = 0; len <= sizeof(sdu); len += (len < 40 ? 1 : 37)) {
 			unsigned n = 0, seen = 0;
 			struct acl_pkt *list = l2cap_fragment(0x2a, 4, sdu, len, mtus[m], &n);
-			struct l2cap_reasm r = { 0 };
+			struct l2cap_reasm r = {0};
 			const uint8_t *pdu = NULL;
 			size_t pdu_len = 0;
 			uint16_t cid = 0;
@@ -301,8 +302,8 @@ static void test_l2cap_fragments_and_reassembles_every_size(void **state)
 
 static void test_l2cap_reassembly_rejects_broken_sequences(void **state)
 {
-	struct l2cap_reasm r = { 0 };
-	const uint8_t start[] = { 0x06, 0x00, 0x04, 0x00, 0x52, 0x2a }; /* 6 of 10 bytes */
+	struct l2cap_reasm r = {0};
+	const uint8_t start[] = {0x06, 0x00, 0x04, 0x00, 0x52, 0x2a}; /* 6 of 10 bytes */
 	const uint8_t *pdu;
 	size_t len;
 	uint16_t cid;
@@ -341,34 +342,33 @@ static void sig_prefix(const uint8_t *b, size_t n)
 static void test_l2cap_signaling(void **state)
 {
 	/* Vol 3 Part A 4.20: Connection Parameter Update Request, id 7, 24..40, 0, 400 */
-	const uint8_t req[] = { 0x12, 0x07, 0x08, 0x00, 0x18, 0x00, 0x28, 0x00, 0x00, 0x00, 0x90,
-				0x01 };
-	const uint8_t bad[] = { 0x12, 0x08, 0x08, 0x00, 0x28, 0x00, 0x18, 0x00, 0x00, 0x00, 0x90,
-				0x01 };
-	const uint8_t unknown[] = { 0x14, 0x09, 0x00, 0x00 }; /* LE credit based conn req */
+	const uint8_t req[] = {0x12, 0x07, 0x08, 0x00, 0x18, 0x00,
+			       0x28, 0x00, 0x00, 0x00, 0x90, 0x01};
+	const uint8_t bad[] = {0x12, 0x08, 0x08, 0x00, 0x28, 0x00,
+			       0x18, 0x00, 0x00, 0x00, 0x90, 0x01};
+	const uint8_t unknown[] = {0x14, 0x09, 0x00, 0x00}; /* LE credit based conn req */
 	struct l2cap_conn_param prm;
 	uint8_t out[64];
 	bool upd;
 
-	assert_int_equal(l2cap_sig_handle(req, sizeof(req), true, out, sizeof(out), &prm, &upd),
-			 6);
-	assert_memory_equal(out, ((uint8_t[]){ 0x13, 0x07, 0x02, 0x00, 0x00, 0x00 }), 6);
+	assert_int_equal(l2cap_sig_handle(req, sizeof(req), true, out, sizeof(out), &prm, &upd), 6);
+	assert_memory_equal(out, ((uint8_t[]){0x13, 0x07, 0x02, 0x00, 0x00, 0x00}), 6);
 	assert_true(upd);
 	assert_int_equal(prm.interval_min, 24);
 	assert_int_equal(prm.timeout, 400);
 	assert_int_equal(l2cap_sig_handle(bad, sizeof(bad), true, out, sizeof(out), &prm, &upd), 6);
-	assert_memory_equal(out, ((uint8_t[]){ 0x13, 0x08, 0x02, 0x00, 0x01, 0x00 }), 6);
+	assert_memory_equal(out, ((uint8_t[]){0x13, 0x08, 0x02, 0x00, 0x01, 0x00}), 6);
 	assert_false(upd);
 	/* a peripheral does not take the request: Command Reject, not understood (4.1) */
 	assert_int_equal(l2cap_sig_handle(req, sizeof(req), false, out, sizeof(out), &prm, &upd),
 			 6);
-	assert_memory_equal(out, ((uint8_t[]){ 0x01, 0x07, 0x02, 0x00, 0x00, 0x00 }), 6);
+	assert_memory_equal(out, ((uint8_t[]){0x01, 0x07, 0x02, 0x00, 0x00, 0x00}), 6);
 	assert_int_equal(
 		l2cap_sig_handle(unknown, sizeof(unknown), true, out, sizeof(out), &prm, &upd), 6);
-	assert_memory_equal(out, ((uint8_t[]){ 0x01, 0x09, 0x02, 0x00, 0x00, 0x00 }), 6);
+	assert_memory_equal(out, ((uint8_t[]){0x01, 0x09, 0x02, 0x00, 0x00, 0x00}), 6);
 	/* SMP Pairing Request: Pairing Failed, Pairing Not Supported */
-	assert_int_equal(l2cap_smp_handle((uint8_t[]){ 0x01, 0x03, 0, 1, 0x10, 0, 0 }, 7, out), 2);
-	assert_memory_equal(out, ((uint8_t[]){ 0x05, 0x05 }), 2);
+	assert_int_equal(l2cap_smp_handle((uint8_t[]){0x01, 0x03, 0, 1, 0x10, 0, 0}, 7, out), 2);
+	assert_memory_equal(out, ((uint8_t[]){0x05, 0x05}), 2);
 	every_prefix(req, sizeof(req), sig_prefix);
 	every_prefix(unknown, sizeof(unknown), sig_prefix);
 }
@@ -390,22 +390,21 @@ static void test_att_pdus(void **state)
 	const uint8_t *e;
 	size_t n, elen;
 	/* Read By Type Response with one 128-bit characteristic declaration (3.4.4.2) */
-	uint8_t rbt[2 + 21] = { 0x09, 21, 0x05, 0x00, 0x14, 0x06, 0x00 };
-	const uint8_t fi[] = { 0x05, 0x01, 0x07, 0x00, 0x02, 0x29 };
+	uint8_t rbt[2 + 21] = {0x09, 21, 0x05, 0x00, 0x14, 0x06, 0x00};
+	const uint8_t fi[] = {0x05, 0x01, 0x07, 0x00, 0x02, 0x29};
 
 	memcpy(rbt + 7, bt_uuid_smp_char.b, 16);
 	assert_int_equal(att_mtu_build(ATT_MTU_REQ, 498, out), 3);
-	assert_memory_equal(out, ((uint8_t[]){ 0x02, 0xf2, 0x01 }), 3);
+	assert_memory_equal(out, ((uint8_t[]){0x02, 0xf2, 0x01}), 3);
 	assert_int_equal(att_error_build(0x10, 0x0001, 0x0a, out), 5);
-	assert_memory_equal(out, ((uint8_t[]){ 0x01, 0x10, 0x01, 0x00, 0x0a }), 5);
+	assert_memory_equal(out, ((uint8_t[]){0x01, 0x10, 0x01, 0x00, 0x0a}), 5);
 	assert_int_equal(att_find_by_type_build(1, 0xffff, 0x2800, bt_uuid_smp_service.b, 16, out),
 			 23);
-	assert_memory_equal(out, ((uint8_t[]){ 0x06, 0x01, 0x00, 0xff, 0xff, 0x00, 0x28, 0x84 }),
-			    8);
+	assert_memory_equal(out, ((uint8_t[]){0x06, 0x01, 0x00, 0xff, 0xff, 0x00, 0x28, 0x84}), 8);
 	assert_int_equal(att_read_by_type_build(ATT_READ_BY_TYPE_REQ, 4, 7, 0x2803, NULL, out), 7);
-	assert_memory_equal(out, ((uint8_t[]){ 0x08, 0x04, 0x00, 0x07, 0x00, 0x03, 0x28 }), 7);
+	assert_memory_equal(out, ((uint8_t[]){0x08, 0x04, 0x00, 0x07, 0x00, 0x03, 0x28}), 7);
 	assert_int_equal(att_handle_value_build(ATT_WRITE_CMD, 6, (uint8_t *)"ab", 2, out), 5);
-	assert_memory_equal(out, ((uint8_t[]){ 0x52, 0x06, 0x00, 'a', 'b' }), 5);
+	assert_memory_equal(out, ((uint8_t[]){0x52, 0x06, 0x00, 'a', 'b'}), 5);
 	assert_int_equal(att_rsp_entries(rbt, sizeof(rbt), &e, &n, &elen), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(elen, 21);
@@ -422,10 +421,9 @@ static void test_att_pdus(void **state)
 	{
 		struct bt_uuid128 cccd128;
 
-		assert_int_equal(bt_uuid128_from_str("00002902-0000-1000-8000-00805F9B34FB",
-						     &cccd128),
-				 0);
-		assert_true(att_uuid_matches((uint8_t[]){ 0x02, 0x29 }, 2, 0, &cccd128));
+		assert_int_equal(
+			bt_uuid128_from_str("00002902-0000-1000-8000-00805F9B34FB", &cccd128), 0);
+		assert_true(att_uuid_matches((uint8_t[]){0x02, 0x29}, 2, 0, &cccd128));
 		assert_true(att_uuid_matches(cccd128.b, 16, GATT_UUID_CCCD, NULL));
 	}
 }
@@ -451,9 +449,9 @@ static void test_adv_data_build_parse_merge(void **state)
 
 	/* flags: 02 01 06; Complete List of 128-bit Service UUIDs: 11 07 <uuid> */
 	assert_int_equal(na, 21);
-	assert_memory_equal(adv, ((uint8_t[]){ 0x02, 0x01, 0x06, 0x11, 0x07, 0x84, 0xaa }), 7);
+	assert_memory_equal(adv, ((uint8_t[]){0x02, 0x01, 0x06, 0x11, 0x07, 0x84, 0xaa}), 7);
 	assert_int_equal(nr, 8);
-	assert_memory_equal(rsp, ((uint8_t[]){ 0x07, 0x09, 'o', 't', 'a', 's', 'i', 'm' }), 8);
+	assert_memory_equal(rsp, ((uint8_t[]){0x07, 0x09, 'o', 't', 'a', 's', 'i', 'm'}), 8);
 	assert_int_equal(adv_data_parse(adv, na, &a), 0);
 	assert_false(a.has_name);
 	assert_true(adv_data_has_uuid128(&a, &bt_uuid_smp_service));
@@ -476,7 +474,7 @@ static void test_adv_data_build_parse_merge(void **state)
 	adv[3] = 0x11;
 	every_prefix(adv, na, adv_prefix);
 	/* zero length ends the significant part */
-	assert_int_equal(adv_data_parse((uint8_t[]){ 2, 1, 6, 0, 0xff, 0xff }, 6, &a), 0);
+	assert_int_equal(adv_data_parse((uint8_t[]){2, 1, 6, 0, 0xff, 0xff}, 6, &a), 0);
 }
 
 /* ---- addresses, UUIDs, names ---- */

@@ -83,7 +83,7 @@ static bool pump(struct fake *f, unsigned ms)
 	uint64_t end = now_ms() + ms;
 
 	do {
-		struct pollfd p = { f->fd, POLLIN, 0 };
+		struct pollfd p = {f->fd, POLLIN, 0};
 		uint8_t buf[2048];
 
 		sd_event_run(f->e, 5 * 1000);
@@ -133,7 +133,7 @@ static void send_raw(struct fake *f, const uint8_t *b, size_t len)
 
 static void send_event(struct fake *f, uint8_t code, const uint8_t *params, uint8_t plen)
 {
-	uint8_t b[300] = { H4_EVT, code, plen };
+	uint8_t b[300] = {H4_EVT, code, plen};
 
 	memcpy(b + 3, params, plen);
 	send_raw(f, b, 3u + plen);
@@ -141,7 +141,7 @@ static void send_event(struct fake *f, uint8_t code, const uint8_t *params, uint
 
 static void cmd_complete(struct fake *f, uint16_t opcode, const uint8_t *ret, uint8_t len)
 {
-	uint8_t p[260] = { 1 };
+	uint8_t p[260] = {1};
 
 	put_le16(p + 1, opcode);
 	memcpy(p + 3, ret, len);
@@ -150,7 +150,7 @@ static void cmd_complete(struct fake *f, uint16_t opcode, const uint8_t *ret, ui
 
 static void cmd_status(struct fake *f, uint16_t opcode, uint8_t status)
 {
-	uint8_t p[4] = { status, 1 };
+	uint8_t p[4] = {status, 1};
 
 	put_le16(p + 2, opcode);
 	send_event(f, HCI_EV_CMD_STATUS, p, 4);
@@ -192,8 +192,8 @@ static void on_debug(const char *line, void *user_data)
 
 static int setup(void **state)
 {
-	static const struct hci_dev_callbacks cb = { .ready = on_ready, .fatal = on_fatal };
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static const struct hci_dev_callbacks cb = {.ready = on_ready, .fatal = on_fatal};
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char spec[300];
 	struct fake *f = calloc(1, sizeof(*f));
 
@@ -239,14 +239,14 @@ struct ctrl {
 /* Answers the init sequence; checks the exact commands and masks. */
 static void answer_init(struct fake *f, const struct ctrl *c)
 {
-	uint8_t ret[80] = { 0 };
+	uint8_t ret[80] = {0};
 	struct pkt p;
 
 	p = expect_cmd(f, HCI_OP_RESET); /* Core 5.4 Vol 4 Part E 7.3.2: 03 0c 00 */
 	assert_int_equal(p.len, 0);
 	ok(f, HCI_OP_RESET);
 	expect_cmd(f, HCI_OP_READ_LOCAL_VERSION);
-	memcpy(ret, (uint8_t[]){ 0, 0x0d, 0x34, 0x12, 0x0d, 0x59, 0x00, 0x01, 0x00 }, 9);
+	memcpy(ret, (uint8_t[]){0, 0x0d, 0x34, 0x12, 0x0d, 0x59, 0x00, 0x01, 0x00}, 9);
 	cmd_complete(f, HCI_OP_READ_LOCAL_VERSION, ret, 9);
 	expect_cmd(f, HCI_OP_READ_LOCAL_COMMANDS);
 	ret[0] = 0;
@@ -257,12 +257,12 @@ static void answer_init(struct fake *f, const struct ctrl *c)
 	ret[5] = 0x60; /* LE supported, BR/EDR not supported */
 	cmd_complete(f, HCI_OP_READ_LOCAL_FEATURES, ret, 9);
 	expect_cmd(f, HCI_OP_READ_BD_ADDR);
-	memcpy(ret, (uint8_t[]){ 0, 0x66, 0x55, 0x44, 0x33, 0x22, 0xc1 }, 7);
+	memcpy(ret, (uint8_t[]){0, 0x66, 0x55, 0x44, 0x33, 0x22, 0xc1}, 7);
 	cmd_complete(f, HCI_OP_READ_BD_ADDR, ret, 7);
 	p = expect_cmd(f, HCI_OP_SET_EVENT_MASK);
 	/* Disconnection Complete, Encryption Change, Read Remote Version, Hardware Error, Data
 	 * Buffer Overflow, Encryption Key Refresh, LE Meta */
-	assert_memory_equal(p.data, ((uint8_t[]){ 0x90, 0x88, 0x00, 0x02, 0x00, 0x80, 0x00, 0x20 }),
+	assert_memory_equal(p.data, ((uint8_t[]){0x90, 0x88, 0x00, 0x02, 0x00, 0x80, 0x00, 0x20}),
 			    8);
 	ok(f, HCI_OP_SET_EVENT_MASK);
 	expect_cmd(f, HCI_OP_LE_READ_LOCAL_FEATURES);
@@ -271,13 +271,13 @@ static void answer_init(struct fake *f, const struct ctrl *c)
 		ret[1 + i] = (uint8_t)(c->le_features >> (8 * i));
 	cmd_complete(f, HCI_OP_LE_READ_LOCAL_FEATURES, ret, 9);
 	p = expect_cmd(f, HCI_OP_LE_SET_EVENT_MASK);
-	assert_memory_equal(p.data, ((uint8_t[]){ 0x6f, 0x1a, 0, 0, 0, 0, 0, 0 }), 8);
+	assert_memory_equal(p.data, ((uint8_t[]){0x6f, 0x1a, 0, 0, 0, 0, 0, 0}), 8);
 	ok(f, HCI_OP_LE_SET_EVENT_MASK);
 }
 
 static void answer_le_buffers(struct fake *f, const struct ctrl *c)
 {
-	uint8_t ret[4] = { 0 };
+	uint8_t ret[4] = {0};
 
 	expect_cmd(f, HCI_OP_LE_READ_BUFFER_SIZE);
 	put_le16(ret + 1, c->le_mtu);
@@ -305,8 +305,8 @@ static void bring_up(struct fake *f, const struct ctrl *c)
 static void test_init_falls_back_from_v2_and_to_shared_buffers(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = { .le_mtu = 0, .le_num = 0 };
-	uint8_t ret[8] = { 0 };
+	struct ctrl c = {.le_mtu = 0, .le_num = 0};
+	uint8_t ret[8] = {0};
 	struct hci_flow fl;
 	struct hci_dev_info info;
 	char a[BT_ADDR_STRLEN];
@@ -372,39 +372,39 @@ static void on_scan(struct hci_dev *hci, int err, const struct hci_adv_report *r
 static void test_command_credits_are_honoured(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = { .le_mtu = 27, .le_num = 2 };
-	uint8_t p[4] = { 0x00 /* status */, 0x00 /* no credits */ };
-	uint8_t nop[3] = { 1, 0, 0 };
+	struct ctrl c = {.le_mtu = 27, .le_num = 2};
+	uint8_t p[4] = {0x00 /* status */, 0x00 /* no credits */};
+	uint8_t nop[3] = {1, 0, 0};
 	struct pkt k;
 
 	bring_up(f, &c);
 	assert_int_equal(hci_scan_start(f->hci, NULL, on_scan, f, NULL), 0);
 	k = expect_cmd(f, HCI_OP_LE_SET_SCAN_PARAMS);
 	/* 7.8.10: active, interval 0x0060, window 0x0030, public, accept all */
-	assert_memory_equal(k.data, ((uint8_t[]){ 1, 0x60, 0, 0x30, 0, 0, 0 }), 7);
+	assert_memory_equal(k.data, ((uint8_t[]){1, 0x60, 0, 0x30, 0, 0, 0}), 7);
 	p[2] = 0x0b;
 	p[3] = 0x20;
 	put_le16(p + 1, HCI_OP_LE_SET_SCAN_PARAMS); /* Command Complete with 0 credits */
 	{
-		uint8_t cc[4] = { 0, 0x0b, 0x20, 0 };
+		uint8_t cc[4] = {0, 0x0b, 0x20, 0};
 
 		send_event(f, HCI_EV_CMD_COMPLETE, cc, 4);
 	}
-	assert_false(pump(f, 150)); /* Set Scan Enable must wait for a credit */
+	assert_false(pump(f, 150));		    /* Set Scan Enable must wait for a credit */
 	send_event(f, HCI_EV_CMD_COMPLETE, nop, 3); /* 7.7.14: opcode 0, one credit */
 	k = expect_cmd(f, HCI_OP_LE_SET_SCAN_ENABLE);
-	assert_memory_equal(k.data, ((uint8_t[]){ 1, 0 }), 2);
+	assert_memory_equal(k.data, ((uint8_t[]){1, 0}), 2);
 	ok(f, HCI_OP_LE_SET_SCAN_ENABLE);
 }
 
 static void test_scan_reports_merge_adv_and_scan_response(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = { .le_mtu = 27, .le_num = 2 };
+	struct ctrl c = {.le_mtu = 27, .le_num = 2};
 	char a[BT_ADDR_STRLEN];
 	/* LE Advertising Report (7.7.65.2) with two reports: ADV_IND with flags and the SMP
 	 * UUID, then its SCAN_RSP with the name, RSSI -60 and -61 */
-	uint8_t ev[80] = { HCI_LE_ADV_REPORT, 2 };
+	uint8_t ev[80] = {HCI_LE_ADV_REPORT, 2};
 	size_t n = 2;
 
 	bring_up(f, &c);
@@ -413,12 +413,12 @@ static void test_scan_reports_merge_adv_and_scan_response(void **state)
 	ok(f, HCI_OP_LE_SET_SCAN_PARAMS);
 	expect_cmd(f, HCI_OP_LE_SET_SCAN_ENABLE);
 	ok(f, HCI_OP_LE_SET_SCAN_ENABLE);
-	memcpy(ev + n, (uint8_t[]){ 0x00, 0x01, 1, 2, 3, 4, 5, 0xc6, 21, 2, 1, 6, 17, 7 }, 14);
+	memcpy(ev + n, (uint8_t[]){0x00, 0x01, 1, 2, 3, 4, 5, 0xc6, 21, 2, 1, 6, 17, 7}, 14);
 	n += 14;
 	memcpy(ev + n, bt_uuid_smp_service.b, 16);
 	n += 16;
 	ev[n++] = (uint8_t)-60;
-	memcpy(ev + n, (uint8_t[]){ 0x04, 0x01, 1, 2, 3, 4, 5, 0xc6, 5, 4, 9, 'd', 'e', 'v' }, 14);
+	memcpy(ev + n, (uint8_t[]){0x04, 0x01, 1, 2, 3, 4, 5, 0xc6, 5, 4, 9, 'd', 'e', 'v'}, 14);
 	n += 14;
 	ev[n++] = (uint8_t)-61;
 	send_event(f, HCI_EV_LE_META, ev, (uint8_t)n);
@@ -456,8 +456,25 @@ static void conn_complete(struct fake *f, uint8_t status, uint16_t handle)
 {
 	/* 7.7.65.1: status, handle, role central, public peer, interval 40, latency 0,
 	 * timeout 400, clock accuracy */
-	uint8_t ev[19] = { HCI_LE_CONN_COMPLETE, status, 0, 0, 0x00, 0x00, 1, 2, 3, 4, 5, 6,
-			   40, 0, 0, 0, 0x90, 0x01, 0 };
+	uint8_t ev[19] = {HCI_LE_CONN_COMPLETE,
+			  status,
+			  0,
+			  0,
+			  0x00,
+			  0x00,
+			  1,
+			  2,
+			  3,
+			  4,
+			  5,
+			  6,
+			  40,
+			  0,
+			  0,
+			  0,
+			  0x90,
+			  0x01,
+			  0};
 
 	put_le16(ev + 2, handle);
 	send_event(f, HCI_EV_LE_META, ev, 19);
@@ -466,10 +483,12 @@ static void conn_complete(struct fake *f, uint8_t status, uint16_t handle)
 static void test_connect_timeout_cancels_and_reports(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = { .le_mtu = 27, .le_num = 2 };
-	const struct hci_conn_params cp = { .interval_min = 6, .interval_max = 12, .latency = 3,
-					    .supervision_timeout = 100,
-					    .timeout_usec = 200 * 1000 };
+	struct ctrl c = {.le_mtu = 27, .le_num = 2};
+	const struct hci_conn_params cp = {.interval_min = 6,
+					   .interval_max = 12,
+					   .latency = 3,
+					   .supervision_timeout = 100,
+					   .timeout_usec = 200 * 1000};
 	struct bt_addr peer;
 	struct pkt k;
 
@@ -480,9 +499,8 @@ static void test_connect_timeout_cancels_and_reports(void **state)
 	/* 7.8.12: scan interval/window, filter 0, peer type+address, own type, interval
 	 * 6..12, latency 3, supervision 100, CE 0..0 */
 	assert_int_equal(k.len, 25);
-	assert_memory_equal(k.data,
-			    ((uint8_t[]){ 0x60, 0, 0x60, 0, 0, 0, 1, 2, 3, 4, 5, 6, 0, 6, 0, 12, 0,
-					  3, 0, 100, 0, 0, 0, 0, 0 }),
+	assert_memory_equal(k.data, ((uint8_t[]){0x60, 0, 0x60, 0, 0, 0, 1,   2, 3, 4, 5, 6, 0,
+						 6,    0, 12,	0, 3, 0, 100, 0, 0, 0, 0, 0}),
 			    25);
 	cmd_status(f, HCI_OP_LE_CREATE_CONN, 0);
 	expect_cmd(f, HCI_OP_LE_CREATE_CONN_CANCEL); /* after 200 ms */
@@ -509,12 +527,12 @@ static void on_disconnected(struct hci_conn *c, uint8_t reason, void *ud)
 	f->reason = reason;
 }
 
-static const struct hci_conn_callbacks conn_cb = { .disconnected = on_disconnected,
-						   .updated = on_updated };
+static const struct hci_conn_callbacks conn_cb = {.disconnected = on_disconnected,
+						  .updated = on_updated};
 
 static void connect_as_central(struct fake *f, uint16_t handle)
 {
-	struct bt_addr peer = { 0, { 1, 2, 3, 4, 5, 6 } };
+	struct bt_addr peer = {0, {1, 2, 3, 4, 5, 6}};
 
 	assert_int_equal(hci_connect(f->hci, &peer, NULL, on_connect, f, NULL), 0);
 	expect_cmd(f, HCI_OP_LE_CREATE_CONN);
@@ -528,8 +546,8 @@ static void connect_as_central(struct fake *f, uint16_t handle)
 static void test_acl_credits_per_connection_and_fragments(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = { .le_mtu = 27, .le_num = 2 };
-	uint8_t sdu[100], ncp[5] = { 1 };
+	struct ctrl c = {.le_mtu = 27, .le_num = 2};
+	uint8_t sdu[100], ncp[5] = {1};
 	struct pkt k;
 	struct hci_flow fl;
 
@@ -542,9 +560,9 @@ static void test_acl_credits_per_connection_and_fragments(void **state)
 	assert_int_equal(l2cap_send(f->conn, L2CAP_CID_ATT, sdu, sizeof(sdu)), 0);
 	k = next_pkt(f);
 	assert_int_equal(k.type, H4_ACL);
-	assert_memory_equal(k.data, ((uint8_t[]){ 0x40, 0x00, 27, 0, 100, 0, 4, 0, 0, 1, 2 }), 11);
+	assert_memory_equal(k.data, ((uint8_t[]){0x40, 0x00, 27, 0, 100, 0, 4, 0, 0, 1, 2}), 11);
 	k = next_pkt(f);
-	assert_memory_equal(k.data, ((uint8_t[]){ 0x40, 0x10, 27, 0, 23, 24 }), 6);
+	assert_memory_equal(k.data, ((uint8_t[]){0x40, 0x10, 27, 0, 23, 24}), 6);
 	assert_false(pump(f, 100)); /* two buffers, both used */
 	hci_dev_get_flow(f->hci, &fl);
 	assert_int_equal(fl.acl_free, 0);
@@ -555,7 +573,7 @@ static void test_acl_credits_per_connection_and_fragments(void **state)
 	put_le16(ncp + 3, 1);
 	send_event(f, HCI_EV_NUM_COMP_PKTS, ncp, 5);
 	k = next_pkt(f);
-	assert_memory_equal(k.data, ((uint8_t[]){ 0x40, 0x10, 27, 0, 50 }), 5);
+	assert_memory_equal(k.data, ((uint8_t[]){0x40, 0x10, 27, 0, 50}), 5);
 	assert_false(pump(f, 100));
 	/* credits for a handle we do not know are ignored, not added */
 	put_le16(ncp + 1, 0x0041);
@@ -566,10 +584,10 @@ static void test_acl_credits_per_connection_and_fragments(void **state)
 	put_le16(ncp + 3, 2);
 	send_event(f, HCI_EV_NUM_COMP_PKTS, ncp, 5);
 	k = next_pkt(f);
-	assert_memory_equal(k.data, ((uint8_t[]){ 0x40, 0x10, 23, 0, 77 }), 5);
+	assert_memory_equal(k.data, ((uint8_t[]){0x40, 0x10, 23, 0, 77}), 5);
 	assert_int_equal(hci_conn_queued_bytes(f->conn), 0);
 	/* disconnection returns the packet still in the controller */
-	send_event(f, HCI_EV_DISCONN_COMPLETE, (uint8_t[]){ 0, 0x40, 0, 0x08 }, 4);
+	send_event(f, HCI_EV_DISCONN_COMPLETE, (uint8_t[]){0, 0x40, 0, 0x08}, 4);
 	for (uint64_t end = now_ms() + 1000; !f->disconnects && now_ms() < end;)
 		sd_event_run(f->e, 10 * 1000);
 	assert_int_equal(f->reason, HCI_ERR_CONN_TIMEOUT);
@@ -581,10 +599,10 @@ static void test_acl_credits_per_connection_and_fragments(void **state)
 static void test_upgrades_data_length_and_phy_when_both_support(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = { .le_mtu = 251, .le_num = 3 };
-	uint8_t ev[12] = { HCI_LE_REMOTE_FEATURES, 0, 0x41, 0x00, 0x21, 0x01 };
-	uint8_t dl[11] = { HCI_LE_DATA_LEN_CHANGE, 0x41, 0x00, 251, 0, 0x48, 0x08, 251, 0, 0x48,
-			   0x08 };
+	struct ctrl c = {.le_mtu = 251, .le_num = 3};
+	uint8_t ev[12] = {HCI_LE_REMOTE_FEATURES, 0, 0x41, 0x00, 0x21, 0x01};
+	uint8_t dl[11] = {
+		HCI_LE_DATA_LEN_CHANGE, 0x41, 0x00, 251, 0, 0x48, 0x08, 251, 0, 0x48, 0x08};
 	struct pkt k;
 	struct hci_conn_info ci;
 
@@ -594,17 +612,17 @@ static void test_upgrades_data_length_and_phy_when_both_support(void **state)
 	bring_up(f, &c);
 	connect_as_central(f, 0x0041);
 	k = expect_cmd(f, HCI_OP_LE_READ_REMOTE_FEATURES);
-	assert_memory_equal(k.data, ((uint8_t[]){ 0x41, 0x00 }), 2);
+	assert_memory_equal(k.data, ((uint8_t[]){0x41, 0x00}), 2);
 	cmd_status(f, HCI_OP_LE_READ_REMOTE_FEATURES, 0);
-	send_event(f, HCI_EV_LE_META, ev, 12); /* remote: DLE (bit 5) and 2M (bit 8) */
+	send_event(f, HCI_EV_LE_META, ev, 12);	      /* remote: DLE (bit 5) and 2M (bit 8) */
 	k = expect_cmd(f, HCI_OP_LE_SET_DATA_LENGTH); /* 7.8.33: 251 octets, 2120 us */
-	assert_memory_equal(k.data, ((uint8_t[]){ 0x41, 0x00, 251, 0x00, 0x48, 0x08 }), 6);
+	assert_memory_equal(k.data, ((uint8_t[]){0x41, 0x00, 251, 0x00, 0x48, 0x08}), 6);
 	ok(f, HCI_OP_LE_SET_DATA_LENGTH);
 	k = expect_cmd(f, HCI_OP_LE_SET_PHY); /* 7.8.49: prefer 2M both ways */
-	assert_memory_equal(k.data, ((uint8_t[]){ 0x41, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00 }), 7);
+	assert_memory_equal(k.data, ((uint8_t[]){0x41, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00}), 7);
 	cmd_status(f, HCI_OP_LE_SET_PHY, 0);
 	send_event(f, HCI_EV_LE_META, dl, 11);
-	send_event(f, HCI_EV_LE_META, (uint8_t[]){ HCI_LE_PHY_UPDATE, 0, 0x41, 0, 2, 2 }, 6);
+	send_event(f, HCI_EV_LE_META, (uint8_t[]){HCI_LE_PHY_UPDATE, 0, 0x41, 0, 2, 2}, 6);
 	for (uint64_t end = now_ms() + 1000; f->updates < 2 && now_ms() < end;)
 		sd_event_run(f->e, 10 * 1000);
 	hci_conn_get_info(f->conn, &ci);
@@ -616,10 +634,10 @@ static void test_upgrades_data_length_and_phy_when_both_support(void **state)
 static void test_invalid_remote_parameters_get_negative_reply(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = { .le_mtu = 27, .le_num = 1 };
+	struct ctrl c = {.le_mtu = 27, .le_num = 1};
 	/* 7.7.65.6: interval 3200..6 (min > max) */
-	uint8_t bad[11] = { HCI_LE_CONN_PARAM_REQ, 0x42, 0, 0x80, 0x0c, 6, 0, 0, 0, 200, 0 };
-	uint8_t good[11] = { HCI_LE_CONN_PARAM_REQ, 0x42, 0, 6, 0, 12, 0, 0, 0, 200, 0 };
+	uint8_t bad[11] = {HCI_LE_CONN_PARAM_REQ, 0x42, 0, 0x80, 0x0c, 6, 0, 0, 0, 200, 0};
+	uint8_t good[11] = {HCI_LE_CONN_PARAM_REQ, 0x42, 0, 6, 0, 12, 0, 0, 0, 200, 0};
 	struct pkt k;
 
 	bring_up(f, &c);
@@ -628,11 +646,11 @@ static void test_invalid_remote_parameters_get_negative_reply(void **state)
 	cmd_status(f, HCI_OP_LE_READ_REMOTE_FEATURES, 0);
 	send_event(f, HCI_EV_LE_META, bad, 11);
 	k = expect_cmd(f, HCI_OP_LE_CONN_PARAM_REQ_NEG_REPLY); /* 7.8.32 */
-	assert_memory_equal(k.data, ((uint8_t[]){ 0x42, 0x00, 0x3b }), 3);
-	cmd_complete(f, HCI_OP_LE_CONN_PARAM_REQ_NEG_REPLY, (uint8_t[]){ 0, 0x42, 0 }, 3);
+	assert_memory_equal(k.data, ((uint8_t[]){0x42, 0x00, 0x3b}), 3);
+	cmd_complete(f, HCI_OP_LE_CONN_PARAM_REQ_NEG_REPLY, (uint8_t[]){0, 0x42, 0}, 3);
 	send_event(f, HCI_EV_LE_META, good, 11);
 	k = expect_cmd(f, HCI_OP_LE_CONN_PARAM_REQ_REPLY); /* 7.8.31 */
-	assert_memory_equal(k.data, ((uint8_t[]){ 0x42, 0, 6, 0, 12, 0, 0, 0, 200, 0, 0, 0, 0, 0 }),
+	assert_memory_equal(k.data, ((uint8_t[]){0x42, 0, 6, 0, 12, 0, 0, 0, 200, 0, 0, 0, 0, 0}),
 			    14);
 }
 
@@ -647,9 +665,9 @@ static void on_gatt_ready(struct gatt_client *c, int err, uint8_t ecode, void *u
 static void test_att_timeout_fails_discovery_and_disconnects(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = { .le_mtu = 27, .le_num = 4 };
-	const struct gatt_client_params gp = { &bt_uuid_smp_service, &bt_uuid_smp_char, 0 };
-	const struct gatt_client_callbacks cb = { .ready = on_gatt_ready };
+	struct ctrl c = {.le_mtu = 27, .le_num = 4};
+	const struct gatt_client_params gp = {&bt_uuid_smp_service, &bt_uuid_smp_char, 0};
+	const struct gatt_client_callbacks cb = {.ready = on_gatt_ready};
 	struct gatt_client *gc;
 	struct pkt k;
 
@@ -660,10 +678,10 @@ static void test_att_timeout_fails_discovery_and_disconnects(void **state)
 	att_set_timeout(hci_conn_att(f->conn), 200 * 1000);
 	assert_int_equal(gatt_client_new(f->conn, &gp, &cb, f, NULL, &gc), 0);
 	k = next_pkt(f); /* Exchange MTU Request, 498 (3.4.2.1) */
-	assert_memory_equal(k.data, ((uint8_t[]){ 0x43, 0x00, 7, 0, 3, 0, 4, 0, 0x02, 0xf2, 0x01 }),
+	assert_memory_equal(k.data, ((uint8_t[]){0x43, 0x00, 7, 0, 3, 0, 4, 0, 0x02, 0xf2, 0x01}),
 			    11);
 	k = expect_cmd(f, HCI_OP_DISCONNECT); /* no answer in time: the bearer is dead */
-	assert_memory_equal(k.data, ((uint8_t[]){ 0x43, 0x00, 0x13 }), 3);
+	assert_memory_equal(k.data, ((uint8_t[]){0x43, 0x00, 0x13}), 3);
 	assert_true(f->gatt_done);
 	assert_int_equal(f->gatt_err, -ETIMEDOUT);
 	assert_int_equal(gatt_client_write(gc, (const uint8_t *)"x", 1), -ENOTCONN);
@@ -673,7 +691,7 @@ static void test_att_timeout_fails_discovery_and_disconnects(void **state)
 static void test_garbage_unknown_and_truncated_input_is_dropped(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = { .le_mtu = 27, .le_num = 2 };
+	struct ctrl c = {.le_mtu = 27, .le_num = 2};
 	unsigned before;
 	struct pkt k;
 
@@ -681,47 +699,72 @@ static void test_garbage_unknown_and_truncated_input_is_dropped(void **state)
 	connect_as_central(f, 0x0044);
 	expect_cmd(f, HCI_OP_LE_READ_REMOTE_FEATURES);
 	before = f->debug_lines;
-	send_raw(f, (uint8_t[]){ 0xff, 0x00, 0x99 }, 3);                /* no H4 indicator */
-	send_event(f, 0xfe, (uint8_t[]){ 1, 2, 3 }, 3);                   /* unknown event */
-	send_event(f, HCI_EV_CMD_COMPLETE, (uint8_t[]){ 1, 0x03 }, 2);    /* truncated */
-	send_event(f, HCI_EV_NUM_COMP_PKTS, (uint8_t[]){ 3, 0x44, 0 }, 3); /* short array */
-	send_event(f, HCI_EV_LE_META, (uint8_t[]){ 0x7f }, 1);            /* unknown subevent */
-	send_event(f, HCI_EV_LE_META, (uint8_t[]){ HCI_LE_CONN_COMPLETE, 0 }, 2);
-	send_event(f, HCI_EV_LE_META, (uint8_t[]){ HCI_LE_ADV_REPORT, 1, 0, 0 }, 4);
-	send_event(f, HCI_EV_CMD_COMPLETE, (uint8_t[]){ 1, 0x34, 0x12, 0 }, 4); /* not sent */
-	send_raw(f, (uint8_t[]){ H4_ACL, 0x99, 0x20, 2, 0, 1, 2 }, 7); /* unknown handle */
-	send_raw(f, (uint8_t[]){ H4_ACL, 0x44, 0x10, 2, 0, 1, 2 }, 7); /* continuation first */
-	send_raw(f, (uint8_t[]){ H4_ACL, 0x44, 0x20, 2, 0, 1, 2 }, 7); /* start < L2CAP hdr */
-	send_raw(f, (uint8_t[]){ H4_ACL, 0x44, 0x20, 5, 0, 0, 0, 4, 0, 9 }, 10); /* overlong */
-	send_raw(f, (uint8_t[]){ H4_ACL, 0x44, 0x20, 5, 0, 1, 0, 0x40, 0, 9 }, 10); /* bad CID */
-	send_raw(f, (uint8_t[]){ H4_SCO, 0x44, 0x00, 1, 0 }, 5);       /* unsupported type */
+	send_raw(f, (uint8_t[]){0xff, 0x00, 0x99}, 3);			 /* no H4 indicator */
+	send_event(f, 0xfe, (uint8_t[]){1, 2, 3}, 3);			 /* unknown event */
+	send_event(f, HCI_EV_CMD_COMPLETE, (uint8_t[]){1, 0x03}, 2);	 /* truncated */
+	send_event(f, HCI_EV_NUM_COMP_PKTS, (uint8_t[]){3, 0x44, 0}, 3); /* short array */
+	send_event(f, HCI_EV_LE_META, (uint8_t[]){0x7f}, 1);		 /* unknown subevent */
+	send_event(f, HCI_EV_LE_META, (uint8_t[]){HCI_LE_CONN_COMPLETE, 0}, 2);
+	send_event(f, HCI_EV_LE_META, (uint8_t[]){HCI_LE_ADV_REPORT, 1, 0, 0}, 4);
+	send_event(f, HCI_EV_CMD_COMPLETE, (uint8_t[]){1, 0x34, 0x12, 0}, 4); /* not sent */
+	send_raw(f, (uint8_t[]){H4_ACL, 0x99, 0x20, 2, 0, 1, 2}, 7);	      /* unknown handle */
+	send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x10, 2, 0, 1, 2}, 7); /* continuation first */
+	send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x20, 2, 0, 1, 2}, 7); /* start < L2CAP hdr */
+	send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x20, 5, 0, 0, 0, 4, 0, 9}, 10);	  /* overlong */
+	send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x20, 5, 0, 1, 0, 0x40, 0, 9}, 10); /* bad CID */
+	send_raw(f, (uint8_t[]){H4_SCO, 0x44, 0x00, 1, 0}, 5); /* unsupported type */
 	for (uint64_t end = now_ms() + 1000; f->debug_lines < before + 14 && now_ms() < end;)
 		sd_event_run(f->e, 10 * 1000);
 	assert_true(f->debug_lines >= before + 14);
 	assert_false(f->fatal);
 	assert_true(hci_dev_is_ready(f->hci));
 	/* still working: an L2CAP signaling command we do not know gets a Command Reject */
-	send_raw(f, (uint8_t[]){ H4_ACL, 0x44, 0x20, 8, 0, 4, 0, 5, 0, 0x0a, 0x05, 0, 0 }, 13);
+	send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x20, 8, 0, 4, 0, 5, 0, 0x0a, 0x05, 0, 0}, 13);
 	k = next_pkt(f);
 	assert_int_equal(k.type, H4_ACL);
-	assert_memory_equal(k.data,
-			    ((uint8_t[]){ 0x44, 0x00, 10, 0, 6, 0, 5, 0, 0x01, 0x05, 2, 0, 0, 0 }),
-			    14);
+	assert_memory_equal(
+		k.data, ((uint8_t[]){0x44, 0x00, 10, 0, 6, 0, 5, 0, 0x01, 0x05, 2, 0, 0, 0}), 14);
 }
 
 static void test_extended_scanning_and_connection_when_supported(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = { .le_mtu = 251, .le_num = 2 };
-	struct bt_addr peer = { 1, { 1, 2, 3, 4, 5, 0xc6 } };
+	struct ctrl c = {.le_mtu = 251, .le_num = 2};
+	struct bt_addr peer = {1, {1, 2, 3, 4, 5, 0xc6}};
 	struct hci_dev_info info;
 	struct pkt k;
 	/* 7.7.65.13: one report, legacy ADV_IND (0x13), random address, RSSI -70, flags */
-	uint8_t ext[30] = { HCI_LE_EXT_ADV_REPORT, 1, 0x13, 0x00, 0x01, 1, 2, 3, 4, 5, 0xc6,
-			    0x01, 0x00, 0xff, 0x7f, (uint8_t)-70, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-			    3, 2, 1, 6 };
+	uint8_t ext[30] = {HCI_LE_EXT_ADV_REPORT,
+			   1,
+			   0x13,
+			   0x00,
+			   0x01,
+			   1,
+			   2,
+			   3,
+			   4,
+			   5,
+			   0xc6,
+			   0x01,
+			   0x00,
+			   0xff,
+			   0x7f,
+			   (uint8_t)-70,
+			   0,
+			   0,
+			   0,
+			   0,
+			   0,
+			   0,
+			   0,
+			   0,
+			   0,
+			   3,
+			   2,
+			   1,
+			   6};
 	/* 7.7.65.10: Enhanced Connection Complete, central, handle 0x50 */
-	uint8_t enh[31] = { HCI_LE_ENH_CONN_COMPLETE, 0, 0x50, 0, 0, 1, 1, 2, 3, 4, 5, 0xc6 };
+	uint8_t enh[31] = {HCI_LE_ENH_CONN_COMPLETE, 0, 0x50, 0, 0, 1, 1, 2, 3, 4, 5, 0xc6};
 
 	c.le_features = 1u << LE_FEAT_EXT_ADV;
 	c.commands[37] = 0xe0; /* Ext Scan Params, Ext Scan Enable, Ext Create Connection */
@@ -730,10 +773,10 @@ static void test_extended_scanning_and_connection_when_supported(void **state)
 	assert_true(info.ext_scan);
 	assert_int_equal(hci_scan_start(f->hci, NULL, on_scan, f, NULL), 0);
 	k = expect_cmd(f, HCI_OP_LE_SET_EXT_SCAN_PARAMS); /* 7.8.64 */
-	assert_memory_equal(k.data, ((uint8_t[]){ 0, 0, 1, 1, 0x60, 0, 0x30, 0 }), 8);
+	assert_memory_equal(k.data, ((uint8_t[]){0, 0, 1, 1, 0x60, 0, 0x30, 0}), 8);
 	ok(f, HCI_OP_LE_SET_EXT_SCAN_PARAMS);
 	k = expect_cmd(f, HCI_OP_LE_SET_EXT_SCAN_ENABLE); /* 7.8.65 */
-	assert_memory_equal(k.data, ((uint8_t[]){ 1, 0, 0, 0, 0, 0 }), 6);
+	assert_memory_equal(k.data, ((uint8_t[]){1, 0, 0, 0, 0, 0}), 6);
 	ok(f, HCI_OP_LE_SET_EXT_SCAN_ENABLE);
 	send_event(f, HCI_EV_LE_META, ext, 29);
 	for (uint64_t end = now_ms() + 1000; !f->reports && now_ms() < end;)
@@ -749,7 +792,7 @@ static void test_extended_scanning_and_connection_when_supported(void **state)
 	assert_int_equal(hci_connect(f->hci, &peer, NULL, on_connect, f, NULL), 0);
 	k = expect_cmd(f, HCI_OP_LE_EXT_CREATE_CONN); /* 7.8.66 */
 	assert_int_equal(k.len, 26);
-	assert_memory_equal(k.data, ((uint8_t[]){ 0, 0, 1, 1, 2, 3, 4, 5, 0xc6, 1 }), 10);
+	assert_memory_equal(k.data, ((uint8_t[]){0, 0, 1, 1, 2, 3, 4, 5, 0xc6, 1}), 10);
 	cmd_status(f, HCI_OP_LE_EXT_CREATE_CONN, 0);
 	put_le16(enh + 24, 24); /* interval after the two RPAs */
 	put_le16(enh + 28, 400);
@@ -771,11 +814,11 @@ static void test_extended_scanning_and_connection_when_supported(void **state)
 static void test_hardware_error_is_fatal(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = { .le_mtu = 27, .le_num = 2 };
+	struct ctrl c = {.le_mtu = 27, .le_num = 2};
 
 	bring_up(f, &c);
 	connect_as_central(f, 0x0045);
-	send_event(f, HCI_EV_HW_ERROR, (uint8_t[]){ 0x42 }, 1);
+	send_event(f, HCI_EV_HW_ERROR, (uint8_t[]){0x42}, 1);
 	for (uint64_t end = now_ms() + 1000; !f->fatal && now_ms() < end;)
 		sd_event_run(f->e, 10 * 1000);
 	assert_true(f->fatal);
@@ -786,10 +829,10 @@ static void test_hardware_error_is_fatal(void **state)
 
 static void test_driver_specs(void **state)
 {
-	static const struct hci_dev_callbacks cb = { .ready = on_ready };
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	static const struct hci_dev_callbacks cb = {.ready = on_ready};
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t sl = sizeof(sa);
-	struct fake f = { 0 };
+	struct fake f = {0};
 	struct hci_dev *hci = NULL;
 	char spec[64];
 	int lfd, r;
@@ -848,8 +891,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_unknown_and_truncated_input_is_dropped,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_extended_scanning_and_connection_when_supported,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_extended_scanning_and_connection_when_supported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hardware_error_is_fatal, setup, teardown),
 	};
 
