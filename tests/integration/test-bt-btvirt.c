@@ -43,6 +43,8 @@ struct node {
 	unsigned rx_count;
 	unsigned writable;
 	unsigned updates;
+	bool count_only; /* bulk: hash what arrives instead of keeping it */
+	uint64_t rx_total, rx_hash;
 	char cmd_error[160];
 	uint8_t cmd_status;
 	/* scanning */
@@ -140,6 +142,12 @@ static void on_server_write(struct gatt_server *s, const uint8_t *v, size_t len,
 {
 	struct node *n = user_data;
 
+	if (n->count_only) {
+		for (size_t i = 0; i < len; i++)
+			n->rx_hash = (n->rx_hash ^ v[i]) * 0x100000001b3ULL; /* FNV-1a */
+		n->rx_total += len;
+		return;
+	}
 	assert_true(n->rx_len + len <= sizeof(n->rx));
 	memcpy(n->rx + n->rx_len, v, len);
 	n->rx_len += len;
@@ -659,6 +667,37 @@ static void test_gatt_server_answers_discovery_and_reads(void **state)
 	assert_int_equal(gatt_server_notify(f->p.gs, (uint8_t *)"x", 1), -EPIPE);
 }
 
+static void test_bulk_writes_throughput(void **state)
+{
+	struct fx *f = *state;
+	const unsigned count = 400;
+	uint8_t buf[495];
+	uint64_t hash = 0xcbf29ce484222325ULL, t0, ms;
+	struct hci_flow fl;
+
+	advertise(f);
+	scan_for_peripheral(f);
+	connect_gatt(f);
+	f->p.count_only = true;
+	f->p.rx_hash = hash;
+	t0 = now_ms();
+	for (unsigned i = 0; i < count; i++) {
+		fill(buf, sizeof(buf), i);
+		for (size_t k = 0; k < sizeof(buf); k++)
+			hash = (hash ^ buf[k]) * 0x100000001b3ULL;
+		assert_int_equal(gatt_client_write(f->c.gc, buf, sizeof(buf)), 0);
+		/* pace on the host backlog the way the transport will */
+		WAIT_FOR(f, gatt_client_backlog(f->c.gc) < 2 * sizeof(buf), 2000);
+	}
+	WAIT_FOR(f, f->p.rx_total == (uint64_t)count * sizeof(buf), 10000);
+	ms = now_ms() - t0;
+	assert_true(f->p.rx_hash == hash);
+	hci_dev_get_flow(f->c.hci, &fl);
+	assert_int_equal(fl.acl_peak, 1);
+	print_message("bulk: %u Write Commands of %zu bytes (%u ACL packets each) in %llu ms\n",
+		      count, sizeof(buf), 3u, (unsigned long long)ms);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -668,6 +707,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gatt_writes_and_notifications_span_acl_packets,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mtu_23_client_works, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bulk_writes_throughput, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect_reason_readvertise_and_reconnect,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
