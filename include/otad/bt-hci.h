@@ -1,0 +1,204 @@
+/* bt-hci.h — one LE controller: the HCI driver under it, its init, scanning, advertising,
+ * connections and the ACL credits the controller has. Include "otad/bt.h".
+ *
+ * Controller specs:
+ *   tty:/dev/ttyACM0[@BAUD]  H4 over a UART, raw, 8N1, RTS/CTS, default 1000000 baud (nRF hci_uart)
+ *   userchan:hciN            the kernel's HCI user channel: exclusive raw access to hciN. The
+ * kernel must have the device down ("btmgmt -i hciN power off" / "hciconfig hciN down") and no
+ * other user; needs CAP_NET_ADMIN. unix:PATH, tcp:HOST:PORT H4 over a stream socket (emulators:
+ * btvirt's /tmp/bt-server-le)
+ *
+ * Errors of controller commands are HCI status codes, not errno: a callback that can fail because
+ * of the controller gets both (err = -EIO and status = the HCI code); the text of the last failure
+ * ("LE Create Connection failed: 0x0c Command Disallowed") is hci_dev_last_error(). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "otad/bt.h"
+
+struct hci_dev;
+struct hci_conn;
+
+typedef void (*hci_debug_fn)(const char *line, void *user_data);
+
+struct hci_dev_callbacks {
+	/* Init finished. err 0: ready. -EIO: a command of the init sequence failed (status and
+	 * hci_dev_last_error() say which); -ETIMEDOUT: the controller stopped answering; other
+	 * -errno: the driver failed. After a failure the device is unusable: free it. */
+	void (*ready)(struct hci_dev *hci, int err, uint8_t status, void *user_data);
+	/* The driver failed (socket EOF, tty unplugged, write error) or the controller reported a
+	 * Hardware Error event: every connection is gone (disconnected callbacks ran), nothing more
+	 * will happen. May be NULL. */
+	void (*fatal)(struct hci_dev *hci, int err, void *user_data);
+	/* Any controller command failed; text as hci_dev_last_error(). May be NULL. */
+	void (*cmd_error)(struct hci_dev *hci, uint16_t opcode, uint8_t status, const char *text,
+			  void *user_data);
+};
+
+/* Opens the driver named by spec and starts the init sequence (Core 5.4 Vol 4 Part E: Reset,
+ * versions, features, commands, BD_ADDR, event masks, buffer sizes); cb->ready reports the end.
+ * Returns 0, -EINVAL for a bad spec, or the driver's -errno. */
+int hci_dev_new(sd_event *e, const char *spec, const struct hci_dev_callbacks *cb, void *user_data,
+		otad_destroy_fn destroy, struct hci_dev **ret);
+/* Drops every connection without telling the controller (it is going away), closes the driver.
+ * Accepts NULL, returns NULL. */
+struct hci_dev *hci_dev_free(struct hci_dev *hci);
+/* One line per dropped/unknown/garbage packet and per protocol decision, for the owner to log. */
+void hci_dev_set_debug(struct hci_dev *hci, hci_debug_fn fn, void *user_data,
+		       otad_destroy_fn destroy);
+
+bool hci_dev_is_ready(const struct hci_dev *hci);
+/* "LE Create Connection failed: 0x0c Command Disallowed", or "" when nothing failed yet. */
+const char *hci_dev_last_error(const struct hci_dev *hci);
+
+struct hci_dev_info {
+	struct bt_addr addr; /* our public address (Read BD_ADDR) */
+	uint8_t hci_version; /* Core 5.4 Assigned Numbers: 9 = 5.0, 13 = 5.4 */
+	uint16_t manufacturer;
+	uint64_t le_features; /* LE Read Local Supported Features, bit n = Vol 6 Part B 4.6 */
+	bool ext_scan;	      /* extended scanning/create connection will be used */
+	bool data_len_ext;    /* LE Data Packet Length Extension supported */
+	bool le_2m_phy;	      /* LE 2M PHY supported */
+};
+void hci_dev_get_info(const struct hci_dev *hci, struct hci_dev_info *ret);
+
+/* ACL flow control (Core 5.4 Vol 4 Part E 4.1.1): the host never has more ACL packets in the
+ * controller than it has buffers; credits come back with Number Of Completed Packets. */
+struct hci_flow {
+	uint16_t acl_mtu;   /* largest ACL payload the controller takes (fragment size) */
+	uint16_t acl_total; /* controller's ACL buffers */
+	uint16_t acl_free;  /* buffers free now */
+	uint16_t acl_peak;  /* most packets ever in the controller at once (<= acl_total) */
+};
+void hci_dev_get_flow(const struct hci_dev *hci, struct hci_flow *ret);
+
+/* ---- Scanning (central) ---- */
+
+struct hci_scan_params {
+	bool passive;		/* default active: scan responses carry the name */
+	uint16_t interval;	/* 0.625 ms units; 0 = 0x0060 (60 ms) */
+	uint16_t window;	/* 0.625 ms units; 0 = 0x0030 (30 ms) */
+	bool filter_duplicates; /* let the controller drop repeated reports */
+};
+
+/* One advertising or scan response report, merged with what earlier reports of the same
+ * address said (name from the scan response, UUIDs from the advertising data). */
+struct hci_adv_report {
+	struct bt_addr addr;
+	int8_t rssi; /* dBm; 127 when the controller does not know */
+	bool connectable;
+	bool scan_rsp;	     /* this report is a scan response */
+	struct adv_data ad;  /* parsed and merged AD (name, flags, 128-bit UUIDs) */
+	const uint8_t *data; /* raw AD of this PDU, valid during the callback */
+	size_t data_len;
+};
+
+/* err 0 with a report; err < 0 (r NULL): scanning ended because a command failed (-EIO with
+ * hci_dev_last_error()), or the device died. */
+typedef void (*hci_scan_fn)(struct hci_dev *hci, int err, const struct hci_adv_report *r,
+			    void *user_data);
+
+/* Starts scanning (legacy LE Set Scan Parameters/Enable, or the extended commands when the
+ * controller has them). -EBUSY when already scanning, -EAGAIN before ready. */
+int hci_scan_start(struct hci_dev *hci, const struct hci_scan_params *p, hci_scan_fn fn,
+		   void *user_data, otad_destroy_fn destroy);
+/* Stops scanning; destroy(user_data) of hci_scan_start runs. 0 or -EALREADY. */
+int hci_scan_stop(struct hci_dev *hci);
+bool hci_is_scanning(const struct hci_dev *hci);
+
+/* ---- Connecting (central) ---- */
+
+struct hci_conn_params {
+	uint16_t interval_min;	      /* 1.25 ms units; 0 = 24 (30 ms) */
+	uint16_t interval_max;	      /* 1.25 ms units; 0 = 40 (50 ms) */
+	uint16_t latency;	      /* connection events the peripheral may skip */
+	uint16_t supervision_timeout; /* 10 ms units; 0 = 400 (4 s) */
+	uint64_t timeout_usec;	      /* LE Create Connection Cancel after this; 0 = 10 s */
+};
+
+/* err 0: conn is up (we are central). -EIO: the controller refused or failed (status: 0x3e
+ * Connection Failed to be Established, 0x0c Command Disallowed, 0x12 Invalid HCI Command
+ * Parameters, ...); -ETIMEDOUT: nothing connected in time (cancelled); -ECANCELED:
+ * hci_connect_cancel(); -ENOTCONN: the device died. */
+typedef void (*hci_connect_fn)(struct hci_dev *hci, int err, uint8_t status, struct hci_conn *conn,
+			       void *user_data);
+
+/* One connection attempt at a time (the controller has one initiator): -EBUSY otherwise. */
+int hci_connect(struct hci_dev *hci, const struct bt_addr *peer, const struct hci_conn_params *p,
+		hci_connect_fn fn, void *user_data, otad_destroy_fn destroy);
+/* Cancels the pending attempt; its callback gets -ECANCELED (or the connection if it won). */
+int hci_connect_cancel(struct hci_dev *hci);
+
+/* ---- Advertising (peripheral) ---- */
+
+struct hci_adv_params {
+	const char *name; /* in the scan response (shortened when > 29 bytes) */
+	const struct bt_uuid128
+		*uuid;	       /* 128-bit service UUID in the advertising data; may be NULL */
+	uint16_t interval_min; /* 0.625 ms units; 0 = 160 (100 ms) */
+	uint16_t interval_max; /* 0.625 ms units; 0 = 240 (150 ms) */
+};
+
+/* err 0: a central connected (we are peripheral); err < 0: advertising could not be enabled
+ * (-EIO, status in hci_dev_last_error()) or the device died; conn is NULL then. */
+typedef void (*hci_accept_fn)(struct hci_dev *hci, int err, struct hci_conn *conn, void *user_data);
+
+/* Connectable undirected legacy advertising. The controller stops advertising when a central
+ * connects; the host advertises again when that connection ends, until hci_adv_stop().
+ * -EBUSY when already advertising, -EINVAL when the data does not fit 31 bytes. */
+int hci_adv_start(struct hci_dev *hci, const struct hci_adv_params *p, hci_accept_fn fn,
+		  void *user_data, otad_destroy_fn destroy);
+int hci_adv_stop(struct hci_dev *hci);
+bool hci_is_advertising(const struct hci_dev *hci);
+
+/* ---- Connections ---- */
+
+enum hci_role { HCI_ROLE_CENTRAL = 0x00, HCI_ROLE_PERIPHERAL = 0x01 };
+
+struct hci_conn_callbacks {
+	/* The link is gone. reason is the HCI code: 0x13 Remote User Terminated Connection, 0x16
+	 * Connection Terminated By Local Host, 0x08 Connection Timeout, ... (hci_strerror). */
+	void (*disconnected)(struct hci_conn *c, uint8_t reason, void *user_data);
+	/* Host queue of this connection drained (hci_conn_queued_bytes() == 0). May be NULL. */
+	void (*writable)(struct hci_conn *c, void *user_data);
+	/* Connection parameters, data length or PHY changed (hci_conn_get_info). May be NULL. */
+	void (*updated)(struct hci_conn *c, void *user_data);
+};
+void hci_conn_set_callbacks(struct hci_conn *c, const struct hci_conn_callbacks *cb,
+			    void *user_data, otad_destroy_fn destroy);
+
+struct hci_conn_info {
+	uint16_t handle;
+	uint8_t role; /* enum hci_role */
+	struct bt_addr peer;
+	uint16_t interval; /* 1.25 ms units */
+	uint16_t latency;
+	uint16_t supervision_timeout; /* 10 ms units */
+	uint16_t tx_octets;	      /* LL payload, 27 until Data Length Change */
+	uint16_t rx_octets;
+	uint8_t tx_phy, rx_phy;	  /* 1 = 1M, 2 = 2M, 3 = Coded */
+	uint64_t remote_features; /* 0 until LE Read Remote Features completed */
+	bool connected;
+};
+void hci_conn_get_info(const struct hci_conn *c, struct hci_conn_info *ret);
+struct hci_dev *hci_conn_get_dev(const struct hci_conn *c);
+bool hci_conn_is_connected(const struct hci_conn *c);
+
+/* Disconnect (Core 5.4 Vol 4 Part E 7.1.6); reason 0 = 0x13 Remote User Terminated Connection.
+ * The disconnected callback reports the end. -ENOTCONN when already gone. */
+int hci_conn_disconnect(struct hci_conn *c, uint8_t reason);
+/* LE Connection Update (central) with new parameters (timeout_usec ignored). */
+int hci_conn_update(struct hci_conn *c, const struct hci_conn_params *p);
+
+/* Flow-control state of this connection, for pacing. */
+size_t hci_conn_queued_bytes(const struct hci_conn *c); /* ACL payload in the host queue */
+unsigned hci_conn_in_flight(const struct hci_conn *c);	/* ACL packets in the controller */
+
+/* Connections are owned by their hci_dev until the disconnected callback returned; a ref keeps
+ * the struct (not the link) alive past that. */
+struct hci_conn *hci_conn_ref(struct hci_conn *c);
+struct hci_conn *hci_conn_unref(struct hci_conn *c);

@@ -1,0 +1,424 @@
+/* hci_driver.c — HCI drivers: H4 over a tty, a unix or TCP stream socket, and the kernel's HCI
+ * user channel, behind one interface (packets in, packets out) on sd-event. Also the H4 stream
+ * framer (Core 5.4 Vol 4 Part A). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "bt/bt-internal.h"
+
+struct out_buf {
+	struct out_buf *next;
+	size_t len, off;
+	uint8_t data[];
+};
+
+struct hci_driver {
+	int fd;
+	bool stream; /* byte stream (tty, sockets) vs one packet per read/write (user channel) */
+	bool connecting; /* TCP connect in progress */
+	sd_event_source *io;
+	struct hci_driver_callbacks cb;
+	void *user_data;
+	struct out_buf *out_head, *out_tail;
+	size_t backlog;
+	struct h4_parser parser;
+};
+
+size_t h4_header_len(uint8_t type)
+{
+	switch (type) {
+	case H4_CMD: /* opcode, length */
+	case H4_SCO: /* handle, length */
+		return 3;
+	case H4_ACL: /* handle+flags, LE16 length */
+	case H4_ISO: /* handle+flags, 14-bit length */
+		return 4;
+	case H4_EVT: /* code, length */
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+size_t h4_packet_len(const uint8_t *buf)
+{
+	switch (buf[0]) {
+	case H4_CMD:
+	case H4_SCO:
+		return 1 + 3 + buf[3];
+	case H4_ACL:
+		return 1 + 4 + get_le16(buf + 3);
+	case H4_ISO:
+		return 1 + 4 + (get_le16(buf + 3) & 0x3fff);
+	case H4_EVT:
+		return 1 + 2 + buf[2];
+	default:
+		return 0;
+	}
+}
+
+static void h4_report_garbage(size_t *dropped, h4_garbage_fn garbage, void *user_data)
+{
+	char what[80];
+
+	if (!*dropped)
+		return;
+	snprintf(what, sizeof(what), "H4: %zu byte(s) with no valid packet indicator dropped",
+		 *dropped);
+	*dropped = 0;
+	if (garbage)
+		garbage(what, user_data);
+}
+
+void h4_parser_feed(struct h4_parser *p, const uint8_t *data, size_t len, h4_packet_fn fn,
+		    h4_garbage_fn garbage, void *user_data)
+{
+	size_t dropped = 0;
+
+	while (len > 0) {
+		size_t want, n;
+
+		if (p->len == 0) {
+			if (h4_header_len(data[0]) == 0) {
+				dropped++;
+				data++;
+				len--;
+				continue;
+			}
+			h4_report_garbage(&dropped, garbage, user_data);
+		}
+		want = p->need ? p->need : 1 + h4_header_len(p->len ? p->buf[0] : data[0]);
+		n = MIN(len, want - p->len);
+		memcpy(p->buf + p->len, data, n);
+		p->len += n;
+		data += n;
+		len -= n;
+		if (p->len < want)
+			continue;
+		if (!p->need) {
+			p->need = h4_packet_len(p->buf);
+			if (p->len < p->need)
+				continue;
+		}
+		fn(p->buf[0], p->buf + 1, p->len - 1, user_data);
+		p->len = 0;
+		p->need = 0;
+	}
+	h4_report_garbage(&dropped, garbage, user_data);
+}
+
+static void h4_packet(uint8_t type, const uint8_t *pkt, size_t len, void *user_data)
+{
+	struct hci_driver *d = user_data;
+
+	d->cb.packet(type, pkt, len, d->user_data);
+}
+
+static void h4_garbage(const char *what, void *user_data)
+{
+	struct hci_driver *d = user_data;
+
+	if (d->cb.garbage)
+		d->cb.garbage(what, d->user_data);
+}
+
+static void driver_fail(struct hci_driver *d, int err)
+{
+	d->io = sd_event_source_disable_unref(d->io);
+	if (d->cb.error)
+		d->cb.error(err, d->user_data);
+}
+
+/* Writes what the socket takes; -errno on a hard error. */
+static int driver_flush(struct hci_driver *d)
+{
+	while (d->out_head) {
+		struct out_buf *b = d->out_head;
+		ssize_t n = write(d->fd, b->data + b->off, b->len - b->off);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		b->off += (size_t)n;
+		d->backlog -= (size_t)n;
+		if (b->off < b->len)
+			return 0;
+		d->out_head = b->next;
+		if (!d->out_head)
+			d->out_tail = NULL;
+		free(b);
+	}
+	return 0;
+}
+
+static int driver_io(sd_event_source *s, int fd, uint32_t revents, void *user_data)
+{
+	struct hci_driver *d = user_data;
+	uint8_t buf[4096];
+	int r;
+
+	if (d->connecting && (revents & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err) {
+			driver_fail(d, -err);
+			return 0;
+		}
+		d->connecting = false;
+	}
+	if (revents & EPOLLIN) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			driver_fail(d, n == 0 ? -ECONNRESET : -errno);
+			return 0;
+		}
+		if (n > 0)
+			h4_parser_feed(&d->parser, buf, (size_t)n, h4_packet, h4_garbage, d);
+		if (!d->io)
+			return 0;
+	} else if (revents & (EPOLLERR | EPOLLHUP)) {
+		driver_fail(d, -ECONNRESET);
+		return 0;
+	}
+	if (!d->connecting && d->out_head) {
+		r = driver_flush(d);
+		if (r < 0) {
+			driver_fail(d, r);
+			return 0;
+		}
+		if (!d->out_head && d->cb.drained)
+			d->cb.drained(d->user_data);
+	}
+	if (d->io)
+		sd_event_source_set_io_events(d->io, EPOLLIN | (d->out_head ? EPOLLOUT : 0));
+	return 0;
+}
+
+int hci_driver_send(struct hci_driver *d, uint8_t type, const uint8_t *a, size_t alen,
+		    const uint8_t *b, size_t blen)
+{
+	struct out_buf *o;
+	int r;
+
+	if (!d->io)
+		return -ENOTCONN;
+	o = malloc(sizeof(*o) + 1 + alen + blen);
+	if (!o)
+		return -ENOMEM;
+	o->next = NULL;
+	o->len = 1 + alen + blen;
+	o->off = 0;
+	o->data[0] = type;
+	memcpy(o->data + 1, a, alen);
+	if (blen)
+		memcpy(o->data + 1 + alen, b, blen);
+	if (d->out_tail)
+		d->out_tail->next = o;
+	else
+		d->out_head = o;
+	d->out_tail = o;
+	d->backlog += o->len;
+	if (!d->connecting) {
+		r = driver_flush(d);
+		if (r < 0)
+			return r; /* the io source reports it too */
+	}
+	if (d->out_head)
+		sd_event_source_set_io_events(d->io, EPOLLIN | EPOLLOUT);
+	return 0;
+}
+
+size_t hci_driver_backlog(const struct hci_driver *d)
+{
+	return d->backlog;
+}
+
+struct hci_driver *hci_driver_free(struct hci_driver *d)
+{
+	if (!d)
+		return NULL;
+	sd_event_source_disable_unref(d->io);
+	while (d->out_head) {
+		struct out_buf *b = d->out_head;
+
+		d->out_head = b->next;
+		free(b);
+	}
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d);
+	return NULL;
+}
+
+static speed_t baud_to_speed(unsigned baud)
+{
+	static const struct {
+		unsigned baud;
+		speed_t speed;
+	} map[] = {{9600, B9600},	{19200, B19200},     {38400, B38400},
+		   {57600, B57600},	{115200, B115200},   {230400, B230400},
+		   {460800, B460800},	{921600, B921600},   {1000000, B1000000},
+		   {2000000, B2000000}, {3000000, B3000000}, {4000000, B4000000}};
+
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (map[i].baud == baud)
+			return map[i].speed;
+	return 0;
+}
+
+int hci_parse_tty_spec(const char *arg, char *path, size_t size, unsigned *ret_baud)
+{
+	const char *at = strrchr(arg, '@');
+	size_t len = at ? (size_t)(at - arg) : strlen(arg);
+	unsigned long baud = 1000000;
+
+	if (len == 0 || len >= size)
+		return -EINVAL;
+	if (at) {
+		char *end;
+
+		errno = 0;
+		baud = strtoul(at + 1, &end, 10);
+		if (errno || *end || end == at + 1 || !baud_to_speed((unsigned)baud))
+			return -EINVAL;
+	}
+	memcpy(path, arg, len);
+	path[len] = 0;
+	*ret_baud = (unsigned)baud;
+	return 0;
+}
+
+/* H4 over a UART as Nordic's hci_uart sample expects: raw 8N1, RTS/CTS. */
+static int open_tty(const char *arg, int *ret_fd)
+{
+	char path[256];
+	unsigned baud;
+	struct termios t;
+	_cleanup_close_ int fd = -1;
+	int r = hci_parse_tty_spec(arg, path, sizeof(path), &baud);
+
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (tcgetattr(fd, &t) < 0)
+		return -errno;
+	cfmakeraw(&t);
+	t.c_cflag |= CRTSCTS | CLOCAL | CREAD;
+	t.c_cflag &= ~(tcflag_t)CSTOPB;
+	if (cfsetspeed(&t, baud_to_speed(baud)) < 0 || tcsetattr(fd, TCSANOW, &t) < 0)
+		return -errno;
+	tcflush(fd, TCIOFLUSH);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int open_unix(const char *path, int *ret_fd)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	_cleanup_close_ int fd = -1;
+
+	if (!*path || strlen(path) >= sizeof(sa.sun_path))
+		return -EINVAL;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* tcp:HOST:PORT — numeric hosts resolve without blocking; names go through getaddrinfo. */
+static int open_tcp(const char *arg, int *ret_fd, bool *ret_connecting)
+{
+	const char *colon = strrchr(arg, ':');
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	char host[256];
+	int fd, r;
+
+	if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof(host) || !colon[1])
+		return -EINVAL;
+	memcpy(host, arg, (size_t)(colon - arg));
+	host[colon - arg] = 0;
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = 0;
+	}
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai)
+		return -EINVAL;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		freeaddrinfo(ai);
+		return r;
+	}
+	r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (r < 0 && errno != EINPROGRESS) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	*ret_connecting = r < 0;
+	*ret_fd = fd;
+	return 0;
+}
+
+static int open_spec(const char *spec, int *ret_fd, bool *ret_stream, bool *ret_connecting)
+{
+	*ret_stream = true;
+	*ret_connecting = false;
+	if (!strncmp(spec, "tty:", 4))
+		return open_tty(spec + 4, ret_fd);
+	if (!strncmp(spec, "unix:", 5))
+		return open_unix(spec + 5, ret_fd);
+	if (!strncmp(spec, "tcp:", 4))
+		return open_tcp(spec + 4, ret_fd, ret_connecting);
+	if (!strncmp(spec, "userchan:", 9)) {
+		*ret_stream = false;
+		return hci_userchan_open(spec + 9, ret_fd);
+	}
+	return -EINVAL;
+}
+
+int hci_driver_open(sd_event *e, const char *spec, const struct hci_driver_callbacks *cb,
+		    void *user_data, struct hci_driver **ret)
+{
+	struct hci_driver *d;
+	int r;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->fd = -1;
+	d->cb = *cb;
+	d->user_data = user_data;
+	r = open_spec(spec, &d->fd, &d->stream, &d->connecting);
+	if (r < 0) {
+		hci_driver_free(d);
+		return r;
+	}
+	r = sd_event_add_io(e, &d->io, d->fd, EPOLLIN | (d->connecting ? EPOLLOUT : 0), driver_io,
+			    d);
+	if (r < 0) {
+		hci_driver_free(d);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
