@@ -43,8 +43,7 @@ struct sim_profile {
 	uint64_t safe_rate; /* bytes/s */
 };
 
-/* The built-in profiles, in --list-profiles order; the first is the default.
- */
+/* The built-in profiles, in --list-profiles order; the first is the default. */
 size_t sim_profile_count(void);
 const struct sim_profile *sim_profile_get(size_t i);
 const struct sim_profile *sim_profile_find(const char *name);
