@@ -1,0 +1,118 @@
+/* test-sim-profile.c — otasim's profiles and their theoretical bottleneck. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/profile.h"
+
+static void test_default_profile_is_spi_lp(void **state)
+{
+	const struct sim_profile *p = sim_profile_get(0);
+
+	assert_string_equal(p->name, "spi-lp");
+	assert_int_equal(p->buf_size, 2475);
+	assert_int_equal(p->buf_count, 4);
+	assert_int_equal(p->erase_typ_us, 58000);
+	assert_int_equal(p->prog_max_us, 10000);
+	assert_false(p->progressive_erase);
+	assert_false(p->image_check);
+	assert_null(sim_profile_find("nope"));
+	for (size_t i = 0; i < sim_profile_count(); i++)
+		assert_int_equal(sim_profile_check(sim_profile_get(i), NULL), 0);
+}
+
+static void test_bottleneck_link_bound_with_full_erase(void **state)
+{
+	struct sim_bottleneck b;
+
+	sim_profile_bottleneck(sim_profile_find("spi-lp"), 256 * 1024, &b);
+	/* flash 256 B / 3.2 ms = 80000 B/s > link 65536 B/s */
+	assert_true(fabs(b.flash_rate - 80000.0) < 1);
+	assert_true(b.rate == 65536.0);
+	assert_string_equal(b.stage, "link");
+	/* 64 image sectors + the trailer's, 58 ms each, plus a 30 ms round trip */
+	assert_true(fabs(b.fixed_s - (65 * 0.058 + 0.030)) < 1e-9);
+	assert_true(fabs(b.seconds - (b.fixed_s + 4.0)) < 1e-9);
+}
+
+static void test_bottleneck_flash_bound_with_progressive_erase(void **state)
+{
+	struct sim_bottleneck b;
+
+	sim_profile_bottleneck(sim_profile_find("internal"), 256 * 1024, &b);
+	/* 4096 B per (16 x 1.4 ms + 85 ms) */
+	assert_true(fabs(b.flash_rate - 4096.0 / 0.1074) < 1);
+	assert_string_equal(b.stage, "flash");
+	assert_true(fabs(b.fixed_s - 0.030) < 1e-9);
+}
+
+static void test_bottleneck_overrun_is_best_safe_way(void **state)
+{
+	struct sim_profile p = *sim_profile_find("spi-lp-overrun");
+	struct sim_bottleneck b;
+	double c = 2475 - SIM_UPLOAD_OVERHEAD;
+	double seq = c / (2475.0 / 65536 + 0.030 + 0.0003 + c / 256 * 0.0032 + 18.0 / 65536);
+
+	sim_profile_bottleneck(&p, 256 * 1024, &b);
+	assert_true(fabs(b.seq_rate - seq) < 1);
+	assert_string_equal(b.stage, "sequential");
+	assert_true(b.rate == b.seq_rate);
+	/* a generous safe rate wins over sequential, capped by the pipeline */
+	p.safe_rate = 60 * 1024;
+	sim_profile_bottleneck(&p, 256 * 1024, &b);
+	assert_string_equal(b.stage, "safe rate");
+	assert_true(b.rate == 60 * 1024);
+	p.safe_rate = 1024 * 1024;
+	sim_profile_bottleneck(&p, 256 * 1024, &b);
+	assert_true(b.rate == 65536.0);
+}
+
+static void test_print_lists_parameters_and_bottleneck(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	sim_profile_print(sim_profile_find("spi-lp-overrun"), false, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "spi-lp-overrun\n"));
+	assert_non_null(strstr(buf, "buf_size 2475, buf_count 4"));
+	assert_non_null(strstr(buf, "erase 58.0/460.0 ms"));
+	assert_non_null(strstr(buf, "overrun above 8.0 KiB/s"));
+	assert_non_null(strstr(buf, "bottleneck (256 KiB image):"));
+	assert_non_null(strstr(buf, "sequential"));
+	free(buf);
+}
+
+static void test_check_rejects_nonsense(void **state)
+{
+	struct sim_profile p = *sim_profile_get(0);
+	const char *why = NULL;
+
+	p.buf_count = 0;
+	assert_int_equal(sim_profile_check(&p, &why), -22);
+	assert_non_null(why);
+	p = *sim_profile_get(0);
+	p.slot_size = 5000;
+	assert_int_equal(sim_profile_check(&p, &why), -22);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_profile_is_spi_lp),
+		cmocka_unit_test(test_bottleneck_link_bound_with_full_erase),
+		cmocka_unit_test(test_bottleneck_flash_bound_with_progressive_erase),
+		cmocka_unit_test(test_bottleneck_overrun_is_best_safe_way),
+		cmocka_unit_test(test_print_lists_parameters_and_bottleneck),
+		cmocka_unit_test(test_check_rejects_nonsense),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
