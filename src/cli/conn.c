@@ -105,8 +105,9 @@ int conn_call(struct conn *c, enum smp_op op, uint16_t group, uint8_t id, const 
 	}
 	r = run_until(c, &wait_state.done, c->timeout_usec + USEC_PER_SEC);
 	if (r < 0 || c->err == -ETIMEDOUT) {
-		log_error("%s: no answer from %s within %.1f s", what, tr_describe(c->tr),
-			  (double)c->timeout_usec / USEC_PER_SEC);
+		log_error("%s: no answer from %s within %.1f s%s%s", what, tr_describe(c->tr),
+			  (double)c->timeout_usec / USEC_PER_SEC,
+			  c->stray[0] ? "; ignored from the device: " : "", c->stray);
 		return EXIT_TIMEOUT;
 	}
 	if (c->err == -ENOTCONN) {

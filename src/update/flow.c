@@ -41,8 +41,9 @@ static bool decode_state(struct upd_job *j, int err, const struct smp_rsp *rsp, 
 	char buf[128];
 
 	if (err == -ETIMEDOUT || err == -ENOTCONN) {
-		job_fail(j, err, UPD_FAIL_TIMEOUT, "%s: device at %s does not answer", what,
-			 tr_describe(j->tr));
+		job_fail(j, err, UPD_FAIL_TIMEOUT, "%s: device at %s does not answer%s%s", what,
+			 tr_describe(j->tr), j->last_stray[0] ? "; ignored from the device: " : "",
+			 j->last_stray);
 		return false;
 	}
 	if (err < 0) {
@@ -78,7 +79,9 @@ static void on_params(struct upd_job *j, int err, const struct smp_rsp *rsp)
 	const char *why = NULL;
 
 	if (err == -ETIMEDOUT || err == -ENOTCONN) {
-		job_fail(j, err, UPD_FAIL_TIMEOUT, "device at %s does not answer", tr_describe(j->tr));
+		job_fail(j, err, UPD_FAIL_TIMEOUT, "device at %s does not answer%s%s",
+			 tr_describe(j->tr), j->last_stray[0] ? "; ignored from the device: " : "",
+			 j->last_stray);
 		return;
 	}
 	if (err < 0 || smp_params_rsp_decode(rsp->body, rsp->body_len, &pr, &why) < 0) {
@@ -281,7 +284,10 @@ void flow_upload_done(struct upd_job *j, int err, enum upd_fail fail, const char
 	j->res.avg_rate = j->res.upload_usec ? (double)s->total * USEC_PER_SEC / j->res.upload_usec
 					     : 0;
 	if (err < 0) {
-		job_fail(j, err, fail, "upload: %s", text);
+		job_fail(j, err, fail, "upload: %s%s%s", text,
+			 fail == UPD_FAIL_TIMEOUT && j->last_stray[0] ? "; ignored from the device: "
+								      : "",
+			 fail == UPD_FAIL_TIMEOUT ? j->last_stray : "");
 		return;
 	}
 	if (s->has_match && !s->match) {

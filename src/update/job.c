@@ -238,7 +238,10 @@ static void on_writable(void *user_data)
 
 static void on_stray(const char *why, void *user_data)
 {
-	job_note(user_data, 7, "ignored from the device: %s", why);
+	struct upd_job *j = user_data;
+
+	snprintf(j->last_stray, sizeof(j->last_stray), "%s", why);
+	job_note(j, 7, "ignored from the device: %s", why);
 }
 
 static const struct smp_client_ops client_ops = {
