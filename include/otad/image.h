@@ -23,15 +23,19 @@ enum img_tlv_type {
 	IMG_TLV_KEYHASH = 0x01,
 	IMG_TLV_PUBKEY = 0x02,
 	IMG_TLV_SHA256 = 0x10,
+	IMG_TLV_SHA384 = 0x11, /* recognised, not supported */
+	IMG_TLV_SHA512 = 0x12, /* recognised, not supported */
 	IMG_TLV_RSA2048_PSS = 0x20,
 	IMG_TLV_ECDSA224 = 0x21,
 	IMG_TLV_ECDSA_SIG = 0x22, /* ECDSA P-256 (or P-384), DER signature of the hash */
 	IMG_TLV_RSA3072_PSS = 0x23,
 	IMG_TLV_ED25519 = 0x24,
+	IMG_TLV_SIG_PURE = 0x25, /* signature over the image, not its hash: not verifiable */
 	IMG_TLV_ENC_RSA2048 = 0x30,
 	IMG_TLV_ENC_KW = 0x31,
 	IMG_TLV_ENC_EC256 = 0x32,
 	IMG_TLV_ENC_X25519 = 0x33,
+	IMG_TLV_ENC_X25519_SHA512 = 0x34,
 	IMG_TLV_DEPENDENCY = 0x40,
 	IMG_TLV_SEC_CNT = 0x50,
 	IMG_TLV_BOOT_RECORD = 0x60,
@@ -74,9 +78,12 @@ struct img_info {
 	enum img_sig_type sig_type;
 	size_t sig_off;      /* offset of the signature TLV's value in the buffer */
 	size_t sig_len;
+	bool has_security_counter; /* protected IMG_TLV_SEC_CNT */
+	uint32_t security_counter;
 };
 
-/* Why an image was rejected. img_diag_format() turns it into one line naming the cause and where. */
+/* Why an image was rejected. img_diag_format() turns it into one line naming the cause and where.
+ * Values are stable: new reasons are appended. */
 enum img_err {
 	IMG_OK = 0,
 	IMG_ERR_TRUNCATED_HEADER,   /* fewer than 32 bytes */
@@ -98,21 +105,48 @@ enum img_err {
 	IMG_ERR_KEY_MISMATCH,       /* key hash TLV doesn't match the given key */
 	IMG_ERR_BAD_SIGNATURE,      /* signature does not verify */
 	IMG_ERR_SIG_UNSUPPORTED,    /* signature type we cannot verify with this key */
+	IMG_ERR_TLV_SIZE,           /* TLV area's total length is below its 4-byte info header */
+	IMG_ERR_TLV_LEN,            /* KEYHASH (32) or SEC_CNT (4) entry of the wrong length */
+	IMG_ERR_HASH_UNSUPPORTED,   /* only a SHA-384/512 TLV: not supported */
+	IMG_ERR_NO_KEY_HASH,        /* signature TLV without a KEYHASH/PUBKEY TLV before it */
+	IMG_ERR_BAD_KEY,            /* key PEM unreadable (img_verify_signature returns -EINVAL) */
+};
+
+/* Which part of a TLV area a diagnostic is about (TLV_TRUNCATED, TLV_OVERRUN). */
+enum img_part {
+	IMG_PART_NONE = 0,
+	IMG_PART_INFO,      /* the 4-byte area info header */
+	IMG_PART_ENTRY_HDR, /* a 4-byte entry header */
+	IMG_PART_ENTRY,     /* an entry's value (tlv_type, value = its length) */
 };
 
 struct img_diag {
 	enum img_err err;
-	size_t offset;   /* where in the file */
-	uint32_t value;  /* what was found (magic, length) */
+	size_t offset;     /* where in the file */
+	uint32_t value;    /* what was found (magic, length, flags) */
+	uint64_t limit;    /* what it was checked against (file length, area end, expected) */
+	enum img_part part;
+	uint16_t tlv_type; /* the entry's type, when part is IMG_PART_ENTRY */
+	bool prot;         /* in the protected TLV area */
+	/* HASH_MISMATCH: SHA-256 TLV vs hash of the data. KEY_MISMATCH: the image's key hash vs
+	 * the given key's. */
+	uint8_t tlv_hash[32];
+	uint8_t data_hash[32];
 };
 
+/* Enough for every message img_diag_format() writes. */
+#define IMG_DIAG_MAX 320
+
 const char *img_strerror(enum img_err err);
-/* "bad magic 0x12345678 at offset 0 (expected 0x96f3b83d)" into buf; returns buf. */
+/* "bad magic 0x12345678 at offset 0 (expected 0x96f3b83d)" into buf (IMG_DIAG_MAX fits every
+ * message; shorter buffers truncate); returns buf. */
 char *img_diag_format(const struct img_diag *d, char *buf, size_t size);
 
 /* Parses buf and checks structure and the SHA-256 TLV against the data. Returns 0, or -EBADMSG
- * with *diag set. Pointers in info (sig_off) refer to buf. Trailing 0xff padding after the TLV
- * area is accepted (flash dumps); other trailing bytes are IMG_ERR_TRAILING_DATA. */
+ * with *diag set (-ENOMEM if hashing fails). Pointers in info (sig_off) refer to buf. Trailing
+ * 0xff padding after the TLV area is accepted (flash dumps); other trailing bytes are
+ * IMG_ERR_TRAILING_DATA. TLV entry types are read as MCUboot's current bootutil does, as one LE
+ * u16 (imgtool writes u8 type + zero pad byte). info and diag may be NULL. */
 int img_parse(const uint8_t *buf, size_t len, struct img_info *info, struct img_diag *diag);
 
 /* Same as img_parse but does not compute the hash: what a device does when it reports a slot's
@@ -121,14 +155,21 @@ int img_parse_no_hash(const uint8_t *buf, size_t len, struct img_info *info, str
 
 /* Verifies the signature TLV with a PEM public (or private) key: ECDSA P-256 over the SHA-256
  * hash, or Ed25519 of the 32-byte hash, as MCUboot does; checks the key hash TLV against the
- * key's SubjectPublicKeyInfo DER when present. Returns 0 or -EBADMSG with diag. */
+ * key's SubjectPublicKeyInfo DER when present. info must come from img_parse() of buf (the
+ * walk is bounded by info->total_len). Several KEYHASH+signature pairs are allowed: the one
+ * whose key hash matches the key must verify. Returns 0, -EBADMSG with diag, or -EINVAL
+ * (IMG_ERR_BAD_KEY) when key_pem is not a readable key. */
 int img_verify_signature(const uint8_t *buf, const struct img_info *info, const char *key_pem,
 			 size_t key_pem_len, struct img_diag *diag);
 
-/* "1.2.3" or "1.2.3.4" when build != 0 — the format Zephyr's img_mgmt reports. */
+/* "1.2.3" or "1.2.3.4" when build != 0 — the format Zephyr's img_mgmt reports (imgtool writes
+ * the build as "1.2.3+4"). Returns buf. */
 char *img_version_format(const struct img_version *v, char *buf, size_t size);
-/* Accepts "1", "1.2", "1.2.3", "1.2.3.4" and "1.2.3+4". */
+/* Accepts "1", "1.2", "1.2.3", "1.2.3.4" and "1.2.3+4" (decimal, no sign, no leading zeros, as
+ * imgtool). Returns 0, -EINVAL, or -ERANGE when a part exceeds its field (255, 255, 65535,
+ * 2^32-1). */
 int img_version_parse(const char *s, struct img_version *ret);
+/* <0, 0, >0 ordering major, minor, revision, then build. */
 int img_version_cmp(const struct img_version *a, const struct img_version *b);
 
 /* ---- Building images ---------------------------------------------------------------------- */
@@ -143,7 +184,10 @@ struct img_build_opts {
 	const char *key_pem;   /* private key PEM (EC P-256 or Ed25519); NULL = unsigned */
 	size_t key_pem_len;
 };
-/* Returns 0 and a malloc'd image in *ret, or a negative errno (-EINVAL bad key or options). */
+/* Layout as imgtool's: header, zero padding to hdr_size, payload, protected TLV area
+ * (SEC_CNT) when security_counter != 0, TLV area with SHA256 then, when signed, KEYHASH
+ * (SHA-256 of the key's SubjectPublicKeyInfo DER) and ECDSA_SIG (DER) or ED25519.
+ * Returns 0 and a malloc'd image in *ret, or a negative errno (-EINVAL bad key or options). */
 int img_build(const struct img_build_opts *o, uint8_t **ret, size_t *ret_len);
 
 /* Loaded image file: the bytes plus their parsed info and the SHA-256 of the whole file (the
@@ -155,7 +199,10 @@ struct img {
 	uint8_t file_sha[32];
 };
 /* Reads and parses path (img_parse). -EBADMSG with diag on a malformed image, other negative
- * errno for I/O (-ENOENT). key_pem non-NULL: also img_verify_signature(). */
+ * errno for I/O (-ENOENT; -EFBIG beyond IMG_MAX_FILE_SIZE). key_pem non-NULL: also
+ * img_verify_signature(). */
+#define IMG_MAX_FILE_SIZE (64U * 1024 * 1024)
 int img_load(const char *path, const char *key_pem, size_t key_pem_len, struct img **ret,
 	     struct img_diag *diag);
+/* Accepts NULL; returns NULL. */
 struct img *img_free(struct img *i);

@@ -1,0 +1,77 @@
+/* image-internal.h — what the image/ files share: the TLV area walker, SHA-256, and the key
+ * operations (load, key hash, sign, verify) over OpenSSL's EVP API. */
+#pragma once
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "otad/image.h"
+
+#define IMG_HASH_LEN 32
+#define IMG_SIG_MAX  128 /* ECDSA P-256 DER is at most 72 bytes, Ed25519 64 */
+
+/* ---- TLV areas (tlv.c) ---------------------------------------------------------------------- */
+
+/* One entry. imgtool writes {u8 type, u8 0, u16 len}; current bootutil reads the first two bytes
+ * as one little-endian u16 type (bootutil/image.h struct image_tlv), so a non-zero pad byte makes
+ * an unknown type here too. */
+struct tlv_entry {
+	uint16_t type;
+	uint16_t len;
+	size_t off; /* of the entry header */
+	size_t val; /* of the value */
+};
+
+struct tlv_iter {
+	const uint8_t *buf;
+	size_t len; /* bytes present in buf */
+	size_t pos; /* next entry header */
+	size_t end; /* end of the area as declared; may lie past len in a truncated file */
+	bool prot;
+};
+
+/* Reads the 4-byte info header {u16 magic, u16 total} at off. -EBADMSG (TLV_TRUNCATED) when the
+ * file ends inside it. */
+int tlv_info_read(const uint8_t *buf, size_t len, size_t off, bool prot, uint16_t *ret_magic,
+		  uint16_t *ret_tot, struct img_diag *d);
+/* Iterates the entries of the area whose info header is at off and declares tot bytes. */
+void tlv_iter_init(struct tlv_iter *it, const uint8_t *buf, size_t len, size_t off, uint16_t tot,
+		   bool prot);
+/* 1 with *e filled, 0 at the end of the area, -EBADMSG (TLV_TRUNCATED or TLV_OVERRUN) with d. */
+int tlv_iter_next(struct tlv_iter *it, struct tlv_entry *e, struct img_diag *d);
+
+/* ---- hashing and keys (sign.c) ------------------------------------------------------------- */
+
+int img_sha256(const void *buf, size_t len, uint8_t out[IMG_HASH_LEN]);
+
+/* PEM (not NUL-terminated) to a key: a public key, or a private one (any PEM when !private_only).
+ * Never prompts for a passphrase: encrypted keys fail. NULL when unreadable. */
+EVP_PKEY *img_key_load(const char *pem, size_t pem_len, bool private_only);
+/* IMG_SIG_ECDSA_P256, IMG_SIG_ED25519 or IMG_SIG_OTHER (any other type or curve). */
+enum img_sig_type img_key_type(EVP_PKEY *key);
+/* The SubjectPublicKeyInfo DER of the key: what imgtool embeds and hashes for the KEYHASH TLV
+ * (scripts/imgtool/keys/ecdsa.py and ed25519.py get_public_bytes()). OPENSSL_free() it. */
+int img_key_spki(EVP_PKEY *key, uint8_t **ret, size_t *ret_len);
+int img_key_hash(EVP_PKEY *key, uint8_t out[IMG_HASH_LEN]);
+/* Signs the 32-byte image hash: ECDSA P-256 with SHA-256 as the digest (DER output, what imgtool's
+ * ECDSA sign of the hashed region yields), or Ed25519 with the hash as the message.
+ * sig must hold IMG_SIG_MAX bytes. */
+int img_sign_hash(EVP_PKEY *key, const uint8_t hash[IMG_HASH_LEN], uint8_t *sig, size_t *sig_len);
+/* 1 valid, 0 invalid (including malformed signatures), <0 errno. */
+int img_verify_hash(EVP_PKEY *key, const uint8_t hash[IMG_HASH_LEN], const uint8_t *sig,
+		    size_t sig_len);
+
+static inline void pkey_freep(EVP_PKEY **p)
+{
+	EVP_PKEY_free(*p);
+}
+static inline void pkey_ctx_freep(EVP_PKEY_CTX **p)
+{
+	EVP_PKEY_CTX_free(*p);
+}
+static inline void md_ctx_freep(EVP_MD_CTX **p)
+{
+	EVP_MD_CTX_free(*p);
+}

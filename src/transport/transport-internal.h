@@ -1,0 +1,76 @@
+/* transport-internal.h — what every transport shares: the vtable, the base struct embedded as the
+ * first member of each implementation, the scheme openers, and the helpers that report to the
+ * owner (events queued for the loop; packets, discards and writable() from loop handlers). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "otad/transport.h"
+#include "util/macro.h"
+
+#define TR_RECONNECT_TIMEOUT_DEFAULT (60 * USEC_PER_SEC)
+
+struct tr_ops {
+	int (*send)(struct tr *t, const uint8_t *pkt, size_t len);
+	size_t (*max_packet)(const struct tr *t);
+	size_t frame_overhead;
+	size_t (*backlog)(const struct tr *t);
+	int (*reconnect)(struct tr *t);
+	/* Releases the implementation's resources; the base and the allocation are freed after. */
+	void (*destroy)(struct tr *t);
+};
+
+#define TR_NOTE_MAX    160
+#define TR_PENDING_MAX 16
+
+struct tr_pending {
+	bool is_note;	     /* a discard() text instead of an event */
+	bool up_on_dispatch; /* set tr_is_up() when the event is delivered, not when queued */
+	enum tr_event ev;
+	int err;
+	char note[TR_NOTE_MAX];
+};
+
+struct tr {
+	const struct tr_ops *ops;
+	sd_event *event;
+	struct tr_callbacks cb;
+	void *user_data;
+	char *desc;
+	bool up;
+	uint64_t reconnect_timeout; /* usec */
+
+	/* Events and notes raised outside the loop's handlers wait here for the defer source. */
+	sd_event_source *defer;
+	struct tr_pending pending[TR_PENDING_MAX];
+	unsigned pending_head, pending_len;
+};
+
+DEFINE_FREE_CLEANUP(struct tr, tr_free)
+
+/* Scheme openers: addr is the spec after "scheme:". Each allocates its struct with the base
+ * first, calls tr_init() and returns the base. */
+int tr_udp_open(sd_event *e, const char *addr, const struct tr_options *o, struct tr **ret);
+int tr_serial_open(sd_event *e, const char *addr, const struct tr_options *o, struct tr **ret);
+
+/* Takes desc (malloc'd). The link starts down; call tr_link_up() once it is open. */
+int tr_init(struct tr *t, const struct tr_ops *ops, sd_event *e, const struct tr_options *o,
+	    char *desc);
+
+/* Link state changes: the state is set now, the event is delivered from the loop in order. */
+void tr_link_up(struct tr *t);
+void tr_link_down(struct tr *t, int err);
+/* Queues TR_EVENT_UP and sets the state only when it is delivered (a link that stayed usable). */
+void tr_link_up_deferred(struct tr *t);
+/* A discard() text raised outside a loop handler (inside tr_send()): delivered from the loop. */
+void tr_post_note(struct tr *t, const char *fmt, ...) _printf_(2, 3);
+
+/* From loop handlers only: report to the owner now. */
+void tr_emit_discard(struct tr *t, const char *fmt, ...) _printf_(2, 3);
+/* Checks the SMP header (8 bytes, its length agrees with len) and hands the packet to recv(),
+ * or reports why not via discard(). */
+void tr_emit_packet(struct tr *t, const uint8_t *pkt, size_t len);
+void tr_emit_writable(struct tr *t);
+void tr_emit_text(struct tr *t, const char *line, size_t len);

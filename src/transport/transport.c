@@ -1,0 +1,252 @@
+/* transport.c — the transport interface: the spec parser that picks an implementation by scheme,
+ * the public calls that forward to its vtable, and the base every implementation embeds (event
+ * queue delivered from the loop, SMP header check on delivery). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport/transport-internal.h"
+#include "util/bytes.h"
+
+#define SMP_HDR_LEN 8
+
+struct tr_scheme {
+	const char *name;
+	/* NULL: recognised but not built in (yet). */
+	int (*open)(sd_event *e, const char *addr, const struct tr_options *o, struct tr **ret);
+};
+
+/* Add a link here. "ble" belongs to the bt/ layer, which is not built yet. */
+static const struct tr_scheme schemes[] = {
+	{"udp", tr_udp_open},
+	{"serial", tr_serial_open},
+	{"ble", NULL},
+};
+
+int tr_open(sd_event *e, const char *spec, const struct tr_options *o, struct tr **ret)
+{
+	const char *colon;
+
+	if (!e || !spec || !ret)
+		return -EINVAL;
+	colon = strchr(spec, ':');
+	if (!colon)
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(schemes); i++) {
+		const struct tr_scheme *s = &schemes[i];
+
+		if (strlen(s->name) != (size_t)(colon - spec) ||
+		    strncmp(spec, s->name, (size_t)(colon - spec)) != 0)
+			continue;
+		if (!s->open)
+			return -EPROTONOSUPPORT;
+		return s->open(e, colon + 1, o, ret);
+	}
+	return -EINVAL;
+}
+
+static int on_defer(sd_event_source *s, void *userdata)
+{
+	struct tr *t = userdata;
+
+	/* Entries queued by the callbacks below are delivered in this same pass. */
+	while (t->pending_len > 0) {
+		struct tr_pending p = t->pending[t->pending_head];
+
+		t->pending_head = (t->pending_head + 1) % TR_PENDING_MAX;
+		t->pending_len--;
+		if (p.is_note) {
+			if (t->cb.discard)
+				t->cb.discard(t, p.note, t->user_data);
+			continue;
+		}
+		if (p.up_on_dispatch)
+			t->up = true;
+		if (t->cb.event)
+			t->cb.event(t, p.ev, p.err, t->user_data);
+	}
+	return 0;
+}
+
+int tr_init(struct tr *t, const struct tr_ops *ops, sd_event *e, const struct tr_options *o,
+	    char *desc)
+{
+	int r;
+
+	t->ops = ops;
+	t->event = sd_event_ref(e);
+	t->desc = desc;
+	t->reconnect_timeout = o && o->reconnect_timeout_usec ? o->reconnect_timeout_usec
+							      : TR_RECONNECT_TIMEOUT_DEFAULT;
+	r = sd_event_add_defer(e, &t->defer, on_defer, t);
+	if (r < 0)
+		return r;
+	/* Link events go before any I/O handler of the same iteration: UP precedes data. */
+	r = sd_event_source_set_priority(t->defer, SD_EVENT_PRIORITY_IMPORTANT);
+	if (r < 0)
+		return r;
+	(void)sd_event_source_set_description(t->defer, "tr-events");
+	return sd_event_source_set_enabled(t->defer, SD_EVENT_OFF);
+}
+
+static struct tr_pending *pending_push(struct tr *t)
+{
+	struct tr_pending *p;
+
+	/* Full only if the loop never runs while link state flips 16 times: keep the newest. */
+	if (t->pending_len == TR_PENDING_MAX) {
+		t->pending_head = (t->pending_head + 1) % TR_PENDING_MAX;
+		t->pending_len--;
+	}
+	p = &t->pending[(t->pending_head + t->pending_len) % TR_PENDING_MAX];
+	t->pending_len++;
+	memset(p, 0, sizeof(*p));
+	/* Cannot fail for a defer source that exists. */
+	(void)sd_event_source_set_enabled(t->defer, SD_EVENT_ONESHOT);
+	return p;
+}
+
+static void queue_event(struct tr *t, enum tr_event ev, int err, bool up_on_dispatch)
+{
+	struct tr_pending *p = pending_push(t);
+
+	p->ev = ev;
+	p->err = err;
+	p->up_on_dispatch = up_on_dispatch;
+}
+
+void tr_link_up(struct tr *t)
+{
+	t->up = true;
+	queue_event(t, TR_EVENT_UP, 0, false);
+}
+
+void tr_link_up_deferred(struct tr *t)
+{
+	queue_event(t, TR_EVENT_UP, 0, true);
+}
+
+void tr_link_down(struct tr *t, int err)
+{
+	t->up = false;
+	queue_event(t, TR_EVENT_DOWN, err, false);
+}
+
+void tr_post_note(struct tr *t, const char *fmt, ...)
+{
+	struct tr_pending *p = pending_push(t);
+	va_list ap;
+
+	p->is_note = true;
+	va_start(ap, fmt);
+	vsnprintf(p->note, sizeof(p->note), fmt, ap);
+	va_end(ap);
+}
+
+void tr_emit_discard(struct tr *t, const char *fmt, ...)
+{
+	char what[TR_NOTE_MAX + 64];
+	va_list ap;
+
+	if (!t->cb.discard)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	t->cb.discard(t, what, t->user_data);
+}
+
+void tr_emit_packet(struct tr *t, const uint8_t *pkt, size_t len)
+{
+	size_t want;
+
+	if (len < SMP_HDR_LEN) {
+		tr_emit_discard(t, "packet of %zu bytes is shorter than the %d-byte SMP header",
+				len, SMP_HDR_LEN);
+		return;
+	}
+	want = SMP_HDR_LEN + get_be16(pkt + 2);
+	if (want != len) {
+		tr_emit_discard(t, "packet of %zu bytes but its SMP header says %zu", len, want);
+		return;
+	}
+	if (t->cb.recv)
+		t->cb.recv(t, pkt, len, t->user_data);
+}
+
+void tr_emit_writable(struct tr *t)
+{
+	if (t->cb.writable)
+		t->cb.writable(t, t->user_data);
+}
+
+void tr_emit_text(struct tr *t, const char *line, size_t len)
+{
+	if (t->cb.text)
+		t->cb.text(t, line, len, t->user_data);
+}
+
+void tr_set_callbacks(struct tr *t, const struct tr_callbacks *cb, void *user_data)
+{
+	if (cb)
+		t->cb = *cb;
+	else
+		memset(&t->cb, 0, sizeof(t->cb));
+	t->user_data = user_data;
+}
+
+int tr_send(struct tr *t, const uint8_t *pkt, size_t len)
+{
+	if (!pkt || len == 0)
+		return -EINVAL;
+	if (len > t->ops->max_packet(t))
+		return -EMSGSIZE;
+	if (!t->up)
+		return -ENOTCONN;
+	return t->ops->send(t, pkt, len);
+}
+
+size_t tr_max_packet(const struct tr *t)
+{
+	return t->ops->max_packet(t);
+}
+
+size_t tr_frame_overhead(const struct tr *t)
+{
+	return t->ops->frame_overhead;
+}
+
+size_t tr_backlog(const struct tr *t)
+{
+	return t->ops->backlog(t);
+}
+
+int tr_reconnect(struct tr *t)
+{
+	return t->ops->reconnect(t);
+}
+
+bool tr_is_up(const struct tr *t)
+{
+	return t->up;
+}
+
+const char *tr_describe(const struct tr *t)
+{
+	return t->desc;
+}
+
+struct tr *tr_free(struct tr *t)
+{
+	if (!t)
+		return NULL;
+	if (t->ops && t->ops->destroy)
+		t->ops->destroy(t);
+	sd_event_source_disable_unref(t->defer);
+	sd_event_unref(t->event);
+	free(t->desc);
+	free(t);
+	return NULL;
+}
