@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -87,10 +88,15 @@ enum {
 	OPT_VERSION,
 };
 
-static int usage_error(const char *fmt, const char *value)
+static int usage_error(const char *fmt, ...) _printf_(1, 2);
+static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "otactl: ");
-	fprintf(stderr, fmt, value);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\nTry 'otactl --help'.\n");
 	return -EXIT_USAGE;
 }
@@ -170,7 +176,7 @@ static int parse_other_option(int c, const char *v)
 		arg.verbosity--;
 		return 0;
 	}
-	return usage_error("unknown option%s", "");
+	return usage_error("unknown option");
 }
 
 static int parse_args(int argc, char **argv)
@@ -254,11 +260,11 @@ int main(int argc, char **argv)
 		return r > 0 ? EXIT_OK : -r;
 	log_set_max_level(arg.verbosity >= LOG_LVL_DEBUG ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	if (arg.argc < 1) {
-		usage_error("missing command%s", "");
+		usage_error("missing command");
 		return EXIT_USAGE;
 	}
 	if (!arg.transport) {
-		usage_error("no device: give -t udp:HOST[:PORT] or -t serial:PATH%s", "");
+		usage_error("no device: give -t udp:HOST[:PORT] or -t serial:PATH");
 		return EXIT_USAGE;
 	}
 	if (load_key() < 0)
