@@ -283,6 +283,8 @@ void flow_upload_done(struct upd_job *j, int err, enum upd_fail fail, const char
 	j->res.upload_usec = s->end_usec - s->start_usec;
 	j->res.avg_rate = j->res.upload_usec ? (double)s->total * USEC_PER_SEC / j->res.upload_usec
 					     : 0;
+	/* The pace that was in force, with an automatic window resolved to the one used. */
+	j->res.pace = (struct upd_pace){ .rate = s->rate_limit, .window = s->window };
 	if (err < 0) {
 		job_fail(j, err, fail, "upload: %s%s%s", text,
 			 fail == UPD_FAIL_TIMEOUT && j->last_stray[0] ? "; ignored from the device: "

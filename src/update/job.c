@@ -92,7 +92,8 @@ static void finish(struct upd_job *j, int err, enum upd_fail fail, const char *f
 	j->res.fail = fail;
 	j->res.step = j->step;
 	j->res.attempts = j->st.attempt;
-	j->res.pace = j->pace;
+	if (!j->res.upload_usec)
+		j->res.pace = j->pace;
 	vsnprintf(j->res.message, sizeof(j->res.message), fmt, ap);
 	if (j->req.id)
 		smp_client_cancel(j->smp, j->req.id);
