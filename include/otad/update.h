@@ -55,7 +55,7 @@ enum upd_mode {
 };
 
 #define UPD_WINDOW_AUTO 0 /* window chosen by the pacer (issue: adaptive pacing) */
-#define UPD_WINDOW_MAX  32
+#define UPD_WINDOW_MAX  32u
 
 struct upd_pace {
 	uint32_t rate;   /* image bytes per second, 0 = unlimited */

@@ -17,18 +17,17 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define MIN(a, b)                                                                                  \
+/* Nestable MIN/MAX: each expansion gets its own temporaries (__COUNTER__). */
+#define OTAD_CONCAT_(a, b) a##b
+#define OTAD_CONCAT(a, b)  OTAD_CONCAT_(a, b)
+#define OTAD_MINMAX_(a, b, op, n)                                                                  \
 	({                                                                                         \
-		__typeof__(a) _a = (a);                                                            \
-		__typeof__(b) _b = (b);                                                            \
-		_a < _b ? _a : _b;                                                                 \
+		__typeof__(a) OTAD_CONCAT(_a, n) = (a);                                            \
+		__typeof__(b) OTAD_CONCAT(_b, n) = (b);                                            \
+		OTAD_CONCAT(_a, n) op OTAD_CONCAT(_b, n) ? OTAD_CONCAT(_a, n) : OTAD_CONCAT(_b, n); \
 	})
-#define MAX(a, b)                                                                                  \
-	({                                                                                         \
-		__typeof__(a) _a = (a);                                                            \
-		__typeof__(b) _b = (b);                                                            \
-		_a > _b ? _a : _b;                                                                 \
-	})
+#define MIN(a, b) OTAD_MINMAX_(a, b, <, __COUNTER__)
+#define MAX(a, b) OTAD_MINMAX_(a, b, >, __COUNTER__)
 #define DIV_ROUND_UP(x, y) (((x) + (y)-1) / (y))
 
 /* Hand ownership out of a _cleanup_ variable. */

@@ -1,0 +1,27 @@
+/* commands.h — otactl's commands and the options they share. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "otad/update.h"
+
+struct cli_args {
+	const char *transport;
+	const char *key_path;
+	bool json;
+	int verbosity;
+	uint64_t timeout_usec;
+	struct upd_params params;
+	int argc;
+	char **argv;
+};
+extern struct cli_args arg;
+
+int cmd_update(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_echo(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
+int cmd_params(int argc, char **argv);
+/* image upload FILE: the update flow up to the verify step. */
+int run_update(const char *image_path, enum upd_step stop_after);

@@ -1,0 +1,129 @@
+/* conn.c — one request at a time over the event loop, for otactl's one-shot commands. */
+#include "cli/conn.h"
+#include "cli/exit-codes.h"
+#include "util/log.h"
+#include "util/macro.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+struct wait_state {
+	bool done;
+	bool up;
+};
+
+static struct wait_state wait_state;
+
+static void on_event(enum tr_event ev, int err, void *user_data)
+{
+	struct conn *c = user_data;
+
+	wait_state.up = ev == TR_EVENT_UP;
+	if (ev == TR_EVENT_DOWN)
+		c->err = err ? err : -ENOTCONN;
+}
+
+static void on_stray(const char *why, void *user_data)
+{
+	struct conn *c = user_data;
+
+	snprintf(c->stray, sizeof(c->stray), "%s", why);
+	log_debug("ignored from the device: %s", why);
+}
+
+static const struct smp_client_ops conn_ops = { .event = on_event, .stray = on_stray };
+
+static int run_until(struct conn *c, bool *flag, uint64_t timeout_usec)
+{
+	uint64_t start, now;
+
+	sd_event_now(c->event, CLOCK_MONOTONIC, &start);
+	while (!*flag) {
+		int r;
+
+		sd_event_now(c->event, CLOCK_MONOTONIC, &now);
+		if (now - start > timeout_usec)
+			return -ETIMEDOUT;
+		r = sd_event_run(c->event, timeout_usec - (now - start));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int conn_open(struct conn *c, const char *spec, const struct tr_options *o, uint64_t timeout_usec)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->timeout_usec = timeout_usec;
+	r = sd_event_default(&c->event);
+	if (r < 0)
+		return log_error_errno(r, "cannot create the event loop: %m"), EXIT_FAILURE_GENERIC;
+	r = tr_open(c->event, spec, o, &c->tr);
+	if (r < 0) {
+		log_error_errno(r, "cannot open %s: %m", spec);
+		return r == -EINVAL ? EXIT_USAGE : EXIT_LINK;
+	}
+	r = smp_client_new(c->event, c->tr, &conn_ops, c, &c->smp);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up SMP: %m"), EXIT_FAILURE_GENERIC;
+	wait_state = (struct wait_state){ 0 };
+	r = run_until(c, &wait_state.up, timeout_usec);
+	if (r < 0) {
+		log_error_errno(r, "%s did not come up: %m", spec);
+		return EXIT_LINK;
+	}
+	return 0;
+}
+
+static void on_rsp(int err, const struct smp_rsp *rsp, void *user_data)
+{
+	struct conn *c = user_data;
+
+	c->err = err;
+	if (err == 0) {
+		c->hdr = rsp->hdr;
+		c->body_len = MIN(rsp->body_len, sizeof(c->body));
+		memcpy(c->body, rsp->body, c->body_len);
+	}
+	wait_state.done = true;
+}
+
+int conn_call(struct conn *c, enum smp_op op, uint16_t group, uint8_t id, const uint8_t *body,
+	      size_t len, const char *what)
+{
+	int r, err = 0;
+
+	wait_state.done = false;
+	c->err = 0;
+	if (!smp_client_request(c->smp, op, group, id, body, len, c->timeout_usec, on_rsp, c, NULL,
+				&err)) {
+		log_error_errno(err, "%s: cannot send the request: %m", what);
+		return EXIT_LINK;
+	}
+	r = run_until(c, &wait_state.done, c->timeout_usec + USEC_PER_SEC);
+	if (r < 0 || c->err == -ETIMEDOUT) {
+		log_error("%s: no answer from %s within %.1f s%s%s", what, tr_describe(c->tr),
+			  (double)c->timeout_usec / USEC_PER_SEC,
+			  c->stray[0] ? "; ignored from the device: " : "", c->stray);
+		return EXIT_TIMEOUT;
+	}
+	if (c->err == -ENOTCONN) {
+		log_error("%s: link to %s lost", what, tr_describe(c->tr));
+		return EXIT_LINK;
+	}
+	if (c->err < 0) {
+		log_error("%s: the answer does not match the request (op/group/id)", what);
+		return EXIT_PROTOCOL;
+	}
+	return 0;
+}
+
+void conn_close(struct conn *c)
+{
+	c->smp = smp_client_free(c->smp);
+	c->tr = tr_free(c->tr);
+	c->event = sd_event_unref(c->event);
+}

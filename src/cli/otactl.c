@@ -1,0 +1,278 @@
+/* otactl.c — the command line: options, dispatch, and the update/upload commands that run the
+ * update engine in-process. */
+#include "cli/commands.h"
+#include "cli/exit-codes.h"
+#include "cli/progress.h"
+#include "util/fileio.h"
+#include "util/log.h"
+#include "util/macro.h"
+#include "util/parse.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+struct cli_args arg = {
+	.timeout_usec = 5 * USEC_PER_SEC,
+	.verbosity = LOG_LVL_NOTICE,
+};
+
+int exit_code_for(enum upd_fail f)
+{
+	static const int codes[_UPD_FAIL_MAX] = {
+		[UPD_FAIL_NONE] = EXIT_OK,          [UPD_FAIL_IMAGE] = EXIT_IMAGE,
+		[UPD_FAIL_LINK] = EXIT_LINK,        [UPD_FAIL_TIMEOUT] = EXIT_TIMEOUT,
+		[UPD_FAIL_DEVICE] = EXIT_DEVICE,    [UPD_FAIL_PROTOCOL] = EXIT_PROTOCOL,
+		[UPD_FAIL_VERIFY] = EXIT_VERIFY,    [UPD_FAIL_REFUSED] = EXIT_REFUSED,
+		[UPD_FAIL_CANCELLED] = EXIT_CANCELLED, [UPD_FAIL_CONFIG] = EXIT_USAGE,
+	};
+
+	return (unsigned)f < _UPD_FAIL_MAX ? codes[f] : EXIT_FAILURE_GENERIC;
+}
+
+static void help(void)
+{
+	printf("Usage: otactl -t TRANSPORT [OPTIONS] COMMAND [ARGS]\n"
+	       "\n"
+	       "Update firmware of Zephyr/MCUboot devices over SMP, verified end to end.\n"
+	       "\n"
+	       "Transports:\n"
+	       "  udp:HOST[:PORT]          SMP over UDP (default port 1337)\n"
+	       "  serial:PATH[@BAUD]       SMP console framing on a tty (default 115200)\n"
+	       "\n"
+	       "Commands:\n"
+	       "  update FILE              upload, verify, test, reset, check the boot, confirm\n"
+	       "  image upload FILE        upload and verify only\n"
+	       "  image list               slots with versions, hashes and flags\n"
+	       "  image test HASH          mark the image in slot 1 for a test boot\n"
+	       "  image confirm [HASH]     confirm the running image\n"
+	       "  image erase              erase slot 1\n"
+	       "  echo TEXT | reset | params\n"
+	       "\n"
+	       "Options:\n"
+	       "  -t, --transport SPEC     device to talk to (or $OTACTL_TRANSPORT)\n"
+	       "      --window N           requests in flight (default: the device's buffers)\n"
+	       "      --rate R             image bytes per second, k/M suffixes (default: unlimited)\n"
+	       "      --chunk BYTES        cap on image bytes per request\n"
+	       "      --mode test|confirm  test then confirm after the boot check (default), or\n"
+	       "                           mark permanent before the reset\n"
+	       "      --retries N          attempts after a refusal, at half the rate, window 1\n"
+	       "      --key PEM            verify the image signature with this key first\n"
+	       "      --force              upload even if the device already has the image\n"
+	       "      --image-num N        SMP image number (default 0)\n"
+	       "      --timeout T          answer timeout per request (default 5s)\n"
+	       "      --boot-timeout T     how long the device may take to come back (60s)\n"
+	       "      --json               JSON lines on stdout\n"
+	       "  -v, --verbose            more detail; -q, --quiet less\n"
+	       "  -h, --help               this help; --version\n"
+	       "\n"
+	       "Exit codes: 0 ok, 2 usage, 3 image, 4 link, 5 timeout, 6 device error,\n"
+	       "7 protocol, 8 verify failed, 9 bootloader refused, 10 cancelled. See otactl(1).\n");
+}
+
+enum {
+	OPT_WINDOW = 0x100,
+	OPT_RATE,
+	OPT_CHUNK,
+	OPT_MODE,
+	OPT_RETRIES,
+	OPT_KEY,
+	OPT_FORCE,
+	OPT_IMAGE_NUM,
+	OPT_TIMEOUT,
+	OPT_BOOT_TIMEOUT,
+	OPT_JSON,
+	OPT_VERSION,
+};
+
+static int usage_error(const char *fmt, ...) _printf_(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "otactl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'otactl --help'.\n");
+	return -EXIT_USAGE;
+}
+
+static int parse_pacing_option(int c, const char *v)
+{
+	uint64_t u;
+
+	switch (c) {
+	case OPT_WINDOW:
+		if (parse_u64(v, &u) < 0 || u < 1 || u > UPD_WINDOW_MAX)
+			return usage_error("--window must be 1..32, not '%s'", v);
+		arg.params.pace.window = (unsigned)u;
+		return 0;
+	case OPT_RATE:
+		if (parse_size(v, &u) < 0 || u > UINT32_MAX)
+			return usage_error("--rate takes bytes per second like 20k, not '%s'", v);
+		arg.params.pace.rate = (uint32_t)u;
+		return 0;
+	case OPT_CHUNK:
+		if (parse_size(v, &u) < 0 || u < 1 || u > 65536)
+			return usage_error("--chunk takes 1..65536 bytes, not '%s'", v);
+		arg.params.chunk_max = (size_t)u;
+		return 0;
+	case OPT_RETRIES:
+		if (parse_u64(v, &u) < 0 || u > 100)
+			return usage_error("--retries takes 0..100, not '%s'", v);
+		arg.params.retries = (unsigned)u;
+		return 0;
+	}
+	return 1;
+}
+
+static int parse_other_option(int c, const char *v)
+{
+	uint64_t u;
+
+	switch (c) {
+	case 't':
+		arg.transport = v;
+		return 0;
+	case OPT_MODE:
+		if (strcmp(v, "test") == 0)
+			arg.params.mode = UPD_MODE_TEST;
+		else if (strcmp(v, "confirm") == 0)
+			arg.params.mode = UPD_MODE_CONFIRM;
+		else
+			return usage_error("--mode is test or confirm, not '%s'", v);
+		return 0;
+	case OPT_KEY:
+		arg.key_path = v;
+		return 0;
+	case OPT_FORCE:
+		arg.params.force = true;
+		return 0;
+	case OPT_IMAGE_NUM:
+		if (parse_u64(v, &u) < 0 || u > 15)
+			return usage_error("--image-num takes 0..15, not '%s'", v);
+		arg.params.image = (uint32_t)u;
+		return 0;
+	case OPT_TIMEOUT:
+	case OPT_BOOT_TIMEOUT:
+		if (parse_usec(v, &u) < 0 || u == 0)
+			return usage_error("not a duration: '%s' (e.g. 5, 500ms, 2min)", v);
+		if (c == OPT_TIMEOUT)
+			arg.timeout_usec = arg.params.rsp_timeout_usec = u;
+		else
+			arg.params.boot_timeout_usec = u;
+		return 0;
+	case OPT_JSON:
+		arg.json = true;
+		return 0;
+	case 'v':
+		arg.verbosity++;
+		return 0;
+	case 'q':
+		arg.verbosity--;
+		return 0;
+	}
+	return usage_error("unknown option");
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "transport", required_argument, NULL, 't' },
+		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "chunk", required_argument, NULL, OPT_CHUNK },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "retries", required_argument, NULL, OPT_RETRIES },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "image-num", required_argument, NULL, OPT_IMAGE_NUM },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{}
+	};
+	int c, r;
+
+	upd_params_init(&arg.params);
+	while ((c = getopt_long(argc, argv, "t:vqh", options, NULL)) >= 0) {
+		if (c == 'h') {
+			help();
+			return 1;
+		}
+		if (c == OPT_VERSION) {
+			printf("otactl %s\n", OTAD_VERSION);
+			return 1;
+		}
+		if (c == '?')
+			return -EXIT_USAGE;
+		r = parse_pacing_option(c, optarg);
+		if (r == 1)
+			r = parse_other_option(c, optarg);
+		if (r < 0)
+			return r;
+	}
+	if (!arg.transport)
+		arg.transport = getenv("OTACTL_TRANSPORT");
+	arg.argc = argc - optind;
+	arg.argv = argv + optind;
+	return 0;
+}
+
+static int load_key(void)
+{
+	uint8_t *pem;
+	size_t len;
+	int r;
+
+	if (!arg.key_path)
+		return 0;
+	r = read_full_file(arg.key_path, 64 * 1024, &pem, &len);
+	if (r < 0)
+		return log_error_errno(r, "cannot read the key %s: %m", arg.key_path);
+	arg.params.key_pem = (const char *)pem;
+	arg.params.key_pem_len = len;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} commands[] = {
+		{ "update", cmd_update }, { "image", cmd_image },   { "echo", cmd_echo },
+		{ "reset", cmd_reset },   { "params", cmd_params },
+	};
+	int r;
+
+	log_set_prefix("otactl");
+	r = parse_args(argc, argv);
+	if (r != 0)
+		return r > 0 ? EXIT_OK : -r;
+	log_set_max_level(arg.verbosity >= LOG_LVL_DEBUG ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	if (arg.argc < 1) {
+		usage_error("missing command");
+		return EXIT_USAGE;
+	}
+	if (!arg.transport) {
+		usage_error("no device: give -t udp:HOST[:PORT] or -t serial:PATH");
+		return EXIT_USAGE;
+	}
+	if (load_key() < 0)
+		return EXIT_IMAGE;
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(arg.argv[0], commands[i].name) == 0)
+			return commands[i].fn(arg.argc, arg.argv);
+	usage_error("unknown command '%s'", arg.argv[0]);
+	return EXIT_USAGE;
+}

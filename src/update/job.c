@@ -1,0 +1,361 @@
+/* job.c — an update job's lifecycle: image, transport, SMP client, the one request in flight
+ * (with resend on timeout and after a link loss), link events, and completion. The steps of the
+ * verified update itself are in flow.c. */
+#include "update/job-internal.h"
+#include "util/macro.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const step_names[_UPD_STEP_MAX] = {
+	[UPD_STEP_IMAGE] = "image",   [UPD_STEP_CONNECT] = "connect", [UPD_STEP_QUERY] = "query",
+	[UPD_STEP_UPLOAD] = "upload", [UPD_STEP_VERIFY] = "verify",   [UPD_STEP_TEST] = "test",
+	[UPD_STEP_RESET] = "reset",   [UPD_STEP_BOOT] = "boot",       [UPD_STEP_CONFIRM] = "confirm",
+	[UPD_STEP_DONE] = "done",
+};
+
+static const char *const fail_names[_UPD_FAIL_MAX] = {
+	[UPD_FAIL_NONE] = "none",         [UPD_FAIL_IMAGE] = "image",
+	[UPD_FAIL_LINK] = "link",         [UPD_FAIL_TIMEOUT] = "timeout",
+	[UPD_FAIL_DEVICE] = "device",     [UPD_FAIL_PROTOCOL] = "protocol",
+	[UPD_FAIL_VERIFY] = "verify",     [UPD_FAIL_REFUSED] = "refused",
+	[UPD_FAIL_CANCELLED] = "cancelled", [UPD_FAIL_CONFIG] = "config",
+};
+
+const char *upd_step_name(enum upd_step s)
+{
+	return (unsigned)s < _UPD_STEP_MAX ? step_names[s] : "?";
+}
+
+const char *upd_fail_name(enum upd_fail f)
+{
+	return (unsigned)f < _UPD_FAIL_MAX ? fail_names[f] : "?";
+}
+
+void upd_params_init(struct upd_params *p)
+{
+	*p = (struct upd_params){
+		.pace = { .rate = 0, .window = UPD_WINDOW_AUTO },
+		.mode = UPD_MODE_TEST,
+		.rsp_timeout_usec = 5 * USEC_PER_SEC,
+		.boot_timeout_usec = 60 * USEC_PER_SEC,
+		.max_timeouts = 8,
+		.stop_after = UPD_STEP_DONE,
+	};
+}
+
+uint64_t job_now(struct upd_job *j)
+{
+	uint64_t t = 0;
+
+	sd_event_now(j->event, CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+void job_note(struct upd_job *j, int level, const char *fmt, ...)
+{
+	char text[384];
+	va_list ap;
+
+	if (!j->cb.note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	j->cb.note(j, level, text, j->user_data);
+}
+
+void job_enter(struct upd_job *j, enum upd_step step)
+{
+	j->step = step;
+	j->st.step = step;
+	if (j->cb.step)
+		j->cb.step(j, step, &j->st, j->user_data);
+}
+
+static int on_defer_done(sd_event_source *s, void *userdata)
+{
+	struct upd_job *j = userdata;
+
+	if (j->cb.done)
+		j->cb.done(j, &j->res, j->user_data); /* may free j */
+	return 0;
+}
+
+static void finish(struct upd_job *j, int err, enum upd_fail fail, const char *fmt, va_list ap)
+{
+	if (j->finished)
+		return;
+	j->finished = true;
+	j->res.err = err;
+	j->res.fail = fail;
+	j->res.step = j->step;
+	j->res.attempts = j->st.attempt;
+	if (!j->res.upload_usec)
+		j->res.pace = j->pace;
+	vsnprintf(j->res.message, sizeof(j->res.message), fmt, ap);
+	if (j->req.id)
+		smp_client_cancel(j->smp, j->req.id);
+	if (j->timer)
+		sd_event_source_set_enabled(j->timer, SD_EVENT_OFF);
+	if (j->up)
+		uploader_cancel(j->up);
+	/* Report from the loop, never from inside a transport or client callback. */
+	if (sd_event_add_defer(j->event, &j->defer, on_defer_done, j) < 0 && j->cb.done)
+		j->cb.done(j, &j->res, j->user_data);
+}
+
+void job_fail(struct upd_job *j, int err, enum upd_fail fail, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	finish(j, err < 0 ? err : -EIO, fail, fmt, ap);
+	va_end(ap);
+}
+
+void job_succeed(struct upd_job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	job_enter(j, UPD_STEP_DONE);
+	va_start(ap, fmt);
+	finish(j, 0, UPD_FAIL_NONE, fmt, ap);
+	va_end(ap);
+}
+
+static void send_req(struct upd_job *j);
+
+static void on_req_rsp(int err, const struct smp_rsp *rsp, void *user_data)
+{
+	struct upd_job *j = user_data;
+
+	j->req.id = 0;
+	if (j->finished || err == -ECANCELED)
+		return;
+	if ((err == -ETIMEDOUT || err == -ENOTCONN) && j->req.tries_left > 0) {
+		j->req.tries_left--;
+		if (err == -ENOTCONN || !j->link_up)
+			j->req.waiting_link = true; /* resent by the link-up handler */
+		else
+			send_req(j);
+		return;
+	}
+	j->req.handler(j, err, rsp);
+}
+
+static void send_req(struct upd_job *j)
+{
+	int err = 0;
+
+	j->req.waiting_link = false;
+	j->req.id = smp_client_request(j->smp, j->req.op, j->req.group, j->req.cmd, j->req.body,
+				       j->req.len, j->req.timeout_usec, on_req_rsp, j, NULL, &err);
+	if (!j->req.id) {
+		if (err == -ENOTCONN) {
+			j->req.waiting_link = true;
+			return;
+		}
+		j->req.handler(j, err, NULL);
+	}
+}
+
+int job_request(struct upd_job *j, enum smp_op op, uint16_t group, uint8_t cmd,
+		const uint8_t *body, size_t len, uint64_t timeout_usec, unsigned tries,
+		job_rsp_fn handler)
+{
+	if (len > sizeof(j->req.body))
+		return -ENOBUFS;
+	j->req = (struct job_req){ .op = op, .group = group, .cmd = cmd, .len = len,
+				   .timeout_usec = timeout_usec, .tries_left = tries ? tries - 1 : 0,
+				   .handler = handler };
+	memcpy(j->req.body, body, len);
+	send_req(j);
+	return 0;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct upd_job *j = userdata;
+
+	if (!j->finished && j->timer_cb)
+		j->timer_cb(j);
+	return 0;
+}
+
+int job_after(struct upd_job *j, uint64_t delay_usec, void (*fn)(struct upd_job *j))
+{
+	uint64_t when = job_now(j) + delay_usec;
+
+	j->timer_cb = fn;
+	if (!j->timer)
+		return sd_event_add_time(j->event, &j->timer, CLOCK_MONOTONIC, when, 1000, on_timer,
+					 j);
+	sd_event_source_set_time(j->timer, when);
+	return sd_event_source_set_enabled(j->timer, SD_EVENT_ONESHOT);
+}
+
+static void on_link_event(enum tr_event ev, int err, void *user_data)
+{
+	struct upd_job *j = user_data;
+
+	if (j->finished)
+		return;
+	if (ev == TR_EVENT_DOWN) {
+		bool was_up = j->link_up;
+
+		j->link_up = false;
+		if (j->up)
+			uploader_link_down(j->up);
+		if (was_up && j->step != UPD_STEP_RESET && j->step != UPD_STEP_BOOT)
+			job_note(j, 4, "link to %s lost (%s); reconnecting", tr_describe(j->tr),
+				 strerror(err < 0 ? -err : EIO));
+		/* Get it back the way this transport's device comes back (reopen, rescan). */
+		if (tr_reconnect(j->tr) < 0)
+			job_fail(j, err, UPD_FAIL_LINK, "link to %s lost and cannot be reopened",
+				 tr_describe(j->tr));
+		return;
+	}
+	j->link_up = true;
+	if (j->step == UPD_STEP_CONNECT) {
+		flow_query(j);
+		return;
+	}
+	if (j->up)
+		uploader_link_up(j->up);
+	if (j->req.waiting_link)
+		send_req(j);
+	flow_link_up(j);
+}
+
+static void on_writable(void *user_data)
+{
+	struct upd_job *j = user_data;
+
+	if (j->up)
+		uploader_writable(j->up);
+}
+
+static void on_stray(const char *why, void *user_data)
+{
+	struct upd_job *j = user_data;
+
+	snprintf(j->last_stray, sizeof(j->last_stray), "%s", why);
+	job_note(j, 7, "ignored from the device: %s", why);
+}
+
+static const struct smp_client_ops client_ops = {
+	.event = on_link_event,
+	.writable = on_writable,
+	.stray = on_stray,
+};
+
+int upd_job_new(sd_event *e, const char *spec, const char *image_path,
+		const struct upd_params *p, const struct upd_callbacks *cb, void *user_data,
+		struct upd_job **ret)
+{
+	struct upd_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return -ENOMEM;
+	j->spec = strdup(spec);
+	j->image_path = strdup(image_path);
+	if (!j->spec || !j->image_path) {
+		free(j->spec);
+		free(j->image_path);
+		free(j);
+		return -ENOMEM;
+	}
+	j->event = sd_event_ref(e);
+	j->p = *p;
+	if (!j->p.rsp_timeout_usec)
+		j->p.rsp_timeout_usec = 5 * USEC_PER_SEC;
+	if (!j->p.boot_timeout_usec)
+		j->p.boot_timeout_usec = 60 * USEC_PER_SEC;
+	if (!j->p.stop_after)
+		j->p.stop_after = UPD_STEP_DONE;
+	if (cb)
+		j->cb = *cb;
+	j->user_data = user_data;
+	j->pace = p->pace;
+	j->ver = SMP_VER_2;
+	j->st.attempt = 1;
+	*ret = j;
+	return 0;
+}
+
+static int open_link(struct upd_job *j)
+{
+	int r;
+
+	job_enter(j, UPD_STEP_CONNECT);
+	r = tr_open(j->event, j->spec, &j->p.tr, &j->tr);
+	if (r < 0) {
+		job_fail(j, r, r == -EINVAL ? UPD_FAIL_CONFIG : UPD_FAIL_LINK, "cannot open %s: %s",
+			 j->spec, strerror(-r));
+		return r;
+	}
+	r = smp_client_new(j->event, j->tr, &client_ops, j, &j->smp);
+	if (r < 0) {
+		job_fail(j, r, UPD_FAIL_LINK, "cannot set up SMP on %s: %s", j->spec, strerror(-r));
+		return r;
+	}
+	return 0; /* TR_EVENT_UP starts the query */
+}
+
+int upd_job_start(struct upd_job *j)
+{
+	struct img_diag diag = { 0 };
+	char why[256];
+	int r;
+
+	job_enter(j, UPD_STEP_IMAGE);
+	r = img_load(j->image_path, j->p.key_pem, j->p.key_pem_len, &j->img, &diag);
+	if (r == -EBADMSG) {
+		job_fail(j, r, UPD_FAIL_IMAGE, "%s: %s", j->image_path,
+			 img_diag_format(&diag, why, sizeof(why)));
+		return 0;
+	}
+	if (r < 0) {
+		job_fail(j, r, UPD_FAIL_IMAGE, "%s: %s", j->image_path, strerror(-r));
+		return 0;
+	}
+	j->st.total = j->img->len;
+	open_link(j);
+	return 0;
+}
+
+void upd_job_cancel(struct upd_job *j)
+{
+	if (j->finished || j->cancelled)
+		return;
+	j->cancelled = true;
+	/* A state write already sent is seen through; flow.c stops after its answer. */
+	if (j->req.id && (j->step == UPD_STEP_TEST || j->step == UPD_STEP_CONFIRM))
+		return;
+	job_fail(j, -ECANCELED, UPD_FAIL_CANCELLED, "cancelled during %s", upd_step_name(j->step));
+}
+
+const struct upd_status *upd_job_status(const struct upd_job *j)
+{
+	return &j->st;
+}
+
+struct upd_job *upd_job_free(struct upd_job *j)
+{
+	if (!j)
+		return NULL;
+	j->finished = true;
+	uploader_free(j->up);
+	smp_client_free(j->smp);
+	tr_free(j->tr);
+	img_free(j->img);
+	sd_event_source_disable_unref(j->timer);
+	sd_event_source_disable_unref(j->defer);
+	sd_event_unref(j->event);
+	free(j->spec);
+	free(j->image_path);
+	free(j);
+	return NULL;
+}
