@@ -44,6 +44,8 @@ struct hci_dev_callbacks {
  * Returns 0, -EINVAL for a bad spec, or the driver's -errno. */
 int hci_dev_new(sd_event *e, const char *spec, const struct hci_dev_callbacks *cb, void *user_data,
 		otad_destroy_fn destroy, struct hci_dev **ret);
+/* Checks the syntax of a controller spec without opening anything: 0 or -EINVAL. */
+int hci_spec_check(const char *spec);
 /* Drops every connection without telling the controller (it is going away), closes the driver.
  * Accepts NULL, returns NULL. */
 struct hci_dev *hci_dev_free(struct hci_dev *hci);
