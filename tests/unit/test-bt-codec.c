@@ -528,14 +528,19 @@ static void test_tty_spec(void **state)
 static void test_controller_spec_syntax(void **state)
 {
 	static const char *const good[] = {
-		"tty:/dev/ttyACM0",	  "tty:/dev/ttyUSB0@115200", "unix:/tmp/bt-server-le",
-		"tcp:127.0.0.1:45550", "tcp:[::1]:1",		 "tcp:localhost:65535",
-		"userchan:hci0",	  "userchan:hci12",
+		"tty:/dev/ttyACM0",
+		"tty:/dev/ttyUSB0@115200",
+		"unix:/tmp/bt-server-le",
+		"tcp:127.0.0.1:45550",
+		"tcp:[::1]:1",
+		"tcp:localhost:65535",
+		"userchan:hci0",
+		"userchan:hci12",
 	};
 	static const char *const bad[] = {
-		"",	      "hci0",	       "tty:",		"tty:/dev/x@9",	  "unix:",
-		"tcp:host",   "tcp::1234",     "tcp:host:0",	"tcp:host:65536", "tcp:host:12x",
-		"tcp:[]:1",   "userchan:",     "userchan:hci", "userchan:hcix", "userchan:0",
+		"",	      "hci0",	       "tty:",	       "tty:/dev/x@9",	 "unix:",
+		"tcp:host",   "tcp::1234",     "tcp:host:0",   "tcp:host:65536", "tcp:host:12x",
+		"tcp:[]:1",   "userchan:",     "userchan:hci", "userchan:hcix",	 "userchan:0",
 		"bogus:spec", "TTY:/dev/tty0",
 	};
 
