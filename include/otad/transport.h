@@ -81,6 +81,8 @@ struct tr_callbacks {
 	void (*text)(struct tr *t, const char *line, size_t len, void *user_data);
 };
 
+#define TR_CONNECT_TIMEOUT_DEFAULT (10 * UINT64_C(1000000)) /* BLE connect_timeout_usec, usec */
+
 /* Zero means the default everywhere, so a zeroed struct (or NULL) is the defaults. */
 struct tr_options {
 	const char *hci;		 /* BLE: controller spec (tty:, userchan:, unix:, tcp:) */

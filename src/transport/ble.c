@@ -13,7 +13,6 @@
 #include "otad/reasm.h"
 #include "transport/transport-internal.h"
 
-#define BLE_CONNECT_TIMEOUT_DEFAULT (10 * USEC_PER_SEC)
 #define BLE_SETTLE_DEFAULT	    (500 * USEC_PER_MSEC)
 #define BLE_RETRY_USEC		    (200 * USEC_PER_MSEC)
 #define BLE_CONN_ATTEMPT_MAX	    (5 * USEC_PER_SEC)
@@ -213,7 +212,7 @@ static void give_up(struct tr_ble *b, int err, const char *why)
 	b->state = BLE_IDLE;
 	b->reconnecting = b->confirming = false;
 	reasm_reset(b->rx);
-	tr_post_note(&b->tr, "%s: %s", b->tr.desc, why);
+	tr_post_note(&b->tr, "%s", why);
 	tr_link_down(&b->tr, err);
 }
 
@@ -342,8 +341,7 @@ static void on_disconnected(struct hci_conn *conn, uint8_t reason, void *user_da
 	switch (b->state) {
 	case BLE_UP:
 		b->state = BLE_IDLE;
-		tr_post_note(&b->tr, "%s: link to %s lost: 0x%02x %s", b->tr.desc, a, reason,
-			     hci_strerror(reason));
+		tr_post_note(&b->tr, "link to %s lost: 0x%02x %s", a, reason, hci_strerror(reason));
 		tr_link_down(&b->tr, err);
 		break;
 	case BLE_CLOSING:
@@ -561,8 +559,7 @@ static int ble_send(struct tr *t, const uint8_t *pkt, size_t len)
 	b->in_send = false;
 	if (r < 0 && off > max) {
 		/* Part of the packet is out: the device's reassembly is now out of step. */
-		tr_post_note(t, "%s: a partial SMP packet was sent (%s); disconnecting", t->desc,
-			     strerror(-r));
+		tr_post_note(t, "a partial SMP packet was sent (%s); disconnecting", strerror(-r));
 		(void)hci_conn_disconnect(b->conn, 0);
 	}
 	return r < 0 ? r : 0;
@@ -648,7 +645,7 @@ static void on_rx_discard(const char *why, void *user_data)
 
 static void set_options(struct tr_ble *b, const struct tr_options *o)
 {
-	b->connect_timeout = o->connect_timeout_usec ?: BLE_CONNECT_TIMEOUT_DEFAULT;
+	b->connect_timeout = o->connect_timeout_usec ?: TR_CONNECT_TIMEOUT_DEFAULT;
 	b->settle = o->settle_usec ?: BLE_SETTLE_DEFAULT;
 	b->att_mtu = o->att_mtu;
 	b->conn_params = (struct hci_conn_params){
