@@ -531,6 +531,7 @@ struct hci_conn {
 	struct hci_conn *next;
 	struct hci_conn_info info;
 	bool from_adv;
+	uint8_t disc_reason; /* hci_conn_disconnect() was asked, with this reason */
 
 	struct hci_conn_callbacks cb;
 	void *user_data;

@@ -608,12 +608,9 @@ static void ble_destroy(struct tr *t)
 	struct tr_ble *b = to_ble(t);
 
 	b->state = BLE_IDLE;
-	/* A real controller outlives us: tell it to drop the link (written at once). */
-	if (b->conn && hci_conn_is_connected(b->conn))
-		(void)hci_conn_disconnect(b->conn, 0);
 	gatt_client_free(b->gc);
 	gatt_client_free(b->dead_gc);
-	hci_dev_free(b->hci);
+	hci_dev_free(b->hci); /* it also tells the controller to drop the link */
 	hci_dev_free(b->dead_hci);
 	reasm_free(b->rx);
 	sd_event_source_disable_unref(b->deadline);
