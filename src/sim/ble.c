@@ -87,7 +87,8 @@ static void on_subscribed(struct gatt_server *s, bool enabled, void *user_data)
 {
 	struct sim_ble *b = user_data;
 
-	blog(b, 'I', "ble: notifications %s", enabled ? "enabled" : "disabled");
+	blog(b, 'I', "ble: notifications %s (ATT MTU %u)", enabled ? "enabled" : "disabled",
+	     gatt_server_mtu(s));
 }
 
 static void on_disconnected(struct hci_conn *conn, uint8_t reason, void *user_data)
