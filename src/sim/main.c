@@ -219,8 +219,6 @@ static int bad(const char *opt, const char *val)
 /* Options that take a number or a name. 1: not one of these. */
 static int parse_valued(int c, const char *v, struct overrides *o, const char **profile)
 {
-	uint64_t u;
-
 	switch (c) {
 	case ARG_PROFILE:
 		*profile = v;
@@ -256,30 +254,43 @@ static int parse_valued(int c, const char *v, struct overrides *o, const char **
 		o->has_bandwidth = true;
 		return parse_size(v, &o->bandwidth) < 0 || !o->bandwidth ? bad("--bandwidth", v)
 									 : 0;
-	case ARG_DROP_RESPONSE:
-		return parse_drops(v) < 0 ? bad("--drop-response", v) : 0;
-	case ARG_REBOOT_AT:
-		arg_faults.has_reboot_at = true;
-		return parse_size(v, &u) < 0 || u > UINT32_MAX
-			       ? bad("--reboot-at", v)
-			       : (arg_faults.reboot_at = (uint32_t)u, 0);
-	case ARG_MUTE_AT:
-		arg_faults.has_mute_at = true;
-		return parse_size(v, &u) < 0 || u > UINT32_MAX
-			       ? bad("--mute-at", v)
-			       : (arg_faults.mute_at = (uint32_t)u, 0);
-	case ARG_MUTE_AFTER:
-		arg_faults.has_mute_after = true;
-		return parse_u64(v, &arg_faults.mute_after) < 0 ? bad("--mute-after", v) : 0;
-	case ARG_DISCONNECT_AT:
-		arg_faults.has_disconnect_at = true;
-		return parse_size(v, &u) < 0 || u > UINT32_MAX
-			       ? bad("--disconnect-at", v)
-			       : (arg_faults.disconnect_at = (uint32_t)u, 0);
 	case ARG_ATT_MTU:
 		return parse_u64(v, &arg_att_mtu) < 0 || arg_att_mtu < 23 || arg_att_mtu > 517
 			       ? bad("--att-mtu (23..517)", v)
 			       : 0;
+	}
+	return 1;
+}
+
+/* Parses an offset of the image for a fault flag. */
+static int parse_offset(const char *opt, const char *v, bool *ret_has, uint32_t *ret)
+{
+	uint64_t u;
+
+	*ret_has = true;
+	if (parse_size(v, &u) < 0 || u > UINT32_MAX)
+		return bad(opt, v);
+	*ret = (uint32_t)u;
+	return 0;
+}
+
+/* Fault flags. 1: not one of these. */
+static int parse_fault(int c, const char *v)
+{
+	struct sim_faults *f = &arg_faults;
+
+	switch (c) {
+	case ARG_DROP_RESPONSE:
+		return parse_drops(v) < 0 ? bad("--drop-response", v) : 0;
+	case ARG_REBOOT_AT:
+		return parse_offset("--reboot-at", v, &f->has_reboot_at, &f->reboot_at);
+	case ARG_MUTE_AT:
+		return parse_offset("--mute-at", v, &f->has_mute_at, &f->mute_at);
+	case ARG_MUTE_AFTER:
+		f->has_mute_after = true;
+		return parse_u64(v, &f->mute_after) < 0 ? bad("--mute-after", v) : 0;
+	case ARG_DISCONNECT_AT:
+		return parse_offset("--disconnect-at", v, &f->has_disconnect_at, &f->disconnect_at);
 	}
 	return 1;
 }
@@ -409,6 +420,8 @@ static int parse_argv(int argc, char *argv[])
 			return -EINVAL;
 		}
 		r = parse_valued(c, optarg, &o, &profile);
+		if (r == 1)
+			r = parse_fault(c, optarg);
 		if (r == 1)
 			r = parse_plain(c, optarg, &o);
 		if (r < 0)

@@ -335,6 +335,47 @@ static void test_wrong_controller_and_absent_device_exit_codes(void **state)
 	free(out);
 }
 
+/* otasim ARGS... (NULL-terminated); exit code and stderr. */
+static int otasim(char **err, ...)
+{
+	const char *argv[20];
+	unsigned n = 0;
+	va_list ap;
+
+	argv[n++] = tl_bin("otasim");
+	va_start(ap, err);
+	for (const char *a; (a = va_arg(ap, const char *)) && n < 18;)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return tl_run((char *const *)argv, 20000, NULL, err);
+}
+
+static void test_otasim_ble_options_are_checked(void **state)
+{
+	struct fx *f = *state;
+	char missing[300], *err = NULL;
+
+	assert_int_equal(otasim(&err, "--ble", NULL), 2);
+	assert_true(tl_contains(err, "--ble needs a controller: --hci SPEC"));
+	free(err);
+	assert_int_equal(otasim(&err, "--udp", "127.0.0.1:0", "--hci", f->bv.spec, NULL), 2);
+	assert_true(tl_contains(err, "need --ble"));
+	free(err);
+	assert_int_equal(otasim(&err, "--ble", "--hci", "tty:", NULL), 2);
+	assert_true(tl_contains(err, "invalid --hci"));
+	free(err);
+	assert_int_equal(otasim(&err, "--ble", "--hci", f->bv.spec, "--att-mtu", "22", NULL), 2);
+	free(err);
+	assert_int_equal(otasim(&err, "--udp", "127.0.0.1:0", "--disconnect-at", "100", NULL), 2);
+	free(err);
+	snprintf(missing, sizeof(missing), "unix:%s/no-controller", tl_tmpdir());
+	assert_int_equal(otasim(&err, "--ble", "--hci", missing, NULL), 1);
+	assert_true(tl_contains(err, "--ble: controller unix:"));
+	assert_true(tl_contains(err, "No such file or directory"));
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +392,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_controller_and_absent_device_exit_codes,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_otasim_ble_options_are_checked, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
