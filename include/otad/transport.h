@@ -25,16 +25,18 @@
  * userchan:hciN, unix:PATH, tcp:HOST:PORT; see bt-hci.h). ADDRESS is "C0:11:22:33:44:55"; with
  * "/public" or "/random" only that address type matches, without it either does (the type is
  * taken from the advertisement). NAME is everything after "name=" (any bytes, at most 248),
- * compared with the device's complete local name; a name match also needs the SMP service UUID
- * in the advertising data (Zephyr's smp_svr puts it there), an address match does not.
+ * compared with the device's complete local name (a shortened name matches as a prefix); a
+ * name match also needs the SMP service UUID in the advertising data (Zephyr's smp_svr puts it
+ * there), an address match does not.
  * tr_open() only checks the specs (-EINVAL) and starts: the controller is opened and
  * initialised, the device scanned for, connected (interval, latency and supervision timeout
  * below), its SMP characteristic discovered, the ATT MTU exchanged and notifications enabled,
  * then TR_EVENT_UP. Failures are retried until connect_timeout, except that a controller that
  * cannot be opened or initialised fails at once; giving up is TR_EVENT_DOWN (never preceded by
  * UP) with a discard() text naming the cause just before it: -ENXIO the device was not seen
- * advertising, -ENOENT no such controller path, -ECONNREFUSED connection failed to be
- * established, -ENOENT/-EIO GATT discovery found no SMP characteristic / an ATT error, ...
+ * advertising, -ENOENT no such controller path or no SMP characteristic on the device,
+ * -EPROTO an ATT error during discovery, -ECONNREFUSED the connection failed to be
+ * established (the last retried failure), -ETIMEDOUT seen but not connected in time.
  * tr_send() cuts a packet into Write Commands of ATT_MTU - 3 bytes; notifications are
  * reassembled by the SMP header's length (reasm.h). tr_max_packet() is the largest packet the
  * SMP header can describe (8 + 65535): the device's buf_size is the real limit and the update
@@ -43,9 +45,9 @@
  * is TR_EVENT_DOWN with the HCI reason as an errno (hci_status_to_errno(): 0x13 -> -ECONNRESET,
  * 0x08 -> -ETIMEDOUT, 0x15 -> -EHOSTDOWN, ...), named in a discard() text. tr_reconnect()
  * disconnects (if connected), scans again, and connects only once the device has been seen
- * advertising twice, settle apart (a peripheral restarting its advertising, e.g. about to
- * reset, can accept a connection it then drops); after reconnect_timeout: TR_EVENT_DOWN
- * -ETIMEDOUT (or the last failure's errno).
+ * advertising twice: seen, not looked at for settle, seen again within settle of looking again
+ * (a peripheral restarting its advertising, e.g. about to reset, can accept a connection it then
+ * drops); after reconnect_timeout: TR_EVENT_DOWN -ETIMEDOUT (or the last failure's errno).
  *
  * Events are always delivered from the loop, in order, never from inside a tr_* call;
  * tr_is_up() is the current state, which an event still queued may lag.

@@ -249,10 +249,14 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 		give_up(b, b->last_err, why);
 		return 0;
 	}
-	snprintf(why, sizeof(why), "not seen advertising%s within %.1f s (%u other report%s)",
-		 b->target.by_name ? " the SMP service" : "",
-		 (double)b->attempt_timeout / USEC_PER_SEC, b->seen_others,
-		 b->seen_others == 1 ? "" : "s");
+	if (b->seen)
+		snprintf(why, sizeof(why), "seen advertising, but not connected within %.1f s",
+			 (double)b->attempt_timeout / USEC_PER_SEC);
+	else
+		snprintf(why, sizeof(why), "not seen advertising%s within %.1f s (%u other report%s)",
+			 b->target.by_name ? " the SMP service" : "",
+			 (double)b->attempt_timeout / USEC_PER_SEC, b->seen_others,
+			 b->seen_others == 1 ? "" : "s");
 	give_up(b, b->seen || b->ever_up ? -ETIMEDOUT : -ENXIO, why);
 	return 0;
 }
@@ -545,7 +549,7 @@ static void ble_step(struct tr_ble *b)
 static int ble_send(struct tr *t, const uint8_t *pkt, size_t len)
 {
 	struct tr_ble *b = to_ble(t);
-	size_t max, off;
+	size_t max, off, n;
 	int r = 0;
 
 	if (b->state != BLE_UP || !b->gc || !gatt_client_is_ready(b->gc))
@@ -554,10 +558,14 @@ static int ble_send(struct tr *t, const uint8_t *pkt, size_t len)
 		return -ENOBUFS;
 	max = gatt_client_max_write(b->gc);
 	b->in_send = true;
-	for (off = 0; off < len && r >= 0; off += max)
-		r = gatt_client_write(b->gc, pkt + off, MIN(max, len - off));
+	for (off = 0; off < len; off += n) {
+		n = MIN(max, len - off);
+		r = gatt_client_write(b->gc, pkt + off, n);
+		if (r < 0)
+			break;
+	}
 	b->in_send = false;
-	if (r < 0 && off > max) {
+	if (r < 0 && off > 0) {
 		/* Part of the packet is out: the device's reassembly is now out of step. */
 		tr_post_note(t, "a partial SMP packet was sent (%s); disconnecting", strerror(-r));
 		(void)hci_conn_disconnect(b->conn, 0);

@@ -219,6 +219,8 @@ static void on_link_event(enum tr_event ev, int err, void *user_data)
 		if (was_up && j->step != UPD_STEP_RESET && j->step != UPD_STEP_BOOT)
 			job_note(j, 4, "link to %s lost (%s); reconnecting", tr_describe(j->tr),
 				 strerror(err < 0 ? -err : EIO));
+		if (was_up) /* what the transport says from now on is about getting it back */
+			j->last_stray[0] = 0;
 		/* Get it back the way this transport's device comes back (reopen, rescan). */
 		if (tr_reconnect(j->tr) < 0)
 			job_fail(j, err, UPD_FAIL_LINK, "link to %s lost and cannot be reopened",
