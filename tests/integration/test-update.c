@@ -193,7 +193,9 @@ static void test_overrun_at_full_speed_is_reported_as_bootloader_refusal(void **
 	char *out = NULL, *log;
 
 	assert_int_equal(tl_sim_start(&sim, "overrun", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "update", img, "--window", "4", NULL), 9);
+	assert_int_equal(otactl(&out, sim.spec, "update", img, "--window", "4", "--retries", "0",
+				NULL),
+			 9);
 	assert_true(tl_contains(out, "bootloader refused the image"));
 	assert_true(tl_contains(out, "1.0.0")); /* still the factory image */
 	free(out);
