@@ -16,39 +16,6 @@
 
 #define SPEED "20"
 
-static const char *make_image(const char *name, const char *version, const char *size)
-{
-	const char *path = tl_path(name);
-	char *argv[] = { (char *)tl_bin("otasim"), "mkimage", "--version", (char *)version,
-			 "--size", (char *)size, (char *)path, NULL };
-
-	assert_int_equal(tl_run(argv, 20000, NULL, NULL), 0);
-	return path;
-}
-
-static int otactl(char **out, const char *spec, ...)
-{
-	const char *argv[40];
-	unsigned n = 0;
-	va_list ap;
-	char *err = NULL;
-	int r;
-
-	argv[n++] = tl_bin("otactl");
-	argv[n++] = "-t";
-	argv[n++] = spec;
-	va_start(ap, spec);
-	for (const char *a; (a = va_arg(ap, const char *)) && n < 38;)
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	r = tl_run((char *const *)argv, 240000, out, &err);
-	if (err && *err)
-		fprintf(stderr, "otactl stderr: %s\n", err);
-	free(err);
-	return r;
-}
-
 /* Per upload attempt (attempts are separated by resets): the largest inflight, the number of
  * data requests and corrupted ones. */
 struct attempt {
@@ -85,12 +52,12 @@ static void test_adaptive_window_grows_but_never_beyond_device_buffers(void **st
 {
 	struct tl_sim sim;
 	const char *extra[] = { "--speed", SPEED, "--buf-count", "3", NULL };
-	const char *img = make_image("bufs.bin", "2.0.0", "48k");
+	const char *img = tl_mkimage("bufs.bin", "2.0.0", "48k");
 	struct attempt a[4];
 	char *out = NULL;
 
 	assert_int_equal(tl_sim_start(&sim, "bufs", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "update", img, "--pace-key", "bufs", NULL), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--pace-key", "bufs", NULL), 0);
 	assert_true(tl_contains(out, "done: device runs 2.0.0"));
 	free(out);
 	assert_int_equal(attempts(sim.trace, a, 4), 1);
@@ -101,8 +68,8 @@ static void test_adaptive_window_grows_but_never_beyond_device_buffers(void **st
 static void test_overrun_device_ends_in_verified_boot_then_remembered_pace_is_safe(void **state)
 {
 	const char *extra[] = { "--speed", SPEED, "--profile", "spi-lp-overrun", NULL };
-	const char *img = make_image("ovr.bin", "3.0.0", "48k");
-	const char *img2 = make_image("ovr2.bin", "3.1.0", "48k");
+	const char *img = tl_mkimage("ovr.bin", "3.0.0", "48k");
+	const char *img2 = tl_mkimage("ovr2.bin", "3.1.0", "48k");
 	struct attempt a[4];
 	struct tl_sim sim;
 	char *out = NULL;
@@ -110,7 +77,7 @@ static void test_overrun_device_ends_in_verified_boot_then_remembered_pace_is_sa
 	/* First update of this device: adaptive pacing pipelines, the flash is corrupted, MCUboot
 	 * refuses; the next attempt is strictly sequential and boots. */
 	assert_int_equal(tl_sim_start(&sim, "ovr", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "update", img, "--pace-key", "ovr", NULL), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--pace-key", "ovr", NULL), 0);
 	assert_true(tl_contains(out, "bootloader refused the image"));
 	assert_true(tl_contains(out, "done: device runs 3.0.0"));
 	assert_true(tl_contains(out, "2 attempts"));
@@ -125,7 +92,7 @@ static void test_overrun_device_ends_in_verified_boot_then_remembered_pace_is_sa
 	/* The next update of the same device (same pace key, same state) starts from the
 	 * remembered pace: one attempt, never pipelined, nothing corrupted. */
 	assert_int_equal(tl_sim_start(&sim, "ovr", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "update", img2, "--pace-key", "ovr", "-v", NULL), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img2, "--pace-key", "ovr", "-v", NULL), 0);
 	assert_true(tl_contains(out, "done: device runs 3.1.0"));
 	assert_true(tl_contains(out, "1 attempt,"));
 	free(out);
@@ -138,14 +105,14 @@ static void test_overrun_device_ends_in_verified_boot_then_remembered_pace_is_sa
 static void test_remembered_good_window_is_the_starting_point(void **state)
 {
 	const char *extra[] = { "--speed", SPEED, NULL };
-	const char *img = make_image("good.bin", "4.0.0", "48k");
-	const char *img2 = make_image("good2.bin", "4.1.0", "48k");
+	const char *img = tl_mkimage("good.bin", "4.0.0", "48k");
+	const char *img2 = tl_mkimage("good2.bin", "4.1.0", "48k");
 	const char *pace = tl_path("good.pace");
 	struct tl_sim sim;
 	char *out = NULL, *memory;
 
 	assert_int_equal(tl_sim_start(&sim, "good", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "update", img, "--pace-key", "good", "--pace-file",
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--pace-key", "good", "--pace-file",
 				pace, NULL),
 			 0);
 	free(out);
@@ -155,7 +122,7 @@ static void test_remembered_good_window_is_the_starting_point(void **state)
 	free(memory);
 	/* The second run's first pipelined requests already fill 4 buffers (JSON: window 4 on the
 	 * first progress event after the upload opened), where a fresh start begins at 1. */
-	assert_int_equal(otactl(&out, sim.spec, "update", img2, "--pace-key", "good",
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img2, "--pace-key", "good",
 				"--pace-file", pace, "--json", NULL),
 			 0);
 	assert_true(tl_contains(out, "\"event\":\"progress\",\"step\":\"upload\""));
@@ -168,13 +135,13 @@ static void test_remembered_good_window_is_the_starting_point(void **state)
 static void test_fixed_pacing_leaves_the_memory_alone(void **state)
 {
 	const char *extra[] = { "--speed", SPEED, NULL };
-	const char *img = make_image("fixed.bin", "5.0.0", "16k");
+	const char *img = tl_mkimage("fixed.bin", "5.0.0", "16k");
 	const char *pace = tl_path("fixed.pace");
 	struct tl_sim sim;
 	char *out = NULL, *memory;
 
 	assert_int_equal(tl_sim_start(&sim, "fixed", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "update", img, "--window", "2", "--rate", "64k",
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--window", "2", "--rate", "64k",
 				"--pace-file", pace, NULL),
 			 0);
 	free(out);
