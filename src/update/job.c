@@ -293,9 +293,13 @@ static int open_link(struct upd_job *j)
 
 	job_enter(j, UPD_STEP_CONNECT);
 	r = tr_open(j->event, j->spec, &j->p.tr, &j->tr);
+	if (r == -EINVAL) {
+		job_fail(j, r, UPD_FAIL_CONFIG, "not a transport: '%s' (expected %s)", j->spec,
+			 TR_SPEC_HELP);
+		return r;
+	}
 	if (r < 0) {
-		job_fail(j, r, r == -EINVAL ? UPD_FAIL_CONFIG : UPD_FAIL_LINK, "cannot open %s: %s",
-			 j->spec, strerror(-r));
+		job_fail(j, r, UPD_FAIL_LINK, "cannot open %s: %s", j->spec, strerror(-r));
 		return r;
 	}
 	r = smp_client_new(j->event, j->tr, &client_ops, j, &j->smp);
