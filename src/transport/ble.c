@@ -13,9 +13,9 @@
 #include "otad/reasm.h"
 #include "transport/transport-internal.h"
 
-#define BLE_SETTLE_DEFAULT	    (500 * USEC_PER_MSEC)
-#define BLE_RETRY_USEC		    (200 * USEC_PER_MSEC)
-#define BLE_CONN_ATTEMPT_MAX	    (5 * USEC_PER_SEC)
+#define BLE_SETTLE_DEFAULT   (500 * USEC_PER_MSEC)
+#define BLE_RETRY_USEC	     (200 * USEC_PER_MSEC)
+#define BLE_CONN_ATTEMPT_MAX (5 * USEC_PER_SEC)
 /* Bytes queued in the host beyond this are refused with -ENOBUFS: the owner is not pacing. */
 #define BLE_BACKLOG_MAX (256 * 1024)
 
@@ -253,7 +253,8 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 		snprintf(why, sizeof(why), "seen advertising, but not connected within %.1f s",
 			 (double)b->attempt_timeout / USEC_PER_SEC);
 	else
-		snprintf(why, sizeof(why), "not seen advertising%s within %.1f s (%u other report%s)",
+		snprintf(why, sizeof(why),
+			 "not seen advertising%s within %.1f s (%u other report%s)",
 			 b->target.by_name ? " the SMP service" : "",
 			 (double)b->attempt_timeout / USEC_PER_SEC, b->seen_others,
 			 b->seen_others == 1 ? "" : "s");
