@@ -32,11 +32,11 @@ struct fetch_options {
  * directory). Otherwise a negative errno and why: -EBADMSG the SHA-256 differs from the pin,
  * -EFBIG larger than max_size, -EPERM plain http refused, -EPROTONOSUPPORT another scheme,
  * -ENOENT no such file or HTTP 404, -EACCES HTTP 401/403, -EIO other HTTP or transfer errors,
- * -ETIMEDOUT stalled, -ECANCELED cancelled. */
+ * -ETIMEDOUT stalled. */
 typedef void (*fetch_done_fn)(int err, const char *path, const char *why, void *user_data);
 
 int fetcher_new(sd_event *e, const struct fetch_options *o, struct fetcher **ret);
-/* Cancels every request (their callbacks run with -ECANCELED). Accepts NULL, returns NULL. */
+/* Drops every request (as fetcher_cancel). Accepts NULL, returns NULL. */
 struct fetcher *fetcher_free(struct fetcher *f);
 
 /* Gets source (an absolute path, or an http(s) URL); sha256 is the pin (required for URLs,
@@ -44,7 +44,8 @@ struct fetcher *fetcher_free(struct fetcher *f);
  * call; destroy(user_data) after it. Returns a request id > 0, or 0 with *ret_err set. */
 unsigned fetcher_get(struct fetcher *f, const char *source, const uint8_t *sha256,
 		     fetch_done_fn done, void *user_data, otad_destroy_fn destroy, int *ret_err);
-/* done runs with -ECANCELED (from the loop). The partial download stays for a later request. */
+/* Drops the request: done will not run, destroy(user_data) runs now. A download nobody else
+ * waits for stops; its partial file stays for a later request. */
 bool fetcher_cancel(struct fetcher *f, unsigned id);
 
 /* ---- The pure decisions, exposed for tests ------------------------------------------------ */

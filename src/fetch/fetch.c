@@ -262,8 +262,8 @@ struct fetcher *fetcher_free(struct fetcher *f)
 	while (f->transfers) {
 		struct transfer *t = f->transfers;
 
-		snprintf(t->why, sizeof(t->why), "cancelled");
-		transfer_complete(t, -ECANCELED, NULL);
+		while (t->waiters)
+			fetcher_cancel(f, t->waiters->id); /* frees t with its last waiter */
 	}
 	curl_glue_done(f);
 	sd_event_unref(f->event);
@@ -398,26 +398,18 @@ bool fetcher_cancel(struct fetcher *f, unsigned id)
 	for (struct transfer *t = f->transfers; t; t = t->next)
 		for (struct waiter **p = &t->waiters; *p; p = &(*p)->next) {
 			struct waiter *w = *p;
-			struct transfer *c;
 
 			if (w->id != id)
 				continue;
 			*p = w->next;
-			w->next = NULL;
-			if (!t->waiters && !t->defer) {
-				/* nobody waits: stop, keep the partial file */
+			if (w->destroy)
+				w->destroy(w->user_data);
+			free(w);
+			if (!t->waiters) {
+				/* nobody waits: stop, keep the partial file for a later request */
 				unlink_transfer(t);
 				transfer_free(t);
 			}
-			c = transfer_new(f);
-			if (!c) {
-				free(w);
-				return true;
-			}
-			c->waiters = w;
-			snprintf(c->why, sizeof(c->why), "cancelled");
-			if (answer_later(c, -ECANCELED, NULL) < 0)
-				transfer_complete(c, -ECANCELED, NULL);
 			return true;
 		}
 	return false;
