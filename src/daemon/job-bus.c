@@ -49,6 +49,14 @@ static int get_window(sd_bus *bus, const char *path, const char *iface, const ch
 									: j->rec.pace_used.window));
 }
 
+static int get_error(sd_bus *bus, const char *path, const char *iface, const char *prop,
+		     sd_bus_message *reply, void *userdata, sd_bus_error *e)
+{
+	struct job *j = userdata;
+
+	return sd_bus_message_append(reply, "s", j->rec.failure[0] ? j->rec.error : "");
+}
+
 static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *e)
 {
 	struct job *j = userdata;
@@ -88,7 +96,8 @@ static const sd_bus_vtable job_vtable[] = {
 	SD_BUS_PROPERTY("Window", "u", get_window, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Failure", "s", bus_prop_get_chars, J(failure),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Error", "s", bus_prop_get_chars, J(error),
+	SD_BUS_PROPERTY("Error", "s", get_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Message", "s", bus_prop_get_chars, J(error),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Created", "t", bus_prop_get_u64, J(created), SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Finished", "t", bus_prop_get_u64, J(finished),

@@ -86,7 +86,7 @@ static void job_finish(struct job *j, enum job_state state, const char *failure,
 	job_save(j);
 	job_log(j, state == JOB_SUCCEEDED ? LOG_LVL_NOTICE : LOG_LVL_ERR, "%s: %s",
 		job_state_name(state), j->rec.error);
-	job_bus_emit(j, "State", "Step", "Failure", "Error", "Finished", "Offset", "BytesSent",
+	job_bus_emit(j, "State", "Step", "Failure", "Error", "Message", "Finished", "Offset", "BytesSent",
 		     "Progress", NULL);
 	manager_job_finished(j->m, j); /* may free j */
 }
@@ -126,27 +126,36 @@ static void on_note(struct upd_job *u, int level, const char *text, void *ud)
 	job_log(ud, level, "%s", text);
 }
 
-static void on_done(struct upd_job *u, const struct upd_result *res, void *ud)
+/* What the device runs after a successful job, until the next poll reads all of its slots. */
+static void note_running(struct device *d, const struct upd_result *res)
+{
+	struct smp_slot_state *s = (struct smp_slot_state *)smp_image_state_find(&d->slots, 0, 0);
+
+	if (!d->has_slots || !s) {
+		d->slots = (struct smp_image_state){ .n_slots = 1 };
+		s = &d->slots.slots[0];
+		s->active = s->confirmed = s->bootable = true;
+	}
+	d->has_slots = true;
+	memcpy(s->version, res->version, sizeof(s->version));
+	s->version[sizeof(s->version) - 1] = 0;
+	if (res->has_hash) {
+		memcpy(s->hash, res->hash, 32);
+		s->hash_len = 32;
+	}
+	device_bus_emit(d, "Version", "Slots", NULL);
+}
+
+static void on_done(struct upd_job *u, const struct upd_result *result, void *ud)
 {
 	struct job *j = ud;
 	struct device *d = j->device;
+	struct upd_result copy = *result, *res = &copy; /* result lives in the engine's job */
 
 	j->upd = upd_job_free(j->upd);
 	j->rec.pace_used = res->pace;
-	if (res->fail == UPD_FAIL_NONE && d && res->version[0]) {
-		/* what the device runs now; the next poll reads the rest */
-		struct smp_slot_state *s = &d->slots.slots[0];
-
-		if (!d->has_slots || d->slots.n_slots == 0)
-			d->slots = (struct smp_image_state){ .n_slots = 1 };
-		d->has_slots = true;
-		snprintf(s->version, sizeof(s->version), "%s", res->version);
-		if (res->has_hash) {
-			memcpy(s->hash, res->hash, 32);
-			s->hash_len = 32;
-		}
-		device_bus_emit(d, "Version", "Slots", NULL);
-	}
+	if (res->fail == UPD_FAIL_NONE && d && res->version[0])
+		note_running(d, res);
 	if (res->fail == UPD_FAIL_NONE)
 		job_finish(j, JOB_SUCCEEDED, "", "%s", res->message);
 	else
