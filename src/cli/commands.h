@@ -10,6 +10,7 @@ struct cli_args {
 	const char *transport;
 	const char *key_path;
 	bool json;
+	bool mode_given, retries_given; /* for otad: otherwise the group's or [Update]'s */
 	int verbosity;
 	uint64_t timeout_usec;
 	struct upd_params params;
