@@ -52,6 +52,8 @@ int client_call_failed(const char *what, const sd_bus_error *e, int r)
 		log_error("only root and members of group otad may control otad");
 		return EXIT_FAILURE_GENERIC;
 	}
+	if (sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_OBJECT))
+		return EXIT_USAGE; /* no such job */
 	if (sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
 	    sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
 		return EXIT_LINK;

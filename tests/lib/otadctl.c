@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -100,29 +101,65 @@ static int notify_socket(struct tl_otad *d)
 	return 0;
 }
 
+/* A datagram socket holds few messages (net.unix.max_dgram_qlen, 10 by default) and sd_notify()
+ * blocks when it is full, as it would with a stuck systemd: a child drains it into a file. */
+static int start_drain(struct tl_otad *d)
+{
+	pid_t pid;
+
+	snprintf(d->notes_path, sizeof(d->notes_path), "%s.log", d->notify_path);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;) {
+			char buf[2048];
+			ssize_t n = recv(d->notify_fd, buf, sizeof(buf) - 1, 0);
+			FILE *f;
+
+			if (n <= 0)
+				continue;
+			buf[n] = 0;
+			f = fopen(d->notes_path, "a");
+			if (f) {
+				fprintf(f, "%s\n", buf);
+				fclose(f);
+			}
+		}
+	}
+	d->drain_pid = pid;
+	return 0;
+}
+
+static void stop_drain(struct tl_otad *d)
+{
+	if (d->drain_pid > 0) {
+		kill(d->drain_pid, SIGKILL);
+		waitpid(d->drain_pid, NULL, 0);
+	}
+	d->drain_pid = 0;
+	if (d->notify_fd >= 0)
+		close(d->notify_fd);
+	d->notify_fd = -1;
+}
+
 int tl_otad_wait_notify(struct tl_otad *d, const char *text, int timeout_ms)
 {
 	for (int waited = 0; waited <= timeout_ms; waited += 20) {
-		struct pollfd pfd = { .fd = d->notify_fd, .events = POLLIN };
-		char buf[1024];
-		ssize_t n;
+		char *notes = tl_read_file(d->notes_path);
 
+		if (notes) {
+			snprintf(d->notes, sizeof(d->notes), "%s",
+				 strlen(notes) >= sizeof(d->notes) ? notes + strlen(notes) - sizeof(d->notes) + 1 : notes);
+			free(notes);
+		}
 		if (strstr(d->notes, text))
 			return 0;
-		if (poll(&pfd, 1, 20) <= 0)
-			continue;
-		n = recv(d->notify_fd, buf, sizeof(buf) - 1, 0);
-		if (n <= 0)
-			continue;
-		buf[n] = 0;
-		if (strlen(d->notes) + (size_t)n + 2 >= sizeof(d->notes))
-			memmove(d->notes, d->notes + sizeof(d->notes) / 2,
-				strlen(d->notes + sizeof(d->notes) / 2) + 1);
-		strcat(d->notes, buf);
-		strcat(d->notes, "\n");
-		waited -= 20;
+		usleep(20000);
 	}
-	return strstr(d->notes, text) ? 0 : -ETIMEDOUT;
+	return -ETIMEDOUT;
 }
 
 int tl_otad_start(struct tl_otad *d, const char *address, const char *config_dir,
@@ -138,6 +175,8 @@ int tl_otad_start(struct tl_otad *d, const char *address, const char *config_dir
 	snprintf(d->state_dir, sizeof(d->state_dir), "%s", state_dir);
 	snprintf(d->cache_dir, sizeof(d->cache_dir), "%s", cache_dir);
 	r = notify_socket(d);
+	if (r >= 0)
+		r = start_drain(d);
 	if (r < 0)
 		return r;
 	snprintf(bus, sizeof(bus), "--bus-address=%s", address);
@@ -165,7 +204,7 @@ int tl_otad_start(struct tl_otad *d, const char *address, const char *config_dir
 		free(err);
 		tl_proc_kill(&d->proc, SIGKILL);
 		tl_proc_wait(&d->proc, 5000);
-		close(d->notify_fd);
+		stop_drain(d);
 	}
 	return r;
 }
@@ -176,9 +215,7 @@ int tl_otad_stop(struct tl_otad *d)
 
 	tl_proc_kill(&d->proc, SIGTERM);
 	r = tl_proc_wait(&d->proc, tl_timeout(15000));
-	if (d->notify_fd >= 0)
-		close(d->notify_fd);
-	d->notify_fd = -1;
+	stop_drain(d);
 	return r;
 }
 
@@ -186,7 +223,5 @@ void tl_otad_kill9(struct tl_otad *d)
 {
 	tl_proc_kill(&d->proc, SIGKILL);
 	tl_proc_wait(&d->proc, 10000);
-	if (d->notify_fd >= 0)
-		close(d->notify_fd);
-	d->notify_fd = -1;
+	stop_drain(d);
 }

@@ -24,9 +24,10 @@ void tl_dbus_stop(struct tl_dbus *b);
 struct tl_otad {
 	struct tl_proc proc;
 	int notify_fd;
-	char notify_path[512];
+	char notify_path[512], notes_path[600];
+	int drain_pid;
 	char config_dir[512], state_dir[512], cache_dir[512];
-	char notes[4096]; /* every sd_notify message so far, one per line */
+	char notes[8192]; /* the last sd_notify messages, one per line */
 };
 /* Starts otad on address with the given directories (extra args NULL-terminated, may be NULL)
  * and waits for READY=1. Returns 0, or -errno (*d->proc holds the exit when it died). */
