@@ -62,7 +62,7 @@ static int setup(void **state)
 /* Runs one request to completion (bounded). */
 static struct result fetch(struct fetch_options *o, const char *src, const uint8_t *pin)
 {
-	struct result r = { 0 };
+	struct result r = {0};
 	struct fetcher *f = NULL;
 	sd_event *e = NULL;
 	int err = 0;
@@ -102,7 +102,7 @@ static void clear_cache(void)
 
 static void test_download_with_good_pin_lands_in_cache(void **state)
 {
-	struct fetch_options o = { .cache_dir = cache, .allow_http = true };
+	struct fetch_options o = {.cache_dir = cache, .allow_http = true};
 	struct tl_httpd h;
 	struct result r;
 	struct stat st;
@@ -125,7 +125,7 @@ static void test_download_with_good_pin_lands_in_cache(void **state)
 
 static void test_download_with_bad_pin_is_refused_and_not_kept(void **state)
 {
-	struct fetch_options o = { .cache_dir = cache, .allow_http = true };
+	struct fetch_options o = {.cache_dir = cache, .allow_http = true};
 	uint8_t wrong[32];
 	char hex[65], p[700];
 	struct tl_httpd h;
@@ -147,8 +147,8 @@ static void test_download_with_bad_pin_is_refused_and_not_kept(void **state)
 
 static void test_interrupted_download_resumes_with_range(void **state)
 {
-	struct fetch_options o = { .cache_dir = cache, .allow_http = true,
-				   .retry_delay_usec = 50000 };
+	struct fetch_options o = {
+		.cache_dir = cache, .allow_http = true, .retry_delay_usec = 50000};
 	struct tl_httpd h;
 	struct result r;
 	char *log;
@@ -167,7 +167,7 @@ static void test_interrupted_download_resumes_with_range(void **state)
 
 static void test_partial_file_from_an_earlier_run_is_continued(void **state)
 {
-	struct fetch_options o = { .cache_dir = cache, .allow_http = true, .max_attempts = 1 };
+	struct fetch_options o = {.cache_dir = cache, .allow_http = true, .max_attempts = 1};
 	struct tl_httpd h;
 	struct result r;
 	char *log;
@@ -190,7 +190,7 @@ static void test_partial_file_from_an_earlier_run_is_continued(void **state)
 
 static void test_plain_http_refused_unless_allowed(void **state)
 {
-	struct fetch_options o = { .cache_dir = cache };
+	struct fetch_options o = {.cache_dir = cache};
 	struct result r = fetch(&o, "http://127.0.0.1:1/app.bin", sha);
 
 	assert_int_equal(r.err, -EPERM);
@@ -202,7 +202,7 @@ static void test_plain_http_refused_unless_allowed(void **state)
 
 static void test_missing_file_and_size_limit(void **state)
 {
-	struct fetch_options o = { .cache_dir = cache, .allow_http = true };
+	struct fetch_options o = {.cache_dir = cache, .allow_http = true};
 	struct tl_httpd h;
 	struct result r;
 
@@ -220,8 +220,8 @@ static void test_missing_file_and_size_limit(void **state)
 
 static void test_local_files_checked_against_pin(void **state)
 {
-	struct fetch_options o = { 0 };
-	uint8_t wrong[32] = { 0 };
+	struct fetch_options o = {0};
+	uint8_t wrong[32] = {0};
 	struct result r = fetch(&o, tl_path("www/app.bin"), sha);
 
 	assert_int_equal(r.err, 0);
@@ -236,8 +236,8 @@ static void test_local_files_checked_against_pin(void **state)
 
 static void test_two_requests_share_one_download_and_cancel_is_quiet(void **state)
 {
-	struct fetch_options o = { .cache_dir = cache, .allow_http = true };
-	struct result a = { 0 }, b = { 0 }, c = { 0 };
+	struct fetch_options o = {.cache_dir = cache, .allow_http = true};
+	struct result a = {0}, b = {0}, c = {0};
 	struct fetcher *f = NULL;
 	struct tl_httpd h;
 	sd_event *e = NULL;

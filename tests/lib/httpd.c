@@ -66,26 +66,32 @@ static void serve(int c, const char *dir, const char *log_path, size_t *cut_afte
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		log_request(log_path, path, range, 404);
-		snprintf(hdr, sizeof(hdr), "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n"
-					   "Connection: close\r\n\r\nnot found");
+		snprintf(hdr, sizeof(hdr),
+			 "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n"
+			 "Connection: close\r\n\r\nnot found");
 		send_all(c, hdr, strlen(hdr));
 		return;
 	}
 	size = st.st_size;
 	if (range >= size) {
 		status = 416;
-		snprintf(hdr, sizeof(hdr), "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: "
-			 "bytes */%lld\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", size);
+		snprintf(hdr, sizeof(hdr),
+			 "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: "
+			 "bytes */%lld\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+			 size);
 	} else if (range > 0) {
 		status = 206;
-		snprintf(hdr, sizeof(hdr), "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes "
+		snprintf(hdr, sizeof(hdr),
+			 "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes "
 			 "%lld-%lld/%lld\r\nContent-Length: %lld\r\nConnection: close\r\n\r\n",
 			 range, size - 1, size, size - range);
 	} else {
 		status = 200;
 		range = range < 0 ? -1 : 0;
-		snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nContent-Length: %lld\r\n"
-			 "Connection: close\r\n\r\n", size);
+		snprintf(hdr, sizeof(hdr),
+			 "HTTP/1.1 200 OK\r\nContent-Length: %lld\r\n"
+			 "Connection: close\r\n\r\n",
+			 size);
 	}
 	log_request(log_path, path, range, status);
 	send_all(c, hdr, strlen(hdr));
@@ -112,7 +118,7 @@ static void serve(int c, const char *dir, const char *log_path, size_t *cut_afte
 int tl_httpd_start(struct tl_httpd *h, const char *dir, size_t cut_after)
 {
 	static unsigned n;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t sl = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	pid_t pid;

@@ -46,13 +46,14 @@ int tl_dbus_start(struct tl_dbus *b)
 {
 	char conf[2048], line[600];
 	const char *path;
-	char *argv[] = { "dbus-daemon", "--nofork", "--print-address=1", NULL, NULL };
+	char *argv[] = {"dbus-daemon", "--nofork", "--print-address=1", NULL, NULL};
 	char cfg_arg[600];
 	int r;
 
 	memset(b, 0, sizeof(*b));
 	snprintf(conf, sizeof(conf),
-		 "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+		 "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration "
+		 "1.0//EN\"\n"
 		 " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
 		 "<busconfig>\n  <type>otad-test</type>\n"
 		 "  <listen>unix:path=%s/bus</listen>\n  <auth>EXTERNAL</auth>\n"
@@ -86,7 +87,7 @@ void tl_dbus_stop(struct tl_dbus *b)
 static int notify_socket(struct tl_otad *d)
 {
 	static unsigned n;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	snprintf(d->notify_path, sizeof(d->notify_path), "%s/notify-%u", tl_tmpdir(), n++);
 	if (strlen(d->notify_path) >= sizeof(sa.sun_path))
@@ -152,7 +153,9 @@ int tl_otad_wait_notify(struct tl_otad *d, const char *text, int timeout_ms)
 
 		if (notes) {
 			snprintf(d->notes, sizeof(d->notes), "%s",
-				 strlen(notes) >= sizeof(d->notes) ? notes + strlen(notes) - sizeof(d->notes) + 1 : notes);
+				 strlen(notes) >= sizeof(d->notes)
+					 ? notes + strlen(notes) - sizeof(d->notes) + 1
+					 : notes);
 			free(notes);
 		}
 		if (strstr(d->notes, text))

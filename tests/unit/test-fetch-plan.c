@@ -38,15 +38,15 @@ static void test_body_of_each_answer(void **state)
 
 static enum fetch_next next(int err, long code, uint64_t have, bool too_big, unsigned attempt)
 {
-	struct fetch_outcome o = { .transfer_err = err, .http_code = code, .have = have,
-				   .too_big = too_big };
+	struct fetch_outcome o = {
+		.transfer_err = err, .http_code = code, .have = have, .too_big = too_big};
 
 	return fetch_after_transfer(&o, attempt, 4);
 }
 
 static void test_what_follows_a_transfer(void **state)
 {
-	struct fetch_outcome o = { .http_code = 404 };
+	struct fetch_outcome o = {.http_code = 404};
 
 	assert_int_equal(next(0, 200, 5000, false, 1), FETCH_NEXT_VERIFY);
 	assert_int_equal(next(0, 206, 5000, false, 2), FETCH_NEXT_VERIFY);
@@ -62,11 +62,11 @@ static void test_what_follows_a_transfer(void **state)
 	assert_int_equal(next(0, 503, 0, false, 1), FETCH_NEXT_RESUME);
 	assert_int_equal(next(-EIO, 200, 9000, true, 1), FETCH_NEXT_FAIL);
 	assert_int_equal(fetch_outcome_errno(&o), -ENOENT);
-	o = (struct fetch_outcome){ .too_big = true };
+	o = (struct fetch_outcome){.too_big = true};
 	assert_int_equal(fetch_outcome_errno(&o), -EFBIG);
-	o = (struct fetch_outcome){ .http_code = 401 };
+	o = (struct fetch_outcome){.http_code = 401};
 	assert_int_equal(fetch_outcome_errno(&o), -EACCES);
-	o = (struct fetch_outcome){ .transfer_err = -ETIMEDOUT };
+	o = (struct fetch_outcome){.transfer_err = -ETIMEDOUT};
 	assert_int_equal(fetch_outcome_errno(&o), -ETIMEDOUT);
 }
 

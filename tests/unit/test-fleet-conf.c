@@ -17,7 +17,7 @@
 static void test_parser_reads_sections_keys_comments_and_continuations(void **state)
 {
 	struct conf_file *f = NULL;
-	struct conf_error err = { "" };
+	struct conf_error err = {""};
 	const char *text = "# comment\n; another\n\n[Daemon]\n  MaxJobs = 3  \nName=a b\\\n c\n"
 			   "[Group]\nEmpty=\n";
 
@@ -39,7 +39,7 @@ static void test_parser_reads_sections_keys_comments_and_continuations(void **st
 static void expect_parse_error(const char *text, const char *msg)
 {
 	struct conf_file *f = NULL;
-	struct conf_error err = { "" };
+	struct conf_error err = {""};
 
 	assert_int_equal(conf_parse("x.conf", text, &f, &err), -EBADMSG);
 	assert_null(f);
@@ -89,7 +89,7 @@ static void test_config_loads_settings_groups_devices(void **state)
 {
 	const char *dir = tl_path("good");
 	struct fleet_config *c = NULL;
-	struct conf_error err = { "" };
+	struct conf_error err = {""};
 	const struct fleet_group *g;
 
 	write_conf(dir, "otad.conf",
@@ -125,7 +125,7 @@ static void test_config_loads_settings_groups_devices(void **state)
 static void test_missing_config_dir_gives_defaults(void **state)
 {
 	struct fleet_config *c = NULL;
-	struct conf_error err = { "" };
+	struct conf_error err = {""};
 
 	assert_int_equal(fleet_config_load(tl_path("nothing-here"), &c, &err), 0);
 	assert_int_equal(c->s.max_jobs, 2);
@@ -139,7 +139,7 @@ static void expect_config_error(const char *main_text, const char *fleet_text, c
 	char name[32];
 	const char *dir;
 	struct fleet_config *c = NULL;
-	struct conf_error err = { "" };
+	struct conf_error err = {""};
 
 	snprintf(name, sizeof(name), "bad%u", n++);
 	dir = tl_path(name);
@@ -163,9 +163,12 @@ static void test_config_errors_name_file_and_line(void **state)
 	expect_config_error("\n[Demon]\n", NULL, "otad.conf:2: unknown section [Demon]");
 	expect_config_error("[Update]\nWindow=99\n", NULL, "otad.conf:2: Window=99");
 	expect_config_error("[Update]\nMode=yolo\n", NULL, "otad.conf:2: Mode=yolo");
-	expect_config_error(NULL, "[Group]\nVersion=1.0.0\nImage=/x\n", "f.conf:1: [Group] without Name=");
-	expect_config_error(NULL, "\n[Group]\nName=g\nImage=/x\n", "f.conf:2: group 'g' has no Version=");
-	expect_config_error(NULL, "[Group]\nName=g\nVersion=1.0.0\n", "f.conf:1: group 'g' has no Image=");
+	expect_config_error(NULL, "[Group]\nVersion=1.0.0\nImage=/x\n",
+			    "f.conf:1: [Group] without Name=");
+	expect_config_error(NULL, "\n[Group]\nName=g\nImage=/x\n",
+			    "f.conf:2: group 'g' has no Version=");
+	expect_config_error(NULL, "[Group]\nName=g\nVersion=1.0.0\n",
+			    "f.conf:1: group 'g' has no Image=");
 	expect_config_error(NULL, GROUP "Version=1.x\n", "f.conf:5: Version=1.x");
 	expect_config_error(NULL, GROUP "SHA256=abc\n", "f.conf:5: SHA256=abc");
 	expect_config_error(NULL, GROUP "MaintenanceWindow=25:00-02:00\n", "f.conf:5: Maintenance");
@@ -173,9 +176,11 @@ static void test_config_errors_name_file_and_line(void **state)
 	expect_config_error(NULL, GROUP "Image=relative.bin\n", "f.conf:5: Image=relative.bin");
 	expect_config_error(NULL, "[Group]\nName=g\nVersion=1.0.0\nImage=https://h/x\n",
 			    "f.conf:1: group 'g': an image URL needs SHA256=");
-	expect_config_error(NULL, GROUP "Image=http://h/x\n", "f.conf:5: Image=http://h/x: plain http");
+	expect_config_error(NULL, GROUP "Image=http://h/x\n",
+			    "f.conf:5: Image=http://h/x: plain http");
 	expect_config_error(NULL, GROUP GROUP, "f.conf:5: group 'g' is already defined");
-	expect_config_error(NULL, "[Device]\nName=d\nTransport=tcp:x\n", "f.conf:3: Transport=tcp:x");
+	expect_config_error(NULL, "[Device]\nName=d\nTransport=tcp:x\n",
+			    "f.conf:3: Transport=tcp:x");
 	expect_config_error(NULL, "[Device]\nName=d\n", "f.conf:1: device 'd' has no Transport=");
 	expect_config_error(NULL, "[Device]\nName=d\nTransport=udp:h\nGroup=nope\n",
 			    "f.conf:4: device 'd' names unknown group 'nope'");
@@ -187,7 +192,7 @@ static void test_http_allowed_when_configured(void **state)
 {
 	const char *dir = tl_path("http");
 	struct fleet_config *c = NULL;
-	struct conf_error err = { "" };
+	struct conf_error err = {""};
 
 	write_conf(dir, "otad.conf", "[Daemon]\nAllowInsecureHTTP=yes\n");
 	write_conf(dir, "fleet.d/a.conf",

@@ -10,7 +10,7 @@
 
 static struct fleet_group group(const char *version, bool downgrade)
 {
-	struct fleet_group g = { .name = "g", .allow_downgrade = downgrade };
+	struct fleet_group g = {.name = "g", .allow_downgrade = downgrade};
 
 	assert_int_equal(img_version_parse(version, &g.version), 0);
 	img_version_format(&g.version, g.version_text, sizeof(g.version_text));

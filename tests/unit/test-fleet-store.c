@@ -17,11 +17,18 @@
 
 static struct job_record sample(uint32_t id)
 {
-	struct job_record r = { .id = id, .state = JOB_RUNNING, .offset = 4096, .total = 50000,
-				.bytes_sent = 6000, .attempts = 1, .mode = UPD_MODE_CONFIRM,
-				.retries = 2, .pace = { .rate = 8192, .window = 2 },
-				.pace_used = { .rate = 4096, .window = 1 }, .automatic = true,
-				.created = 1700000000000000ull };
+	struct job_record r = {.id = id,
+			       .state = JOB_RUNNING,
+			       .offset = 4096,
+			       .total = 50000,
+			       .bytes_sent = 6000,
+			       .attempts = 1,
+			       .mode = UPD_MODE_CONFIRM,
+			       .retries = 2,
+			       .pace = {.rate = 8192, .window = 2},
+			       .pace_used = {.rate = 4096, .window = 1},
+			       .automatic = true,
+			       .created = 1700000000000000ull};
 
 	snprintf(r.device, sizeof(r.device), "sensor-%u", id);
 	snprintf(r.transport, sizeof(r.transport), "udp:127.0.0.1:%u", 4000 + id);
@@ -36,7 +43,7 @@ static struct job_record sample(uint32_t id)
 static void test_record_round_trips(void **state)
 {
 	struct job_record r = sample(7), back;
-	struct conf_error err = { "" };
+	struct conf_error err = {""};
 	char *text = NULL;
 
 	assert_int_equal(job_record_format(&r, &text), 0);
@@ -58,7 +65,7 @@ static void test_record_round_trips(void **state)
 static void expect_corrupt(const char *text, const char *msg)
 {
 	struct job_record r;
-	struct conf_error err = { "" };
+	struct conf_error err = {""};
 
 	assert_int_equal(job_record_parse("j.job", text, &r, &err), -EBADMSG);
 	if (!strstr(err.text, msg))
@@ -107,7 +114,7 @@ static void on_problem(const char *text, void *ud)
 	snprintf(l->problems[l->n_problems++ % 4], sizeof(l->problems[0]), "%s", text);
 }
 
-static const struct job_store_ops ops = { .job = on_job, .problem = on_problem };
+static const struct job_store_ops ops = {.job = on_job, .problem = on_problem};
 
 static void put_file(const char *dir, const char *name, const char *text)
 {
@@ -126,7 +133,7 @@ static void test_store_saves_loads_and_sets_corrupt_files_aside(void **state)
 	const char *dir = tl_path("state");
 	struct job_store *s = NULL;
 	struct job_record r2 = sample(2), r10 = sample(10);
-	struct loaded l = { 0 };
+	struct loaded l = {0};
 	uint32_t next = 0;
 	char path[700];
 	struct stat st1, st2;
@@ -141,13 +148,13 @@ static void test_store_saves_loads_and_sets_corrupt_files_aside(void **state)
 	assert_int_equal(stat(path, &st2), 0);
 	assert_int_not_equal(st1.st_ino, st2.st_ino);
 	put_file(dir, "12.job", "[Job]\nId=12\nDevice=d\nTrans"); /* torn by a crash */
-	put_file(dir, "3.job.Ab12Cd", "[Job]\nId=3\n");           /* a temp file never renamed */
+	put_file(dir, "3.job.Ab12Cd", "[Job]\nId=3\n");		  /* a temp file never renamed */
 	put_file(dir, "4.job", "[Job]\nId=5\nDevice=d\nTransport=udp:h\nSource=/x\nState=queued\n");
 	assert_int_equal(job_store_load(s, &ops, &l, &next), 2);
 	assert_int_equal(l.n, 2);
 	assert_int_equal(l.ids[0], 2); /* id order */
 	assert_int_equal(l.ids[1], 10);
-	assert_int_equal(next, 13);    /* above the corrupt one too */
+	assert_int_equal(next, 13); /* above the corrupt one too */
 	assert_int_equal(l.n_problems, 3);
 	assert_non_null(strstr(l.problems[0], "3.job.Ab12Cd: removed"));
 	assert_non_null(strstr(l.problems[1], "4.job: holds job 5"));
