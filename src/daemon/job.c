@@ -154,6 +154,10 @@ static void on_done(struct upd_job *u, const struct upd_result *result, void *ud
 
 	j->upd = upd_job_free(j->upd);
 	j->rec.pace_used = res->pace;
+	if (j->rec.pace.window == UPD_WINDOW_AUTO &&
+	    (res->memory.has_good || res->memory.has_refused) &&
+	    upd_pace_memory_save(j->m->pace_path, j->rec.device, &res->memory) < 0)
+		job_log(j, LOG_LVL_WARN, "cannot remember the pace in %s", j->m->pace_path);
 	if (res->fail == UPD_FAIL_NONE && d && res->version[0])
 		note_running(d, res);
 	if (res->fail == UPD_FAIL_NONE)
@@ -211,6 +215,10 @@ static void begin_update(struct job *j)
 	p.rsp_timeout_usec = s->rsp_timeout_usec;
 	p.boot_timeout_usec = s->boot_timeout_usec;
 	p.tr.hci = s->controller;
+	/* adaptive pacing starts from the device's last good pace (STATE_DIR/pace) */
+	if (p.pace.window == UPD_WINDOW_AUTO &&
+	    upd_pace_memory_load(j->m->pace_path, j->rec.device, &p.memory) < 0)
+		p.memory = (struct upd_pace_memory){ 0 };
 	r = upd_job_new(j->m->event, j->rec.transport, j->rec.image, &p, &upd_cbs, j, &j->upd);
 	if (r < 0) {
 		job_finish(j, JOB_FAILED, "config", "cannot create the update: %s", strerror(-r));

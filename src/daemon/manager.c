@@ -173,6 +173,8 @@ int manager_new(sd_event *e, const struct manager_options *o, struct manager **r
 	if (r >= 0)
 		r = pick_dir(o->cache_dir, m->config->s.cache_dir, "CACHE_DIRECTORY",
 			     "/var/cache/otad", &m->cache_dir);
+	if (r >= 0 && asprintf(&m->pace_path, "%s/pace", m->state_dir) < 0)
+		r = -ENOMEM;
 	if (r >= 0 && (r = mkdir_p(m->cache_dir, 0750)) < 0)
 		conf_error_set(err, m->cache_dir, 0, "cannot create: %s", strerror(-r));
 	if (r >= 0 && (r = job_store_open(m->state_dir, &m->store)) < 0)
@@ -217,6 +219,7 @@ struct manager *manager_free(struct manager *m)
 	free(m->config_dir);
 	free(m->state_dir);
 	free(m->cache_dir);
+	free(m->pace_path);
 	free(m);
 	return NULL;
 }

@@ -31,6 +31,7 @@ struct manager {
 	sd_event *event;
 	sd_bus *bus;
 	char *config_dir, *state_dir, *cache_dir;
+	char *pace_path; /* STATE_DIR/pace: each device's last good (and refused) pace */
 	struct fleet_config *config;
 	struct fetcher *fetcher;
 	struct job_store *store;
