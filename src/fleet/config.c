@@ -64,7 +64,7 @@ static void settings_init(struct fleet_settings *s)
 		.max_image_size = 8 * 1024 * 1024,
 		.pace = { .window = UPD_WINDOW_AUTO },
 		.mode = UPD_MODE_TEST,
-		.retries = 1,
+		.retries = 2,
 		.rsp_timeout_usec = 5 * USEC_PER_SEC,
 		.boot_timeout_usec = 60 * USEC_PER_SEC,
 	};
