@@ -19,13 +19,13 @@
 struct fetcher;
 
 struct fetch_options {
-	const char *cache_dir;        /* required for URLs */
-	uint64_t max_size;            /* bytes; 0 = 64 MiB */
-	bool allow_http;              /* plain http:// (tests, closed networks) */
-	const char *ca_file;          /* NULL = the system's CA store */
-	unsigned max_attempts;        /* transfers per request (resuming each time); 0 = 4 */
-	uint64_t retry_delay_usec;    /* before the second attempt, doubling; 0 = 500 ms */
-	uint64_t stall_timeout_usec;  /* no byte for this long fails the attempt; 0 = 60 s */
+	const char *cache_dir;	     /* required for URLs */
+	uint64_t max_size;	     /* bytes; 0 = 64 MiB */
+	bool allow_http;	     /* plain http:// (tests, closed networks) */
+	const char *ca_file;	     /* NULL = the system's CA store */
+	unsigned max_attempts;	     /* transfers per request (resuming each time); 0 = 4 */
+	uint64_t retry_delay_usec;   /* before the second attempt, doubling; 0 = 500 ms */
+	uint64_t stall_timeout_usec; /* no byte for this long fails the attempt; 0 = 60 s */
 };
 
 /* err 0: path is the verified local file (valid during the call; for a URL it lives in the cache
@@ -70,15 +70,15 @@ enum fetch_body fetch_body_action(long http_code, uint64_t have);
 /* How one transfer ended, and what follows. */
 struct fetch_outcome {
 	int transfer_err; /* 0, or negative errno from the transfer (connection, stall, cut) */
-	long http_code;   /* 0 when no answer came */
-	uint64_t have;    /* bytes in the partial file now */
-	bool too_big;     /* the size limit was hit */
+	long http_code;	  /* 0 when no answer came */
+	uint64_t have;	  /* bytes in the partial file now */
+	bool too_big;	  /* the size limit was hit */
 };
 enum fetch_next {
-	FETCH_NEXT_VERIFY,       /* whole file is there: check the pin */
-	FETCH_NEXT_RESUME,       /* try again from `have` (after a delay) */
-	FETCH_NEXT_RESTART,      /* the partial file is useless: delete it, try again from 0 */
-	FETCH_NEXT_FAIL,         /* give up; errno from fetch_outcome_errno() */
+	FETCH_NEXT_VERIFY,  /* whole file is there: check the pin */
+	FETCH_NEXT_RESUME,  /* try again from `have` (after a delay) */
+	FETCH_NEXT_RESTART, /* the partial file is useless: delete it, try again from 0 */
+	FETCH_NEXT_FAIL,    /* give up; errno from fetch_outcome_errno() */
 };
 enum fetch_next fetch_after_transfer(const struct fetch_outcome *o, unsigned attempt,
 				     unsigned max_attempts);

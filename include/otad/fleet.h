@@ -24,10 +24,10 @@ struct fleet_group {
 	char *name;
 	char *file; /* where it is defined */
 	unsigned line;
-	char *image;           /* local path or http(s) URL */
+	char *image; /* local path or http(s) URL */
 	bool image_is_url;
-	bool has_sha256;       /* required for URLs */
-	uint8_t sha256[32];    /* of the whole image file */
+	bool has_sha256;    /* required for URLs */
+	uint8_t sha256[32]; /* of the whole image file */
 	struct img_version version;
 	char version_text[32];
 	bool allow_downgrade;
@@ -36,8 +36,8 @@ struct fleet_group {
 	struct upd_pace pace;
 	unsigned max_parallel; /* 0 = only MaxJobs limits */
 	struct fleet_window windows[FLEET_MAX_WINDOWS];
-	unsigned n_windows;    /* 0 = any time */
-	char **match_names;    /* fnmatch() globs on the device name */
+	unsigned n_windows; /* 0 = any time */
+	char **match_names; /* fnmatch() globs on the device name */
 	size_t n_match_names;
 	char **match_addresses; /* device addresses (BLE address or transport spec), exact */
 	size_t n_match_addresses;
@@ -48,7 +48,7 @@ struct fleet_group {
 struct fleet_device {
 	char *name;
 	char *transport; /* udp:HOST[:PORT], serial:PATH[@BAUD], ble:ADDRESS */
-	char *group;     /* explicit Group=, or NULL: matched by the groups' rules */
+	char *group;	 /* explicit Group=, or NULL: matched by the groups' rules */
 	char *file;
 	unsigned line, group_line;
 };
@@ -57,13 +57,13 @@ struct fleet_settings {
 	unsigned max_jobs;
 	uint64_t poll_interval_usec; /* how often listed devices' slots are read; 0 = never */
 	uint64_t scan_interval_usec; /* BLE scans */
-	uint64_t retry_delay_usec;   /* after a failed fleet job, before the device is tried again */
-	char *controller;            /* BLE controller spec (tr_options.hci) */
-	unsigned history;            /* finished jobs kept */
+	uint64_t retry_delay_usec; /* after a failed fleet job, before the device is tried again */
+	char *controller;	   /* BLE controller spec (tr_options.hci) */
+	unsigned history;	   /* finished jobs kept */
 	char *state_dir, *cache_dir; /* NULL: as given on the command line / by systemd */
 	uint64_t max_image_size;
-	bool allow_http;             /* plain http:// image URLs */
-	char *ca_file;               /* extra CA bundle for https; NULL = the system's */
+	bool allow_http; /* plain http:// image URLs */
+	char *ca_file;	 /* extra CA bundle for https; NULL = the system's */
 	/* defaults of every job ([Update]) */
 	struct upd_pace pace;
 	enum upd_mode mode;
@@ -98,17 +98,17 @@ const struct fleet_group *fleet_config_group_for(const struct fleet_config *c, c
 
 /* Parsers shared with the command line and D-Bus options. */
 int fleet_parse_window(const char *s, struct fleet_window *ret); /* "HH:MM-HH:MM" */
-int fleet_parse_mode(const char *s, enum upd_mode *ret);          /* "test" | "confirm" */
-int fleet_parse_pace_window(const char *s, unsigned *ret);        /* "auto" | 1..32 */
+int fleet_parse_mode(const char *s, enum upd_mode *ret);	 /* "test" | "confirm" */
+int fleet_parse_pace_window(const char *s, unsigned *ret);	 /* "auto" | 1..32 */
 
 /* ---- Policy ------------------------------------------------------------------------------- */
 
 enum fleet_verdict {
-	FLEET_CURRENT,     /* runs the group's version: left alone */
-	FLEET_UPDATE,      /* runs another, older version (or any other when downgrades are allowed) */
+	FLEET_CURRENT, /* runs the group's version: left alone */
+	FLEET_UPDATE,  /* runs another, older version (or any other when downgrades are allowed) */
 	FLEET_HOLD_NEWER,  /* runs a newer version and the group does not allow downgrades */
 	FLEET_HOLD_WINDOW, /* needs the update, outside the maintenance window */
-	FLEET_UNKNOWN,     /* what it runs is not known or not a version */
+	FLEET_UNKNOWN,	   /* what it runs is not known or not a version */
 	_FLEET_VERDICT_MAX,
 };
 const char *fleet_verdict_name(enum fleet_verdict v); /* "current", "update", ... */

@@ -12,8 +12,8 @@
 #include "otad/update.h"
 
 enum job_state {
-	JOB_QUEUED,    /* waiting for a free slot (MaxJobs, MaxParallel) */
-	JOB_RUNNING,   /* fetching the image or updating */
+	JOB_QUEUED,  /* waiting for a free slot (MaxJobs, MaxParallel) */
+	JOB_RUNNING, /* fetching the image or updating */
 	JOB_SUCCEEDED,
 	JOB_FAILED,
 	JOB_CANCELLED,
@@ -28,17 +28,17 @@ static inline bool job_state_finished(enum job_state s)
 
 struct job_record {
 	uint32_t id;
-	char device[128];     /* fleet name, or the transport spec for an ad-hoc device */
+	char device[128]; /* fleet name, or the transport spec for an ad-hoc device */
 	char transport[256];
-	char group[64];       /* "" for jobs started by hand */
-	char source[1024];    /* image as given: path or URL */
-	char image[1024];     /* local file uploaded ("" until fetched) */
-	char sha256[65];      /* pin of the image file, "" = none */
+	char group[64];	   /* "" for jobs started by hand */
+	char source[1024]; /* image as given: path or URL */
+	char image[1024];  /* local file uploaded ("" until fetched) */
+	char sha256[65];   /* pin of the image file, "" = none */
 	char target_version[48];
-	bool automatic;       /* started by the fleet policy */
+	bool automatic; /* started by the fleet policy */
 	enum job_state state;
-	char step[16];        /* "fetch" or upd_step_name() */
-	char failure[16];     /* upd_fail_name() or "" */
+	char step[16];	  /* "fetch" or upd_step_name() */
+	char failure[16]; /* upd_fail_name() or "" */
 	char error[512];
 	uint64_t created, started, finished; /* CLOCK_REALTIME µs, 0 = not yet */
 	uint64_t offset, total, bytes_sent;
@@ -67,7 +67,8 @@ int job_store_remove(struct job_store *s, uint32_t id);
 
 struct job_store_ops {
 	void (*job)(const struct job_record *r, void *user_data);
-	/* A file that was not loaded (corrupt, unreadable) or cleaned up; text says which and why. */
+	/* A file that was not loaded (corrupt, unreadable) or cleaned up; text says which and why.
+	 */
 	void (*problem)(const char *text, void *user_data);
 };
 /* Every job in id order. *ret_next_id: an id above all ids seen, loaded or not. Returns the

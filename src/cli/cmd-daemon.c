@@ -89,7 +89,8 @@ static int upload_direct(const char *device, const char *image)
 {
 	if (!is_spec(device)) {
 		log_error("%s: without otad a device is a transport spec (udp:HOST[:PORT], "
-			  "serial:PATH, ble:ADDRESS)", device);
+			  "serial:PATH, ble:ADDRESS)",
+			  device);
 		return EXIT_USAGE;
 	}
 	arg.transport = device;
@@ -353,8 +354,8 @@ static void print_device(struct json *j, const struct device_row *d, bool fleet)
 		json_end_object(j);
 	} else if (fleet) {
 		printf("%-12s %-20s %-10s %-10s %-8s %s\n", d->group[0] ? d->group : "-", d->name,
-		       d->version[0] ? d->version : "?", d->target[0] ? d->target : "-",
-		       d->verdict, d->status);
+		       d->version[0] ? d->version : "?", d->target[0] ? d->target : "-", d->verdict,
+		       d->status);
 	} else {
 		printf("%-20s %-10s %-12s %s\n", d->name, d->version[0] ? d->version : "?",
 		       d->group[0] ? d->group : "-", d->address);
@@ -382,9 +383,9 @@ static int list_devices(bool fleet)
 		       "VERDICT", "WHY");
 	else if (r == 0)
 		printf("%-20s %-10s %-12s %s\n", "DEVICE", "VERSION", "GROUP", "ADDRESS");
-	while (r == 0 && sd_bus_message_read(reply, "(sossssss)", &d.name, &d.path, &d.address,
-					     &d.group, &d.version, &d.target, &d.verdict,
-					     &d.status) > 0)
+	while (r == 0 &&
+	       sd_bus_message_read(reply, "(sossssss)", &d.name, &d.path, &d.address, &d.group,
+				   &d.version, &d.target, &d.verdict, &d.status) > 0)
 		print_device(&j, &d, fleet);
 	if (r == 0 && arg.json) {
 		json_end_array(&j);

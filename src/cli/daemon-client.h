@@ -14,7 +14,7 @@ enum client_bus {
 struct client_opts {
 	enum client_bus bus;
 	const char *address;
-	bool direct;     /* --direct: the in-process engine, never the daemon */
+	bool direct; /* --direct: the in-process engine, never the daemon */
 	const char *sha256;
 };
 extern struct client_opts client_opts;

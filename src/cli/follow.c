@@ -108,7 +108,7 @@ static int read_props(sd_bus_message *m, struct job_view *v, char *what)
 
 static void finish(struct job_view *v)
 {
-	struct upd_result res = { .fail = fail_from_name(v->failure) };
+	struct upd_result res = {.fail = fail_from_name(v->failure)};
 
 	if (v->done)
 		return;
@@ -184,8 +184,9 @@ static int initial_state(struct job_view *v)
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
 	char what = 's';
-	int r = sd_bus_call_method(v->bus, OTAD_BUS_NAME, v->path, "org.freedesktop.DBus.Properties",
-				   "GetAll", &e, &reply, "s", OTAD_JOB_IFACE);
+	int r = sd_bus_call_method(v->bus, OTAD_BUS_NAME, v->path,
+				   "org.freedesktop.DBus.Properties", "GetAll", &e, &reply, "s",
+				   OTAD_JOB_IFACE);
 
 	if (r < 0) {
 		r = client_call_failed(v->path, &e, r);
@@ -213,8 +214,9 @@ int follower_new(sd_bus *bus, bool cancel_on_interrupt, struct follower **ret)
 
 	if (!f)
 		return -ENOMEM;
-	f->v = (struct job_view){ .bus = bus, .exit_code = EXIT_FAILURE_GENERIC,
-				  .cancel_on_interrupt = cancel_on_interrupt };
+	f->v = (struct job_view){.bus = bus,
+				 .exit_code = EXIT_FAILURE_GENERIC,
+				 .cancel_on_interrupt = cancel_on_interrupt};
 	progress_init(&f->v.progress, stdout, arg.json, arg.verbosity);
 	r = sd_event_default(&f->v.event);
 	if (r < 0) {
@@ -229,11 +231,12 @@ int follower_new(sd_bus *bus, bool cancel_on_interrupt, struct follower **ret)
 	sd_event_add_signal(f->v.event, NULL, SIGTERM, on_signal, &f->v);
 	/* every job's changes, filtered by path in on_changed: subscribed before the job exists,
 	 * nothing it says can be missed */
-	r = sd_bus_add_match(bus, &f->match,
-			     "type='signal',sender='" OTAD_BUS_NAME "',"
-			     "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
-			     "path_namespace='" OTAD_JOB_PATH_PREFIX "'",
-			     on_changed, &f->v);
+	r = sd_bus_add_match(
+		bus, &f->match,
+		"type='signal',sender='" OTAD_BUS_NAME "',"
+		"interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
+		"path_namespace='" OTAD_JOB_PATH_PREFIX "'",
+		on_changed, &f->v);
 	if (r < 0) {
 		follower_free(f);
 		return r;

@@ -161,19 +161,19 @@ static void on_poll_event(enum tr_event ev, int err, void *user_data)
 	if (d->poll_id)
 		return;
 	d->poll_id = smp_client_request(d->smp, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMG_STATE, body,
-					(size_t)n, d->m->config->s.rsp_timeout_usec, on_poll_rsp,
-					d, NULL, &e);
+					(size_t)n, d->m->config->s.rsp_timeout_usec, on_poll_rsp, d,
+					NULL, &e);
 	if (!d->poll_id) {
 		device_set_status(d, "unreachable", "unreachable: %s", strerror(-e));
 		poll_end(d);
 	}
 }
 
-static const struct smp_client_ops poll_ops = { .event = on_poll_event };
+static const struct smp_client_ops poll_ops = {.event = on_poll_event};
 
 void device_poll(struct device *d)
 {
-	struct tr_options o = { .hci = d->m->config->s.controller };
+	struct tr_options o = {.hci = d->m->config->s.controller};
 	int r;
 
 	if (d->polling || d->job)

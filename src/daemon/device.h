@@ -19,18 +19,18 @@ struct device {
 	struct device *next;
 	char *name;
 	char *transport;
-	char *address;     /* BLE address, or the transport spec */
-	char *group;       /* group name, NULL = none */
+	char *address; /* BLE address, or the transport spec */
+	char *group;   /* group name, NULL = none */
 	char path[512];
-	bool listed;       /* in a fleet file (else ad hoc, from StartUpdate) */
-	int16_t rssi;      /* BLE; 0 = unknown */
+	bool listed;	    /* in a fleet file (else ad hoc, from StartUpdate) */
+	int16_t rssi;	    /* BLE; 0 = unknown */
 	uint64_t last_seen; /* CLOCK_REALTIME µs of the last answer */
 	struct smp_image_state slots;
 	bool has_slots;
-	char target[48];   /* the group's version */
-	char verdict[16];  /* fleet_verdict_name() */
-	char status[240];  /* one line: what the policy decided and why, or the poll error */
-	struct job *job;   /* queued or running */
+	char target[48];  /* the group's version */
+	char verdict[16]; /* fleet_verdict_name() */
+	char status[240]; /* one line: what the policy decided and why, or the poll error */
+	struct job *job;  /* queued or running */
 	/* after a failed fleet job: not again before hold_until for the same version */
 	uint64_t hold_until;
 	char failed_version[48];

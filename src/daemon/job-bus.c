@@ -26,8 +26,8 @@ static int get_progress(sd_bus *bus, const char *path, const char *iface, const 
 {
 	struct job *j = userdata;
 	double p = j->rec.state == JOB_SUCCEEDED ? 1.0
-		   : j->rec.total ? (double)j->rec.offset / (double)j->rec.total
-				  : 0.0;
+		   : j->rec.total		 ? (double)j->rec.offset / (double)j->rec.total
+						 : 0.0;
 
 	return sd_bus_message_append(reply, "d", p);
 }
@@ -45,8 +45,8 @@ static int get_window(sd_bus *bus, const char *path, const char *iface, const ch
 {
 	struct job *j = userdata;
 
-	return sd_bus_message_append(reply, "u", (uint32_t)(j->window ? j->window
-									: j->rec.pace_used.window));
+	return sd_bus_message_append(reply, "u",
+				     (uint32_t)(j->window ? j->window : j->rec.pace_used.window));
 }
 
 static int get_error(sd_bus *bus, const char *path, const char *iface, const char *prop,
@@ -106,16 +106,15 @@ static const sd_bus_vtable job_vtable[] = {
 	SD_BUS_VTABLE_END,
 };
 
-static int job_find(sd_bus *bus, const char *path, const char *iface, void *userdata,
-		    void **found, sd_bus_error *e)
+static int job_find(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found,
+		    sd_bus_error *e)
 {
 	struct manager *m = userdata;
 	size_t n = strlen(OTAD_JOB_PATH_PREFIX);
 	uint32_t id;
 	struct job *j;
 
-	if (strncmp(path, OTAD_JOB_PATH_PREFIX "/", n + 1) != 0 ||
-	    parse_u32(path + n + 1, &id) < 0)
+	if (strncmp(path, OTAD_JOB_PATH_PREFIX "/", n + 1) != 0 || parse_u32(path + n + 1, &id) < 0)
 		return 0;
 	j = manager_find_job(m, id);
 	if (!j)

@@ -56,8 +56,8 @@ void job_log(struct job *j, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(fields, sizeof(fields), "JOB=%" PRIu32 "\nDEVICE=%s\nOTAD_JOB_STATE=%s",
-		 j->rec.id, j->rec.device, job_state_name(j->rec.state));
+	snprintf(fields, sizeof(fields), "JOB=%" PRIu32 "\nDEVICE=%s\nOTAD_JOB_STATE=%s", j->rec.id,
+		 j->rec.device, job_state_name(j->rec.state));
 	log_fields(level, fields, "job %" PRIu32 " (%s): %s", j->rec.id, j->rec.device, msg);
 }
 
@@ -86,8 +86,8 @@ static void job_finish(struct job *j, enum job_state state, const char *failure,
 	job_save(j);
 	job_log(j, state == JOB_SUCCEEDED ? LOG_LVL_NOTICE : LOG_LVL_ERR, "%s: %s",
 		job_state_name(state), j->rec.error);
-	job_bus_emit(j, "State", "Step", "Failure", "Error", "Message", "Finished", "Offset", "BytesSent",
-		     "Progress", NULL);
+	job_bus_emit(j, "State", "Step", "Failure", "Error", "Message", "Finished", "Offset",
+		     "BytesSent", "Progress", NULL);
 	manager_job_finished(j->m, j); /* may free j */
 }
 
@@ -132,7 +132,7 @@ static void note_running(struct device *d, const struct upd_result *res)
 	struct smp_slot_state *s = (struct smp_slot_state *)smp_image_state_find(&d->slots, 0, 0);
 
 	if (!d->has_slots || !s) {
-		d->slots = (struct smp_image_state){ .n_slots = 1 };
+		d->slots = (struct smp_image_state){.n_slots = 1};
 		s = &d->slots.slots[0];
 		s->active = s->confirmed = s->bootable = true;
 	}
@@ -168,7 +168,10 @@ static void on_done(struct upd_job *u, const struct upd_result *result, void *ud
 }
 
 static const struct upd_callbacks upd_cbs = {
-	.step = on_step, .progress = on_progress, .note = on_note, .done = on_done,
+	.step = on_step,
+	.progress = on_progress,
+	.note = on_note,
+	.done = on_done,
 };
 
 /* ---- start ------------------------------------------------------------------------------ */
@@ -177,7 +180,7 @@ static const struct upd_callbacks upd_cbs = {
 static int check_version(struct job *j)
 {
 	struct img *img = NULL;
-	struct img_diag diag = { 0 };
+	struct img_diag diag = {0};
 	char have[48], why[256];
 	int r;
 
@@ -218,7 +221,7 @@ static void begin_update(struct job *j)
 	/* adaptive pacing starts from the device's last good pace (STATE_DIR/pace) */
 	if (p.pace.window == UPD_WINDOW_AUTO &&
 	    upd_pace_memory_load(j->m->pace_path, j->rec.device, &p.memory) < 0)
-		p.memory = (struct upd_pace_memory){ 0 };
+		p.memory = (struct upd_pace_memory){0};
 	r = upd_job_new(j->m->event, j->rec.transport, j->rec.image, &p, &upd_cbs, j, &j->upd);
 	if (r < 0) {
 		job_finish(j, JOB_FAILED, "config", "cannot create the update: %s", strerror(-r));
@@ -277,6 +280,7 @@ int job_cancel(struct job *j)
 		job_finish(j, JOB_CANCELLED, "cancelled", "cancelled while fetching the image");
 		return 0;
 	}
-	job_finish(j, JOB_CANCELLED, "cancelled", "cancelled while %s", job_state_name(j->rec.state));
+	job_finish(j, JOB_CANCELLED, "cancelled", "cancelled while %s",
+		   job_state_name(j->rec.state));
 	return 0;
 }

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static struct manager_options arg_opts = { .bus = BUS_SYSTEM };
+static struct manager_options arg_opts = {.bus = BUS_SYSTEM};
 static bool arg_check_config;
 static int arg_verbosity = LOG_LVL_INFO;
 
@@ -21,7 +21,8 @@ static void help(void)
 	       "\n"
 	       "      --user               use the user bus instead of the system bus\n"
 	       "      --bus-address ADDR   connect to this bus (e.g. unix:path=/run/x)\n"
-	       "      --config-dir DIR     otad.conf and fleet.d/ (default $CONFIGURATION_DIRECTORY\n"
+	       "      --config-dir DIR     otad.conf and fleet.d/ (default "
+	       "$CONFIGURATION_DIRECTORY\n"
 	       "                           or /etc/otad)\n"
 	       "      --state-dir DIR      job state (default $STATE_DIRECTORY or /var/lib/otad)\n"
 	       "      --cache-dir DIR      downloaded images (default $CACHE_DIRECTORY or\n"
@@ -33,19 +34,25 @@ static void help(void)
 
 static int parse_args(int argc, char **argv)
 {
-	enum { OPT_USER = 0x100, OPT_BUS, OPT_CONFIG, OPT_STATE, OPT_CACHE, OPT_CHECK, OPT_VERSION };
-	static const struct option options[] = {
-		{ "user", no_argument, NULL, OPT_USER },
-		{ "bus-address", required_argument, NULL, OPT_BUS },
-		{ "config-dir", required_argument, NULL, OPT_CONFIG },
-		{ "state-dir", required_argument, NULL, OPT_STATE },
-		{ "cache-dir", required_argument, NULL, OPT_CACHE },
-		{ "check-config", no_argument, NULL, OPT_CHECK },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{}
+	enum {
+		OPT_USER = 0x100,
+		OPT_BUS,
+		OPT_CONFIG,
+		OPT_STATE,
+		OPT_CACHE,
+		OPT_CHECK,
+		OPT_VERSION
 	};
+	static const struct option options[] = {{"user", no_argument, NULL, OPT_USER},
+						{"bus-address", required_argument, NULL, OPT_BUS},
+						{"config-dir", required_argument, NULL, OPT_CONFIG},
+						{"state-dir", required_argument, NULL, OPT_STATE},
+						{"cache-dir", required_argument, NULL, OPT_CACHE},
+						{"check-config", no_argument, NULL, OPT_CHECK},
+						{"verbose", no_argument, NULL, 'v'},
+						{"help", no_argument, NULL, 'h'},
+						{"version", no_argument, NULL, OPT_VERSION},
+						{}};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "vh", options, NULL)) >= 0) {
@@ -91,7 +98,7 @@ static int parse_args(int argc, char **argv)
 
 static int run(void)
 {
-	struct conf_error err = { "" };
+	struct conf_error err = {""};
 	struct manager *m = NULL;
 	sd_event *e = NULL;
 	int r = sd_event_default(&e);
@@ -106,8 +113,8 @@ static int run(void)
 			log_error_errno(r, "cannot start: %m");
 		log_error("refusing to start with this configuration");
 	} else if (arg_check_config) {
-		printf("configuration in %s is valid: %zu group(s), %zu device(s)\n",
-		       m->config_dir, m->config->n_groups, m->config->n_devices);
+		printf("configuration in %s is valid: %zu group(s), %zu device(s)\n", m->config_dir,
+		       m->config->n_groups, m->config->n_devices);
 	} else {
 		r = manager_bus_connect(m, arg_opts.bus, arg_opts.bus_address);
 		if (r >= 0)

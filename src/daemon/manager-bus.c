@@ -30,8 +30,7 @@ static bool is_ble_address(const char *s)
 }
 
 /* A fleet device by name, else an ad hoc one for a transport spec or a BLE address. */
-static int resolve_device(struct manager *m, const char *name, struct device **ret,
-			  sd_bus_error *e)
+static int resolve_device(struct manager *m, const char *name, struct device **ret, sd_bus_error *e)
 {
 	char spec[300];
 	struct device *d = manager_find_device(m, name);
@@ -144,7 +143,8 @@ static int read_option(sd_bus_message *msg, const char *key, struct job_record *
 	} else {
 		return bus_error_set(e, BUS_ERR_INVALID_OPTION,
 				     "unknown option '%s' (rate, window, mode, retries, sha256, "
-				     "force)", key);
+				     "force)",
+				     key);
 	}
 	return r;
 }
@@ -171,9 +171,9 @@ static void manual_defaults(struct manager *m, struct device *d, const char *ima
 	const struct fleet_group *g = fleet_config_group(m->config, d->group);
 	const struct fleet_settings *s = &m->config->s;
 
-	*rec = (struct job_record){ .pace = g ? g->pace : s->pace,
-				    .mode = g ? g->mode : s->mode,
-				    .retries = g ? g->retries : s->retries };
+	*rec = (struct job_record){.pace = g ? g->pace : s->pace,
+				   .mode = g ? g->mode : s->mode,
+				   .retries = g ? g->retries : s->retries};
 	snprintf(rec->device, sizeof(rec->device), "%s", d->name);
 	snprintf(rec->transport, sizeof(rec->transport), "%s", d->transport);
 	snprintf(rec->source, sizeof(rec->source), "%s", image);
@@ -280,7 +280,7 @@ static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error
 
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *e)
 {
-	struct conf_error err = { "" };
+	struct conf_error err = {""};
 	int r = manager_reload(userdata, &err);
 
 	if (r == -EBADMSG) {
@@ -302,8 +302,8 @@ static int get_counts(sd_bus *bus, const char *path, const char *iface, const ch
 		n = m->config->s.max_jobs;
 	else
 		for (struct job *j = m->jobs; j; j = j->next)
-			n += j->rec.state == (strcmp(prop, "RunningJobs") == 0 ? JOB_RUNNING
-									       : JOB_QUEUED);
+			n += j->rec.state ==
+			     (strcmp(prop, "RunningJobs") == 0 ? JOB_RUNNING : JOB_QUEUED);
 	return sd_bus_message_append(reply, "u", n);
 }
 
@@ -319,10 +319,9 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("MaxJobs", "u", get_counts, 0, 0),
 	SD_BUS_PROPERTY("RunningJobs", "u", get_counts, 0, 0),
 	SD_BUS_PROPERTY("QueuedJobs", "u", get_counts, 0, 0),
-	SD_BUS_METHOD_WITH_ARGS("StartUpdate",
-				SD_BUS_ARGS("s", device, "s", image, "a{sv}", options),
-				SD_BUS_RESULT("o", job), method_start_update,
-				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS(
+		"StartUpdate", SD_BUS_ARGS("s", device, "s", image, "a{sv}", options),
+		SD_BUS_RESULT("o", job), method_start_update, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Scan", "", "", method_scan, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uosssstt)", jobs),
 				method_list_jobs, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -365,7 +364,9 @@ int manager_bus_connect(struct manager *m, enum bus_kind kind, const char *addre
 		r = open_bus(kind, address, &m->bus);
 	if (r < 0)
 		return log_error_errno(r, "cannot connect to the %s bus: %m",
-				       kind == BUS_SYSTEM ? "system" : kind == BUS_USER ? "user" : address);
+				       kind == BUS_SYSTEM ? "system"
+				       : kind == BUS_USER ? "user"
+							  : address);
 	r = sd_bus_add_object_vtable(m->bus, NULL, OTAD_MANAGER_PATH, OTAD_MANAGER_IFACE,
 				     manager_vtable, m);
 	if (r >= 0)
@@ -380,7 +381,9 @@ int manager_bus_connect(struct manager *m, enum bus_kind kind, const char *addre
 		return log_error_errno(r, "cannot publish the D-Bus objects: %m");
 	r = sd_bus_request_name(m->bus, OTAD_BUS_NAME, 0);
 	if (r < 0)
-		return log_error_errno(r, "cannot own the name %s (is another otad running, or does "
-				       "the D-Bus policy not allow it?): %m", OTAD_BUS_NAME);
+		return log_error_errno(r,
+				       "cannot own the name %s (is another otad running, or does "
+				       "the D-Bus policy not allow it?): %m",
+				       OTAD_BUS_NAME);
 	return 0;
 }

@@ -36,8 +36,7 @@ static uint64_t now_mono(struct manager *m)
 
 /* Command line, else otad.conf, else what systemd hands over (first of a ':' list), else the
  * default. */
-static int pick_dir(const char *arg, const char *conf, const char *env, const char *def,
-		    char **ret)
+static int pick_dir(const char *arg, const char *conf, const char *env, const char *def, char **ret)
 {
 	const char *e = getenv(env);
 	char *v;
@@ -96,8 +95,8 @@ static void remove_device(struct manager *m, struct device *d)
 /* The group of d under the current config, and its target version. */
 static void assign_group(struct manager *m, struct device *d)
 {
-	const struct fleet_group *g = fleet_config_group_for(m->config, d->name, d->address, NULL,
-							     0);
+	const struct fleet_group *g =
+		fleet_config_group_for(m->config, d->name, d->address, NULL, 0);
 
 	device_set_group(d, g ? g->name : NULL);
 	snprintf(d->target, sizeof(d->target), "%s", g ? g->version_text : "");
@@ -245,10 +244,10 @@ void manager_notify_status(struct manager *m, bool force)
 	for (struct job *j = m->jobs; j && len < sizeof(status) - 64; j = j->next) {
 		if (j->rec.state != JOB_RUNNING)
 			continue;
-		len += (size_t)snprintf(status + len, sizeof(status) - len, "; %s %s %u%%",
-					j->rec.device, j->rec.step,
-					j->rec.total ? (unsigned)(j->rec.offset * 100 / j->rec.total)
-						     : 0);
+		len += (size_t)snprintf(
+			status + len, sizeof(status) - len, "; %s %s %u%%", j->rec.device,
+			j->rec.step,
+			j->rec.total ? (unsigned)(j->rec.offset * 100 / j->rec.total) : 0);
 	}
 	sd_notifyf(0, "STATUS=%s", status);
 }
@@ -296,7 +295,7 @@ static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
-	struct conf_error err = { "" };
+	struct conf_error err = {""};
 
 	if (manager_reload(userdata, &err) < 0)
 		log_error("reload refused, keeping the old configuration: %s", err.text);

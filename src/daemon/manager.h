@@ -58,7 +58,7 @@ void manager_scan(struct manager *m);
 int manager_load_jobs(struct manager *m);
 
 /* For devices and jobs. */
-void manager_schedule(struct manager *m);      /* starts queued jobs where limits allow (deferred) */
+void manager_schedule(struct manager *m); /* starts queued jobs where limits allow (deferred) */
 void manager_device_polled(struct manager *m, struct device *d); /* policy after a poll */
 void manager_job_finished(struct manager *m, struct job *j);
 void manager_notify_status(struct manager *m, bool force);

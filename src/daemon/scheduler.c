@@ -86,7 +86,7 @@ static void on_store_problem(const char *text, void *user_data)
 
 int manager_load_jobs(struct manager *m)
 {
-	static const struct job_store_ops ops = { .job = on_stored_job, .problem = on_store_problem };
+	static const struct job_store_ops ops = {.job = on_stored_job, .problem = on_store_problem};
 	int r = job_store_load(m->store, &ops, m, &m->next_job_id);
 
 	if (r > 0)
@@ -115,8 +115,8 @@ int manager_add_job(struct manager *m, struct device *d, const struct job_record
 	job_save(j);
 	job_bus_added(j);
 	device_bus_emit(d, "Job", NULL);
-	job_log(j, LOG_LVL_INFO, "queued: %s%s%s", r.source, r.automatic ? ", by the policy of group " : "",
-		r.automatic ? r.group : "");
+	job_log(j, LOG_LVL_INFO, "queued: %s%s%s", r.source,
+		r.automatic ? ", by the policy of group " : "", r.automatic ? r.group : "");
 	manager_schedule(m);
 	if (ret)
 		*ret = j;
@@ -209,8 +209,8 @@ static unsigned minute_of_day(void)
 
 static void schedule_fleet_job(struct manager *m, struct device *d, const struct fleet_group *g)
 {
-	struct job_record rec = { .automatic = true, .mode = g->mode, .retries = g->retries,
-				  .pace = g->pace };
+	struct job_record rec = {
+		.automatic = true, .mode = g->mode, .retries = g->retries, .pace = g->pace};
 	int r;
 
 	snprintf(rec.device, sizeof(rec.device), "%s", d->name);

@@ -30,7 +30,7 @@ struct transfer {
 	/* download */
 	CURL *easy;
 	int fd;
-	uint64_t have;         /* bytes in the partial file */
+	uint64_t have; /* bytes in the partial file */
 	long http_code;
 	bool body_checked, discard, too_big, restarted;
 	unsigned attempt;

@@ -185,7 +185,7 @@ static int curl_errno(CURLcode c)
 
 void transfer_attempt_done(struct transfer *t, CURLcode code)
 {
-	struct fetch_outcome o = { .transfer_err = curl_errno(code), .too_big = t->too_big };
+	struct fetch_outcome o = {.transfer_err = curl_errno(code), .too_big = t->too_big};
 	uint64_t delay = t->f->o.retry_delay_usec << MIN(t->attempt - 1, 6u), now = 0;
 
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->http_code);
@@ -295,8 +295,8 @@ static int add_waiter(struct transfer *t, fetch_done_fn done, void *ud, otad_des
 		return -ENOMEM;
 	if (++t->f->next_id == 0)
 		t->f->next_id = 1;
-	*w = (struct waiter){ .id = t->f->next_id, .done = done, .user_data = ud,
-			      .destroy = destroy };
+	*w = (struct waiter){
+		.id = t->f->next_id, .done = done, .user_data = ud, .destroy = destroy};
 	while (*p)
 		p = &(*p)->next;
 	*p = w;

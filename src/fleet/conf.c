@@ -68,7 +68,8 @@ static bool valid_name(const char *s, bool section)
 	if (!*s)
 		return false;
 	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && !(section && *s == ' '))
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' &&
+		    !(section && *s == ' '))
 			return false;
 	return true;
 }
@@ -81,7 +82,7 @@ static int add_section(struct conf_file *f, const char *name, unsigned line)
 		return -ENOMEM;
 	f->sections = n;
 	n = &f->sections[f->n_sections];
-	*n = (struct conf_section){ .name = strdup(name), .line = line };
+	*n = (struct conf_section){.name = strdup(name), .line = line};
 	if (!n->name)
 		return -ENOMEM;
 	f->n_sections++;
@@ -96,7 +97,7 @@ static int add_entry(struct conf_section *s, const char *key, const char *value,
 		return -ENOMEM;
 	s->entries = n;
 	n = &s->entries[s->n_entries];
-	*n = (struct conf_entry){ .key = strdup(key), .value = strdup(value), .line = line };
+	*n = (struct conf_entry){.key = strdup(key), .value = strdup(value), .line = line};
 	if (!n->key || !n->value) {
 		free(n->key);
 		free(n->value);
@@ -140,7 +141,8 @@ static int parse_line(struct conf_file *f, char *l, unsigned lineno, struct conf
 		return -EBADMSG;
 	}
 	if (f->n_sections == 0) {
-		conf_error_set(err, f->path, lineno, "assignment '%s=' outside of any section", key);
+		conf_error_set(err, f->path, lineno, "assignment '%s=' outside of any section",
+			       key);
 		return -EBADMSG;
 	}
 	return add_entry(&f->sections[f->n_sections - 1], key, strip(eq + 1), lineno);

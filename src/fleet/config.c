@@ -62,7 +62,7 @@ static void settings_init(struct fleet_settings *s)
 		.retry_delay_usec = 3600 * USEC_PER_SEC,
 		.history = 50,
 		.max_image_size = 8 * 1024 * 1024,
-		.pace = { .window = UPD_WINDOW_AUTO },
+		.pace = {.window = UPD_WINDOW_AUTO},
 		.mode = UPD_MODE_TEST,
 		.retries = 2,
 		.rsp_timeout_usec = 5 * USEC_PER_SEC,
@@ -144,9 +144,10 @@ static int group_check(const struct fleet_config *c, const struct fleet_group *g
 		return -EBADMSG;
 	}
 	if (g->image_is_url && !g->has_sha256) {
-		conf_error_set(err, path, line,
-			       "group '%s': an image URL needs SHA256= (the pin checked before use)",
-			       g->name);
+		conf_error_set(
+			err, path, line,
+			"group '%s': an image URL needs SHA256= (the pin checked before use)",
+			g->name);
 		return -EBADMSG;
 	}
 	if (fleet_config_group(c, g->name)) {
@@ -177,7 +178,7 @@ static int device_check(const struct fleet_config *c, const struct fleet_device 
 static int add_group(struct fleet_config *c, const struct conf_file *f,
 		     const struct conf_section *s, struct conf_error *err)
 {
-	struct fleet_group g = { .mode = c->s.mode, .retries = c->s.retries, .pace = c->s.pace };
+	struct fleet_group g = {.mode = c->s.mode, .retries = c->s.retries, .pace = c->s.pace};
 	struct fleet_group *n;
 	int r = apply_section(f, s, fleet_group_keys, &g, &c->s, err);
 
@@ -199,7 +200,7 @@ static int add_group(struct fleet_config *c, const struct conf_file *f,
 static int add_device(struct fleet_config *c, const struct conf_file *f,
 		      const struct conf_section *s, struct conf_error *err)
 {
-	struct fleet_device d = { 0 };
+	struct fleet_device d = {0};
 	struct fleet_device *n;
 	int r = apply_section(f, s, fleet_device_keys, &d, &c->s, err);
 
@@ -260,7 +261,8 @@ static int load_fleet_dir(const char *dir, struct fleet_config *c, struct conf_e
 	int n = scandir(dir, &names, conf_name_filter, alphasort), r = 0;
 
 	if (n < 0)
-		return errno == ENOENT ? 0 : (conf_error_set(err, dir, 0, "cannot list: %m"), -EBADMSG);
+		return errno == ENOENT ? 0
+				       : (conf_error_set(err, dir, 0, "cannot list: %m"), -EBADMSG);
 	for (int i = 0; i < n; i++) {
 		char *path = NULL;
 

@@ -252,16 +252,15 @@ static int add_word(const char *w, void *dst)
 static int p_names(const char *v, void *dst, const struct fleet_settings *set, const char **why)
 {
 	struct fleet_group *g = dst;
-	struct word_list l = { &g->match_names, &g->n_match_names };
+	struct word_list l = {&g->match_names, &g->n_match_names};
 
 	return split_words(v, add_word, &l);
 }
 
-static int p_addresses(const char *v, void *dst, const struct fleet_settings *set,
-		       const char **why)
+static int p_addresses(const char *v, void *dst, const struct fleet_settings *set, const char **why)
 {
 	struct fleet_group *g = dst;
-	struct word_list l = { &g->match_addresses, &g->n_match_addresses };
+	struct word_list l = {&g->match_addresses, &g->n_match_addresses};
 
 	return split_words(v, add_word, &l);
 }
@@ -279,8 +278,7 @@ static int p_adv(const char *v, void *dst, const struct fleet_settings *set, con
 	return 0;
 }
 
-static int p_transport(const char *v, void *dst, const struct fleet_settings *set,
-		       const char **why)
+static int p_transport(const char *v, void *dst, const struct fleet_settings *set, const char **why)
 {
 	if ((strncmp(v, "udp:", 4) != 0 || !v[4]) && (strncmp(v, "serial:", 7) != 0 || !v[7]) &&
 	    (strncmp(v, "ble:", 4) != 0 || !v[4])) {
@@ -295,51 +293,51 @@ static int p_transport(const char *v, void *dst, const struct fleet_settings *se
 #define D(f) offsetof(struct fleet_device, f)
 
 const struct conf_key fleet_daemon_keys[] = {
-	{ "MaxJobs", p_max_jobs, S(max_jobs) },
-	{ "PollInterval", p_usec, S(poll_interval_usec) },
-	{ "ScanInterval", p_usec, S(scan_interval_usec) },
-	{ "RetryDelay", p_usec, S(retry_delay_usec) },
-	{ "Controller", p_string, S(controller) },
-	{ "History", p_count, S(history) },
-	{ "StateDirectory", p_abs_path, S(state_dir) },
-	{ "CacheDirectory", p_abs_path, S(cache_dir) },
-	{ "MaxImageSize", p_size, S(max_image_size) },
-	{ "AllowInsecureHTTP", p_bool, S(allow_http) },
-	{ "CAFile", p_abs_path, S(ca_file) },
+	{"MaxJobs", p_max_jobs, S(max_jobs)},
+	{"PollInterval", p_usec, S(poll_interval_usec)},
+	{"ScanInterval", p_usec, S(scan_interval_usec)},
+	{"RetryDelay", p_usec, S(retry_delay_usec)},
+	{"Controller", p_string, S(controller)},
+	{"History", p_count, S(history)},
+	{"StateDirectory", p_abs_path, S(state_dir)},
+	{"CacheDirectory", p_abs_path, S(cache_dir)},
+	{"MaxImageSize", p_size, S(max_image_size)},
+	{"AllowInsecureHTTP", p_bool, S(allow_http)},
+	{"CAFile", p_abs_path, S(ca_file)},
 	{},
 };
 
 const struct conf_key fleet_update_keys[] = {
-	{ "Rate", p_rate, S(pace) },
-	{ "Window", p_window, S(pace) },
-	{ "Mode", p_mode, S(mode) },
-	{ "Retries", p_count, S(retries) },
-	{ "ResponseTimeout", p_usec, S(rsp_timeout_usec) },
-	{ "BootTimeout", p_usec, S(boot_timeout_usec) },
+	{"Rate", p_rate, S(pace)},
+	{"Window", p_window, S(pace)},
+	{"Mode", p_mode, S(mode)},
+	{"Retries", p_count, S(retries)},
+	{"ResponseTimeout", p_usec, S(rsp_timeout_usec)},
+	{"BootTimeout", p_usec, S(boot_timeout_usec)},
 	{},
 };
 
 const struct conf_key fleet_group_keys[] = {
-	{ "Name", p_string, G(name) },
-	{ "Image", p_image, 0 },
-	{ "SHA256", p_sha256, 0 },
-	{ "Version", p_version, 0 },
-	{ "AllowDowngrade", p_bool, G(allow_downgrade) },
-	{ "Mode", p_mode, G(mode) },
-	{ "Retries", p_count, G(retries) },
-	{ "Rate", p_rate, G(pace) },
-	{ "Window", p_window, G(pace) },
-	{ "MaxParallel", p_count, G(max_parallel) },
-	{ "MaintenanceWindow", p_windows, 0 },
-	{ "MatchName", p_names, 0 },
-	{ "MatchAddress", p_addresses, 0 },
-	{ "MatchAdvertised", p_adv, 0 },
+	{"Name", p_string, G(name)},
+	{"Image", p_image, 0},
+	{"SHA256", p_sha256, 0},
+	{"Version", p_version, 0},
+	{"AllowDowngrade", p_bool, G(allow_downgrade)},
+	{"Mode", p_mode, G(mode)},
+	{"Retries", p_count, G(retries)},
+	{"Rate", p_rate, G(pace)},
+	{"Window", p_window, G(pace)},
+	{"MaxParallel", p_count, G(max_parallel)},
+	{"MaintenanceWindow", p_windows, 0},
+	{"MatchName", p_names, 0},
+	{"MatchAddress", p_addresses, 0},
+	{"MatchAdvertised", p_adv, 0},
 	{},
 };
 
 const struct conf_key fleet_device_keys[] = {
-	{ "Name", p_string, D(name) },
-	{ "Transport", p_transport, D(transport) },
-	{ "Group", p_string, D(group) },
+	{"Name", p_string, D(name)},
+	{"Transport", p_transport, D(transport)},
+	{"Group", p_string, D(group)},
 	{},
 };

@@ -5,11 +5,8 @@
 #include <stdio.h>
 
 static const char *const verdict_names[_FLEET_VERDICT_MAX] = {
-	[FLEET_CURRENT] = "current",
-	[FLEET_UPDATE] = "update",
-	[FLEET_HOLD_NEWER] = "newer",
-	[FLEET_HOLD_WINDOW] = "window",
-	[FLEET_UNKNOWN] = "unknown",
+	[FLEET_CURRENT] = "current",	[FLEET_UPDATE] = "update",   [FLEET_HOLD_NEWER] = "newer",
+	[FLEET_HOLD_WINDOW] = "window", [FLEET_UNKNOWN] = "unknown",
 };
 
 const char *fleet_verdict_name(enum fleet_verdict v)

@@ -19,8 +19,8 @@ struct job_store {
 };
 
 static const char *const state_names[_JOB_STATE_MAX] = {
-	[JOB_QUEUED] = "queued",       [JOB_RUNNING] = "running", [JOB_SUCCEEDED] = "succeeded",
-	[JOB_FAILED] = "failed",       [JOB_CANCELLED] = "cancelled",
+	[JOB_QUEUED] = "queued", [JOB_RUNNING] = "running",	[JOB_SUCCEEDED] = "succeeded",
+	[JOB_FAILED] = "failed", [JOB_CANCELLED] = "cancelled",
 };
 
 const char *job_state_name(enum job_state s)
@@ -62,7 +62,8 @@ int job_record_format(const struct job_record *r, char **ret_text)
 	if (!f)
 		return -ENOMEM;
 	fputs("# otad job state (otad(8)); replaced atomically, do not edit while otad runs\n"
-	      "[Job]\n", f);
+	      "[Job]\n",
+	      f);
 	put_u64(f, "Id", r->id);
 	put(f, "Device", r->device);
 	put(f, "Transport", r->transport);
@@ -185,32 +186,42 @@ struct text_key {
 	size_t offset, size;
 };
 
-#define T(k, f) { k, R(f), sizeof(((struct job_record *)0)->f) }
+#define T(k, f)                                                                                    \
+	{                                                                                          \
+		k, R(f), sizeof(((struct job_record *)0)->f)                                       \
+	}
 static const struct text_key text_keys[] = {
-	T("Device", device),   T("Transport", transport), T("Group", group),
-	T("Source", source),   T("Image", image),         T("SHA256", sha256),
-	T("TargetVersion", target_version),               T("Step", step),
-	T("Failure", failure), T("Error", error),         {},
+	T("Device", device),
+	T("Transport", transport),
+	T("Group", group),
+	T("Source", source),
+	T("Image", image),
+	T("SHA256", sha256),
+	T("TargetVersion", target_version),
+	T("Step", step),
+	T("Failure", failure),
+	T("Error", error),
+	{},
 };
 
 static const struct conf_key job_keys[] = {
-	{ "Id", p_u32v, R(id) },
-	{ "Automatic", p_yesno, R(automatic) },
-	{ "State", p_state, R(state) },
-	{ "Created", p_u64, R(created) },
-	{ "Started", p_u64, R(started) },
-	{ "Finished", p_u64, R(finished) },
-	{ "Offset", p_u64, R(offset) },
-	{ "Total", p_u64, R(total) },
-	{ "BytesSent", p_u64, R(bytes_sent) },
-	{ "Attempts", p_uint, R(attempts) },
-	{ "Mode", p_jmode, R(mode) },
-	{ "Retries", p_uint, R(retries) },
-	{ "Rate", p_u32v, R(pace.rate) },
-	{ "Window", p_jwindow, R(pace.window) },
-	{ "Force", p_yesno, R(force) },
-	{ "PaceRate", p_u32v, R(pace_used.rate) },
-	{ "PaceWindow", p_uint, R(pace_used.window) },
+	{"Id", p_u32v, R(id)},
+	{"Automatic", p_yesno, R(automatic)},
+	{"State", p_state, R(state)},
+	{"Created", p_u64, R(created)},
+	{"Started", p_u64, R(started)},
+	{"Finished", p_u64, R(finished)},
+	{"Offset", p_u64, R(offset)},
+	{"Total", p_u64, R(total)},
+	{"BytesSent", p_u64, R(bytes_sent)},
+	{"Attempts", p_uint, R(attempts)},
+	{"Mode", p_jmode, R(mode)},
+	{"Retries", p_uint, R(retries)},
+	{"Rate", p_u32v, R(pace.rate)},
+	{"Window", p_jwindow, R(pace.window)},
+	{"Force", p_yesno, R(force)},
+	{"PaceRate", p_u32v, R(pace_used.rate)},
+	{"PaceWindow", p_uint, R(pace_used.window)},
 	{},
 };
 
@@ -251,7 +262,7 @@ int job_record_parse(const char *path, const char *text, struct job_record *ret,
 		     struct conf_error *err)
 {
 	struct conf_file *f = NULL;
-	struct job_record r = { 0 };
+	struct job_record r = {0};
 	uint64_t seen = 0;
 	int rr = conf_parse(path, text, &f, err);
 
@@ -372,7 +383,7 @@ static void load_one(struct job_store *s, const char *name, const struct job_sto
 {
 	_cleanup_free_ char *path = NULL, *aside = NULL;
 	_cleanup_free_ uint8_t *text = NULL;
-	struct conf_error err = { "" };
+	struct conf_error err = {""};
 	struct job_record r;
 	char msg[700];
 	size_t len;
