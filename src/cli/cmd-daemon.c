@@ -11,6 +11,7 @@
 #include "util/parse.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -97,7 +98,7 @@ static int upload_direct(const char *device, const char *image)
 	return run_update(image, UPD_STEP_DONE);
 }
 
-static int append_options(sd_bus_message *m)
+static int append_options(sd_bus_message *m, int image_fd)
 {
 	const struct upd_params *p = &arg.params;
 	int r = sd_bus_message_open_container(m, 'a', "{sv}");
@@ -115,11 +116,15 @@ static int append_options(sd_bus_message *m)
 		r = sd_bus_message_append(m, "{sv}", "force", "b", 1);
 	if (r >= 0 && client_opts.sha256)
 		r = sd_bus_message_append(m, "{sv}", "sha256", "s", client_opts.sha256);
+	/* the file itself: otad's sandbox may not see our path (ProtectHome=, PrivateTmp=) */
+	if (r >= 0 && image_fd >= 0)
+		r = sd_bus_message_append(m, "{sv}", "fd", "h", image_fd);
 	return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
 /* 0 with the job's path, -ESRCH when no otad owns the name, or an exit code > 0 (logged). */
-static int start_update(sd_bus *bus, const char *device, const char *image, char **ret_path)
+static int start_update(sd_bus *bus, const char *device, const char *image, int image_fd,
+			char **ret_path)
 {
 	sd_bus_message *m = NULL, *reply = NULL;
 	sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -130,7 +135,7 @@ static int start_update(sd_bus *bus, const char *device, const char *image, char
 	if (r >= 0)
 		r = sd_bus_message_append(m, "ss", device, image);
 	if (r >= 0)
-		r = append_options(m);
+		r = append_options(m, image_fd);
 	if (r >= 0)
 		r = sd_bus_call(bus, m, 0, &e, &reply);
 	if (r >= 0)
@@ -154,6 +159,7 @@ static int start_update(sd_bus *bus, const char *device, const char *image, char
 int cmd_upload(int argc, char **argv)
 {
 	char image[PATH_MAX], *path = NULL;
+	_cleanup_close_ int fd = -1;
 	struct follower *f = NULL;
 	sd_bus *bus = NULL;
 	int r;
@@ -166,7 +172,7 @@ int cmd_upload(int argc, char **argv)
 		return upload_direct(argv[1], argv[2]);
 	if (strstr(argv[2], "://"))
 		snprintf(image, sizeof(image), "%s", argv[2]);
-	else if (!realpath(argv[2], image))
+	else if (!realpath(argv[2], image) || (fd = open(image, O_RDONLY | O_CLOEXEC)) < 0)
 		return log_error_errno(-errno, "%s: %m", argv[2]), EXIT_IMAGE;
 	r = client_bus_open(&bus);
 	if (r >= 0 && (r = follower_new(bus, true, &f)) < 0) {
@@ -174,7 +180,7 @@ int cmd_upload(int argc, char **argv)
 		return log_error_errno(r, "cannot subscribe to otad's signals: %m"), EXIT_LINK;
 	}
 	if (r >= 0)
-		r = start_update(bus, argv[1], image, &path);
+		r = start_update(bus, argv[1], image, fd, &path);
 	else
 		r = -ESRCH; /* no bus, no daemon */
 	if (r != 0)

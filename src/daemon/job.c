@@ -258,8 +258,9 @@ void job_start(struct job *j)
 	job_save(j);
 	job_log(j, LOG_LVL_INFO, "started: %s to %s", j->rec.source, j->rec.transport);
 	job_bus_emit(j, "State", "Step", NULL);
-	j->fetch_id = fetcher_get(j->m->fetcher, j->rec.source, has_pin ? pin : NULL, on_fetched, j,
-				  NULL, &err);
+	/* once fetched (or handed over as a file), the cached copy, still checked against the pin */
+	j->fetch_id = fetcher_get(j->m->fetcher, j->rec.image[0] ? j->rec.image : j->rec.source,
+				  has_pin ? pin : NULL, on_fetched, j, NULL, &err);
 	if (!j->fetch_id)
 		job_finish(j, JOB_FAILED, "image", "image %s: %s", j->rec.source,
 			   err == -EPERM ? "plain http is not allowed (AllowInsecureHTTP=)"

@@ -8,8 +8,11 @@
 #include "otad/bus-api.h"
 #include "util/hex.h"
 #include "util/log.h"
+#include "util/macro.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -104,7 +107,21 @@ static int read_string_option(sd_bus_message *msg, const char *key, const char *
 }
 
 /* One entry of StartUpdate's options into rec. */
-static int read_option(sd_bus_message *msg, const char *key, struct job_record *rec,
+static int read_fd_option(sd_bus_message *msg, int *ret_fd, sd_bus_error *e)
+{
+	int fd, r = sd_bus_message_read(msg, "v", "h", &fd);
+
+	if (r == -ENXIO || r == -EINVAL)
+		return bus_error_set(e, BUS_ERR_INVALID_OPTION, "fd takes a file descriptor (h)");
+	if (r < 0)
+		return r;
+	if (*ret_fd >= 0)
+		close(*ret_fd);
+	*ret_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3); /* the message owns fd */
+	return *ret_fd < 0 ? -errno : 0;
+}
+
+static int read_option(sd_bus_message *msg, const char *key, struct job_record *rec, int *ret_fd,
 		       sd_bus_error *e)
 {
 	const char *s = NULL;
@@ -135,6 +152,8 @@ static int read_option(sd_bus_message *msg, const char *key, struct job_record *
 			return bus_error_set(e, BUS_ERR_INVALID_OPTION, "sha256: 64 hex digits");
 		if (r >= 0)
 			hex_encode(pin, 32, rec->sha256);
+	} else if (strcmp(key, "fd") == 0) {
+		r = read_fd_option(msg, ret_fd, e);
 	} else if (strcmp(key, "force") == 0) {
 		r = sd_bus_message_read(msg, "v", "b", &b);
 		if (r == -ENXIO || r == -EINVAL)
@@ -149,7 +168,7 @@ static int read_option(sd_bus_message *msg, const char *key, struct job_record *
 	return r;
 }
 
-static int read_options(sd_bus_message *msg, struct job_record *rec, sd_bus_error *e)
+static int read_options(sd_bus_message *msg, struct job_record *rec, int *ret_fd, sd_bus_error *e)
 {
 	const char *key;
 	int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
@@ -157,7 +176,7 @@ static int read_options(sd_bus_message *msg, struct job_record *rec, sd_bus_erro
 	while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
 		r = sd_bus_message_read(msg, "s", &key);
 		if (r >= 0)
-			r = read_option(msg, key, rec, e);
+			r = read_option(msg, key, rec, ret_fd, e);
 		if (r >= 0)
 			r = sd_bus_message_exit_container(msg);
 	}
@@ -199,10 +218,32 @@ static int check_image(struct manager *m, const char *image, const struct job_re
 	return 0;
 }
 
+/* The image came as an open file: into the cache, pinned by its SHA-256 (the daemon's sandbox
+ * may not see the client's path, e.g. in /home). */
+static int import_image(struct manager *m, int fd, struct job_record *rec, sd_bus_error *e)
+{
+	_cleanup_free_ char *path = NULL;
+	uint8_t sha[32];
+	int r = fetch_import_fd(m->cache_dir, fd, m->config->s.max_image_size, &path, sha);
+
+	if (r < 0)
+		return bus_error_set(e, BUS_ERR_IMAGE_SOURCE, "cannot take the image from fd: %s",
+				     r == -EFBIG ? "larger than MaxImageSize=" : strerror(-r));
+	if (rec->sha256[0] && strcmp(rec->sha256, hex_encode(sha, 32, (char[65]){0})) != 0)
+		return bus_error_set(e, BUS_ERR_IMAGE_SOURCE,
+				     "the image is not the one sha256 pins");
+	hex_encode(sha, 32, rec->sha256);
+	if (strlen(path) >= sizeof(rec->image))
+		return bus_error_set(e, BUS_ERR_IMAGE_SOURCE, "cache path too long");
+	snprintf(rec->image, sizeof(rec->image), "%s", path);
+	return 0;
+}
+
 static int method_start_update(sd_bus_message *msg, void *userdata, sd_bus_error *e)
 {
 	struct manager *m = userdata;
 	const char *name, *image;
+	_cleanup_close_ int fd = -1;
 	struct job_record rec;
 	struct device *d = NULL;
 	struct job *j = NULL;
@@ -217,10 +258,11 @@ static int method_start_update(sd_bus_message *msg, void *userdata, sd_bus_error
 		return bus_error_set(e, BUS_ERR_DEVICE_BUSY, "device %s has job %s (%s)", d->name,
 				     d->job->path, job_state_name(d->job->rec.state));
 	manual_defaults(m, d, image, &rec);
-	r = read_options(msg, &rec, e);
-	if (r < 0)
-		return r;
-	r = check_image(m, image, &rec, e);
+	r = read_options(msg, &rec, &fd, e);
+	if (r >= 0 && fd >= 0)
+		r = import_image(m, fd, &rec, e);
+	else if (r >= 0)
+		r = check_image(m, image, &rec, e);
 	if (r < 0)
 		return r;
 	r = manager_add_job(m, d, &rec, &j);

@@ -3,6 +3,7 @@
  * mid-way resumed with a Range request, a cache hit, plain http refused unless allowed, 404, the
  * size limit, local files, and one download shared by two requests. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -268,6 +269,26 @@ static void test_two_requests_share_one_download_and_cancel_is_quiet(void **stat
 	free(log);
 }
 
+static void test_image_handed_over_as_fd_is_cached_under_its_sha(void **state)
+{
+	char *path = NULL, hex[65];
+	uint8_t got[32];
+	int fd = open(tl_path("www/app.bin"), O_RDONLY | O_CLOEXEC), p[2];
+
+	assert_true(fd >= 0);
+	assert_int_equal(fetch_import_fd(cache, fd, 0, &path, got), 0);
+	assert_memory_equal(got, sha, 32);
+	assert_non_null(strstr(path, hex_encode(sha, 32, hex)));
+	assert_int_equal(access(path, R_OK), 0);
+	free(path);
+	assert_int_equal(fetch_import_fd(cache, fd, 1000, &path, got), -EFBIG);
+	close(fd);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(fetch_import_fd(cache, p[0], 0, &path, got), -EBADF);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file_and_size_limit),
 		cmocka_unit_test(test_local_files_checked_against_pin),
 		cmocka_unit_test(test_two_requests_share_one_download_and_cancel_is_quiet),
+		cmocka_unit_test(test_image_handed_over_as_fd_is_cached_under_its_sha),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
