@@ -286,6 +286,7 @@ static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	struct manager *m = userdata;
 
 	manager_scan(m);
+	manager_schedule(m); /* queued fleet jobs whose window has opened */
 	if (m->config->s.poll_interval_usec)
 		sd_event_source_set_time(s, usec + m->config->s.poll_interval_usec);
 	else

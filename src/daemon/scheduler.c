@@ -147,6 +147,15 @@ static void prune_history(struct manager *m)
 	}
 }
 
+static unsigned minute_of_day(void)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	return (unsigned)(tm.tm_hour * 60 + tm.tm_min);
+}
+
 static int on_schedule(sd_event_source *s, void *userdata)
 {
 	struct manager *m = userdata;
@@ -159,6 +168,9 @@ static int on_schedule(sd_event_source *s, void *userdata)
 		if (j->rec.state != JOB_QUEUED)
 			continue;
 		if (g && g->max_parallel && running_in_group(m, g->name) >= g->max_parallel)
+			continue;
+		/* a fleet job waits for its group's window, even once queued */
+		if (j->rec.automatic && g && !fleet_window_open(g, minute_of_day()))
 			continue;
 		m->n_running++;
 		j->counted = true;
@@ -197,15 +209,6 @@ void manager_job_finished(struct manager *m, struct job *j)
 }
 
 /* ---- policy after a poll ------------------------------------------------------------------ */
-
-static unsigned minute_of_day(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	return (unsigned)(tm.tm_hour * 60 + tm.tm_min);
-}
 
 static void schedule_fleet_job(struct manager *m, struct device *d, const struct fleet_group *g)
 {

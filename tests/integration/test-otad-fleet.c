@@ -1,6 +1,7 @@
 /* test-otad-fleet.c — otad keeping a fleet current: four simulated devices in two groups (one
  * image local, one fetched over HTTP with its SHA-256 pin) are brought to their group's version,
- * a current device is left alone, a newer one is not downgraded; a wrong pin fails the job before
+ * a current device is left alone, a newer one is not downgraded, one outside its group's
+ * maintenance window waits; a wrong pin fails the job before
  * anything is sent; malformed config files are refused with FILE:LINE at start and on reload
  * (the old config stays); a corrupt job file is reported and not loaded. */
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/otadctl.h"
@@ -24,7 +26,7 @@
 
 static struct tl_dbus bus;
 static struct tl_otad *live_otad;
-static struct tl_sim *live_sims[4];
+static struct tl_sim *live_sims[6];
 
 static int setup(void **state)
 {
@@ -42,7 +44,7 @@ static int cleanup(void **state)
 	if (live_otad && live_otad->proc.pid > 0)
 		tl_otad_kill9(live_otad);
 	live_otad = NULL;
-	for (unsigned i = 0; i < 4; i++) {
+	for (unsigned i = 0; i < 6; i++) {
 		if (live_sims[i] && live_sims[i]->proc.pid > 0)
 			tl_sim_stop(live_sims[i]);
 		live_sims[i] = NULL;
@@ -54,7 +56,7 @@ static void sim_start(struct tl_sim *s, const char *name, const char *version)
 {
 	const char *extra[] = {"--speed", SPEED, "--initial-version", version, NULL};
 
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < 6; i++)
 		if (!live_sims[i]) {
 			live_sims[i] = s;
 			break;
@@ -150,9 +152,24 @@ static char *wait_fleet(const char *const *needles, int timeout_ms)
 	return NULL;
 }
 
+/* A daily window that starts in two hours: closed now. */
+static const char *closed_window(void)
+{
+	static char buf[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	unsigned start;
+
+	localtime_r(&t, &tm);
+	start = (unsigned)((tm.tm_hour * 60 + tm.tm_min + 120) % 1440);
+	snprintf(buf, sizeof(buf), "%02u:%02u-%02u:%02u", start / 60, start % 60,
+		 (start + 60) % 1440 / 60, (start + 60) % 60);
+	return buf;
+}
+
 static void test_fleet_is_brought_to_group_versions_never_downgraded(void **state)
 {
-	struct tl_sim a_old, a_cur, b_new, b_old;
+	struct tl_sim a_old, a_cur, b_new, b_old, c_old;
 	struct tl_otad d;
 	struct tl_httpd h;
 	char sha_b[65], conf[3000], *out;
@@ -165,6 +182,7 @@ static void test_fleet_is_brought_to_group_versions_never_downgraded(void **stat
 	sim_start(&a_cur, "a-cur", "2.0.0");
 	sim_start(&b_new, "b-new", "3.0.0");
 	sim_start(&b_old, "b-old", "1.0.0");
+	sim_start(&c_old, "c-old", "1.0.0");
 	tl_write_file(dir, "otad.conf",
 		      "[Daemon]\nMaxJobs=2\nPollInterval=1s\nAllowInsecureHTTP=yes\n"
 		      "[Update]\nResponseTimeout=1s\n");
@@ -175,8 +193,12 @@ static void test_fleet_is_brought_to_group_versions_never_downgraded(void **stat
 		 "SHA256=%s\nMaxParallel=1\n\n"
 		 "[Device]\nName=a-old\nTransport=%s\n[Device]\nName=a-cur\nTransport=%s\n"
 		 "[Device]\nName=b-new\nTransport=%s\nGroup=beta\n"
-		 "[Device]\nName=b-old\nTransport=%s\nGroup=beta\n",
-		 img_a, h.port, sha_b, a_old.spec, a_cur.spec, b_new.spec, b_old.spec);
+		 "[Device]\nName=b-old\nTransport=%s\nGroup=beta\n"
+		 "# its window is closed now: it waits\n"
+		 "[Group]\nName=gamma\nVersion=2.0.0\nImage=%s\nMaintenanceWindow=%s\n"
+		 "[Device]\nName=c-old\nTransport=%s\nGroup=gamma\n",
+		 img_a, h.port, sha_b, a_old.spec, a_cur.spec, b_new.spec, b_old.spec, img_a,
+		 closed_window(), c_old.spec);
 	tl_write_file(dir, "fleet.d/fleet.conf", conf);
 	assert_int_equal(start_otad(&d, dir), 0);
 	{
@@ -198,6 +220,7 @@ static void test_fleet_is_brought_to_group_versions_never_downgraded(void **stat
 	assert_int_equal(tl_sim_count_events(&a_cur, "upload", NULL, NULL), 0);
 	assert_int_equal(tl_sim_count_events(&b_new, "upload", NULL, NULL), 0);
 	assert_int_equal(tl_sim_count_events(&b_new, "state-write", NULL, NULL), 0);
+	assert_int_equal(tl_sim_count_events(&c_old, "upload", NULL, NULL), 0);
 	assert_int_equal(otactl(&out, NULL, "jobs", "--json", NULL), 0);
 	assert_true(tl_contains(out, "\"device\":\"a-old\""));
 	assert_true(tl_contains(out, "\"device\":\"b-old\""));
@@ -214,6 +237,7 @@ static void test_fleet_is_brought_to_group_versions_never_downgraded(void **stat
 	tl_sim_stop(&a_cur);
 	tl_sim_stop(&b_new);
 	tl_sim_stop(&b_old);
+	tl_sim_stop(&c_old);
 }
 
 static void test_wrong_pin_fails_the_job_before_anything_is_sent(void **state)
