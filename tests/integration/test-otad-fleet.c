@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/otadctl.h"
@@ -25,8 +26,6 @@
 #define SPEED "20"
 
 static struct tl_dbus bus;
-static struct tl_otad *live_otad;
-static struct tl_sim *live_sims[6];
 
 static int setup(void **state)
 {
@@ -39,16 +38,29 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* What a failed test left running is stopped before the next one (children by pid: the test's
+ * structures lived on its stack). */
+static pid_t live[16];
+static unsigned n_live;
+
+static void track(pid_t pid)
+{
+	if (pid > 0 && n_live < 16)
+		live[n_live++] = pid;
+}
+
 static int cleanup(void **state)
 {
-	if (live_otad && live_otad->proc.pid > 0)
-		tl_otad_kill9(live_otad);
-	live_otad = NULL;
-	for (unsigned i = 0; i < 6; i++) {
-		if (live_sims[i] && live_sims[i]->proc.pid > 0)
-			tl_sim_stop(live_sims[i]);
-		live_sims[i] = NULL;
+	for (unsigned i = 0; i < n_live; i++) {
+		int st;
+
+		/* still our child, never reaped: the test did not get to stop it */
+		if (waitpid(live[i], &st, WNOHANG) == 0) {
+			kill(live[i], SIGKILL);
+			waitpid(live[i], &st, 0);
+		}
 	}
+	n_live = 0;
 	return 0;
 }
 
@@ -56,12 +68,8 @@ static void sim_start(struct tl_sim *s, const char *name, const char *version)
 {
 	const char *extra[] = {"--speed", SPEED, "--initial-version", version, NULL};
 
-	for (unsigned i = 0; i < 6; i++)
-		if (!live_sims[i]) {
-			live_sims[i] = s;
-			break;
-		}
 	assert_int_equal(tl_sim_start(s, name, "udp", extra), 0);
+	track(s->proc.pid);
 }
 
 static const char *make_image(const char *name, const char *version, char sha_hex[65])
@@ -127,8 +135,13 @@ static int start_otad(struct tl_otad *d, const char *dir)
 
 	snprintf(st, sizeof(st), "%s/state", dir);
 	snprintf(ca, sizeof(ca), "%s/cache", dir);
-	live_otad = d;
-	return tl_otad_start(d, bus.address, dir, st, ca, NULL);
+	int r = tl_otad_start(d, bus.address, dir, st, ca, NULL);
+
+	if (r >= 0) {
+		track(d->proc.pid);
+		track(d->drain_pid);
+	}
+	return r;
 }
 
 /* `otactl fleet status` until every needle is in it (or the deadline). */

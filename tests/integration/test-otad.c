@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <systemd/sd-bus.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/otadctl.h"
@@ -32,31 +33,38 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* What a failed test left running is stopped before the next one. */
-static struct tl_otad *live_otad;
-static struct tl_sim *live_sims[4];
+/* What a failed test left running is stopped before the next one (children by pid: the test's
+ * structures lived on its stack). */
+static pid_t live[16];
+static unsigned n_live;
+
+static void track(pid_t pid)
+{
+	if (pid > 0 && n_live < 16)
+		live[n_live++] = pid;
+}
 
 static int cleanup(void **state)
 {
-	if (live_otad && live_otad->proc.pid > 0)
-		tl_otad_kill9(live_otad);
-	live_otad = NULL;
-	for (unsigned i = 0; i < 4; i++) {
-		if (live_sims[i] && live_sims[i]->proc.pid > 0)
-			tl_sim_stop(live_sims[i]);
-		live_sims[i] = NULL;
+	for (unsigned i = 0; i < n_live; i++) {
+		int st;
+
+		/* still our child, never reaped: the test did not get to stop it */
+		if (waitpid(live[i], &st, WNOHANG) == 0) {
+			kill(live[i], SIGKILL);
+			waitpid(live[i], &st, 0);
+		}
 	}
+	n_live = 0;
 	return 0;
 }
 
 static int sim_start(struct tl_sim *s, const char *name, const char *const *extra)
 {
-	for (unsigned i = 0; i < 4; i++)
-		if (!live_sims[i]) {
-			live_sims[i] = s;
-			break;
-		}
-	return tl_sim_start(s, name, "udp", extra);
+	int r = tl_sim_start(s, name, "udp", extra);
+
+	track(s->proc.pid);
+	return r;
 }
 
 static const char *make_image(const char *name, const char *version, const char *size)
@@ -110,8 +118,9 @@ static void start_otad(struct tl_otad *d, const char *name, const char *main_con
 	tl_write_file(dir, "otad.conf", main_conf ? main_conf : "[Daemon]\nPollInterval=0\n");
 	snprintf(st, sizeof(st), "%s/state", dir);
 	snprintf(ca, sizeof(ca), "%s/cache", dir);
-	live_otad = d;
 	assert_int_equal(tl_otad_start(d, bus.address, dir, st, ca, NULL), 0);
+	track(d->proc.pid);
+	track(d->drain_pid);
 }
 
 static void restart_otad(struct tl_otad *d)
@@ -122,6 +131,8 @@ static void restart_otad(struct tl_otad *d)
 	snprintf(st, sizeof(st), "%s", d->state_dir);
 	snprintf(ca, sizeof(ca), "%s", d->cache_dir);
 	assert_int_equal(tl_otad_start(d, bus.address, dir, st, ca, NULL), 0);
+	track(d->proc.pid);
+	track(d->drain_pid);
 }
 
 static void test_update_started_with_otactl_ends_in_verified_boot(void **state)
