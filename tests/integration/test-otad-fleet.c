@@ -159,7 +159,7 @@ static char *wait_fleet(const char *const *needles, int timeout_ms)
 			all = all && tl_contains(out, needles[i]);
 		if (all)
 			return out;
-		usleep(200000);
+		usleep((useconds_t)tl_timeout(200) * 1000);
 	}
 	fail_msg("fleet status never showed all of it:\n%s", out);
 	return NULL;
