@@ -77,7 +77,7 @@ int device_set_group(struct device *d, const char *group)
 
 void device_set_status(struct device *d, const char *verdict, const char *fmt, ...)
 {
-	char text[sizeof(d->status)];
+	char text[sizeof(d->status)], fields[200];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -88,6 +88,9 @@ void device_set_status(struct device *d, const char *verdict, const char *fmt, .
 	snprintf(d->status, sizeof(d->status), "%s", text);
 	snprintf(d->verdict, sizeof(d->verdict), "%s", verdict);
 	device_bus_emit(d, "Status", "Verdict", "TargetVersion", NULL);
+	snprintf(fields, sizeof(fields), "DEVICE=%s\nOTAD_VERDICT=%s", d->name, verdict);
+	log_fields(strcmp(verdict, "unreachable") == 0 ? LOG_LVL_WARN : LOG_LVL_INFO, fields,
+		   "%s: %s", d->name, text);
 }
 
 const char *device_running_version(const struct device *d)
