@@ -10,6 +10,7 @@ struct cli_args {
 	const char *transport;
 	const char *key_path;
 	bool json;
+	bool mode_given, retries_given; /* for otad: otherwise the group's or [Update]'s */
 	int verbosity;
 	uint64_t timeout_usec;
 	const char *pace_key;  /* NULL = the transport spec */
@@ -27,5 +28,7 @@ int cmd_echo(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_params(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+/* The link options make sense (a device unless scanning; a controller for BLE); 0 or -exit. */
+int check_link_args(bool scan);
 /* image upload FILE: the update flow up to the verify step. */
 int run_update(const char *image_path, enum upd_step stop_after);

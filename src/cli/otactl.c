@@ -1,6 +1,7 @@
 /* otactl.c — the command line: options, dispatch, and the update/upload commands that run the
  * update engine in-process. */
 #include "cli/commands.h"
+#include "cli/daemon-client.h"
 #include "otad/bt.h"
 #include "cli/exit-codes.h"
 #include "cli/progress.h"
@@ -37,6 +38,7 @@ int exit_code_for(enum upd_fail f)
 static void help(void)
 {
 	printf("Usage: otactl -t TRANSPORT [OPTIONS] COMMAND [ARGS]\n"
+	       "       otactl [--user | --bus-address ADDR] DAEMON-COMMAND [ARGS]\n"
 	       "\n"
 	       "Update firmware of Zephyr/MCUboot devices over SMP, verified end to end.\n"
 	       "\n"
@@ -55,6 +57,13 @@ static void help(void)
 	       "  image erase              erase slot 1\n"
 	       "  echo TEXT | reset | params\n"
 	       "  scan                     BLE devices around (for --timeout, default 5s)\n"
+	       "\n"
+	       "Commands run by otad (D-Bus, org.otad1):\n"
+	       "  upload DEVICE IMAGE      start a job (DEVICE: fleet name, BLE address or\n"
+	       "                           transport spec; IMAGE: path or URL) and follow it;\n"
+	       "                           in-process with --direct or when otad does not run\n"
+	       "  jobs | watch JOB | cancel JOB\n"
+	       "  devices | fleet status | reload\n"
 	       "\n"
 	       "Options:\n"
 	       "  -t, --transport SPEC     device to talk to (or $OTACTL_TRANSPORT)\n"
@@ -80,6 +89,9 @@ static void help(void)
 	       "      --timeout T          answer timeout per request (default 5s)\n"
 	       "      --boot-timeout T     how long the device may take to come back (60s)\n"
 	       "      --json               JSON lines on stdout\n"
+	       "      --user               otad on the user bus; --bus-address ADDR: on that bus\n"
+	       "      --direct             upload: the in-process engine, not otad\n"
+	       "      --sha256 HEX         upload: pin of the image (required for URLs)\n"
 	       "  -v, --verbose            more detail; -q, --quiet less\n"
 	       "  -h, --help               this help; --version\n"
 	       "\n"
@@ -106,6 +118,10 @@ enum {
 	OPT_PACE_FILE,
 	OPT_NO_PACE_MEMORY,
 	OPT_NO_DOWNGRADE,
+	OPT_USER,
+	OPT_BUS_ADDRESS,
+	OPT_DIRECT,
+	OPT_SHA256,
 };
 
 static int usage_error(const char *fmt, ...) _printf_(1, 2);
@@ -155,6 +171,7 @@ static int parse_pacing_option(int c, const char *v)
 		if (parse_u64(v, &u) < 0 || u > 100)
 			return usage_error("--retries takes 0..100, not '%s'", v);
 		arg.params.retries = (unsigned)u;
+		arg.retries_given = true;
 		return 0;
 	}
 	return 1;
@@ -175,6 +192,7 @@ static int parse_other_option(int c, const char *v)
 			arg.params.mode = UPD_MODE_CONFIRM;
 		else
 			return usage_error("--mode is test or confirm, not '%s'", v);
+		arg.mode_given = true;
 		return 0;
 	case OPT_KEY:
 		arg.key_path = v;
@@ -217,6 +235,19 @@ static int parse_other_option(int c, const char *v)
 	case OPT_JSON:
 		arg.json = true;
 		return 0;
+	case OPT_USER:
+		client_opts.bus = CLIENT_BUS_USER;
+		return 0;
+	case OPT_BUS_ADDRESS:
+		client_opts.bus = CLIENT_BUS_ADDRESS;
+		client_opts.address = v;
+		return 0;
+	case OPT_DIRECT:
+		client_opts.direct = true;
+		return 0;
+	case OPT_SHA256:
+		client_opts.sha256 = v;
+		return 0;
 	case 'v':
 		arg.verbosity++;
 		return 0;
@@ -248,6 +279,10 @@ static int parse_args(int argc, char **argv)
 		{ "pace-key", required_argument, NULL, OPT_PACE_KEY },
 		{ "pace-file", required_argument, NULL, OPT_PACE_FILE },
 		{ "no-pace-memory", no_argument, NULL, OPT_NO_PACE_MEMORY },
+		{ "user", no_argument, NULL, OPT_USER },
+		{ "bus-address", required_argument, NULL, OPT_BUS_ADDRESS },
+		{ "direct", no_argument, NULL, OPT_DIRECT },
+		{ "sha256", required_argument, NULL, OPT_SHA256 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -284,7 +319,7 @@ static int parse_args(int argc, char **argv)
 }
 
 /* The device and, for BLE, the controller. */
-static int check_link_args(bool scan)
+int check_link_args(bool scan)
 {
 	bool ble = scan || (arg.transport && strncmp(arg.transport, "ble:", 4) == 0);
 
@@ -322,9 +357,15 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(int argc, char **argv);
+		bool daemon; /* talks to otad: no -t needed */
 	} commands[] = {
-		{ "update", cmd_update }, { "image", cmd_image },   { "echo", cmd_echo },
-		{ "reset", cmd_reset },   { "params", cmd_params }, { "scan", cmd_scan },
+		{ "update", cmd_update },	 { "image", cmd_image },
+		{ "echo", cmd_echo },		 { "reset", cmd_reset },
+		{ "params", cmd_params },	 { "upload", cmd_upload, true },
+		{ "jobs", cmd_jobs, true },	 { "watch", cmd_watch, true },
+		{ "cancel", cmd_cancel, true },	 { "devices", cmd_devices, true },
+		{ "fleet", cmd_fleet, true },	 { "reload", cmd_reload, true },
+		{ "scan", cmd_scan, true },
 	};
 	int r;
 
@@ -337,15 +378,19 @@ int main(int argc, char **argv)
 		usage_error("missing command");
 		return EXIT_USAGE;
 	}
-	r = check_link_args(strcmp(arg.argv[0], "scan") == 0);
-	if (r != 0)
-		return -r;
 	if (load_key() < 0)
 		return EXIT_IMAGE;
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (strcmp(arg.argv[0], commands[i].name) == 0)
-			return commands[i].fn(arg.argc, arg.argv);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(arg.argv[0], commands[i].name) != 0)
+			continue;
+		if (!commands[i].daemon || strcmp(arg.argv[0], "scan") == 0) {
+			r = check_link_args(strcmp(arg.argv[0], "scan") == 0);
+			if (r != 0)
+				return -r;
+		}
+		return commands[i].fn(arg.argc, arg.argv);
+	}
 	usage_error("unknown command '%s'", arg.argv[0]);
 	return EXIT_USAGE;
 }

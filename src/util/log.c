@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <systemd/sd-journal.h>
 
 static int max_level = LOG_LVL_INFO;
@@ -31,6 +32,28 @@ void log_open_journal(void)
 	use_journal = 1;
 }
 
+/* fields: "KEY=value" lines separated by '\n' (e.g. "DEVICE=sensor-1\nJOB=3"), or NULL. */
+static void send_journal(int level, int err, const char *fields, const char *msg)
+{
+	char m[1100], prio[16], errno_field[24], copy[512];
+	struct iovec iov[12];
+	unsigned n = 0;
+
+	snprintf(m, sizeof(m), "MESSAGE=%s", msg);
+	snprintf(prio, sizeof(prio), "PRIORITY=%d", level);
+	iov[n++] = (struct iovec){ m, strlen(m) };
+	iov[n++] = (struct iovec){ prio, strlen(prio) };
+	if (err) {
+		snprintf(errno_field, sizeof(errno_field), "ERRNO=%d", err);
+		iov[n++] = (struct iovec){ errno_field, strlen(errno_field) };
+	}
+	snprintf(copy, sizeof(copy), "%s", fields ? fields : "");
+	for (char *save = NULL, *f = strtok_r(copy, "\n", &save); f && n < ARRAY_SIZE(iov);
+	     f = strtok_r(NULL, "\n", &save))
+		iov[n++] = (struct iovec){ f, strlen(f) };
+	sd_journal_sendv(iov, (int)n);
+}
+
 int log_internal(int level, int err, const char *fields, const char *fmt, ...)
 {
 	char msg[1024];
@@ -46,13 +69,11 @@ int log_internal(int level, int err, const char *fields, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (use_journal)
-		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%i", level, err ? "ERRNO=%i" : NULL, err,
-				NULL);
+		send_journal(level, err, fields, msg);
 	else if (log_prefix)
 		fprintf(stderr, "%s: %s\n", log_prefix, msg);
 	else
 		fprintf(stderr, "%s\n", msg);
 	errno = saved;
-	(void)fields;
 	return -err;
 }

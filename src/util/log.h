@@ -23,3 +23,5 @@ int log_internal(int level, int err, const char *fields, const char *fmt, ...) _
 #define log_error(...)  log_internal(LOG_LVL_ERR, 0, NULL, __VA_ARGS__)
 #define log_error_errno(e, ...) log_internal(LOG_LVL_ERR, (e), NULL, __VA_ARGS__)
 #define log_warning_errno(e, ...) log_internal(LOG_LVL_WARN, (e), NULL, __VA_ARGS__)
+/* With journal fields, "KEY=value" lines separated by '\n' (e.g. "DEVICE=sensor-1\nJOB=3"). */
+#define log_fields(level, fields, ...) log_internal((level), 0, (fields), __VA_ARGS__)

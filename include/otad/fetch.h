@@ -1,0 +1,93 @@
+/* fetch.h — image sources for otad: a local path, or an http(s) URL downloaded with libcurl into
+ * the cache directory. Downloads are resumable (CACHE/SHA.part grows across attempts and daemon
+ * restarts; a Range request continues it), bounded in size, TLS-verified, and never handed out
+ * before their SHA-256 matched the pin: CACHE/SHA.img exists only for a verified file.
+ *
+ * libcurl's multi interface runs on the caller's sd-event loop (its sockets and timer become
+ * event sources): nothing blocks but reading local files to hash them. Requests for the same pin
+ * share one download. The library never logs: results come through the done callback, with a
+ * one-line reason. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "otad/common.h"
+
+struct fetcher;
+
+struct fetch_options {
+	const char *cache_dir;	     /* required for URLs */
+	uint64_t max_size;	     /* bytes; 0 = 64 MiB */
+	bool allow_http;	     /* plain http:// (tests, closed networks) */
+	const char *ca_file;	     /* NULL = the system's CA store */
+	unsigned max_attempts;	     /* transfers per request (resuming each time); 0 = 4 */
+	uint64_t retry_delay_usec;   /* before the second attempt, doubling; 0 = 500 ms */
+	uint64_t stall_timeout_usec; /* no byte for this long fails the attempt; 0 = 60 s */
+};
+
+/* err 0: path is the verified local file (valid during the call; for a URL it lives in the cache
+ * directory). Otherwise a negative errno and why: -EBADMSG the SHA-256 differs from the pin,
+ * -EFBIG larger than max_size, -EPERM plain http refused, -EPROTONOSUPPORT another scheme,
+ * -ENOENT no such file or HTTP 404, -EACCES HTTP 401/403, -EIO other HTTP or transfer errors,
+ * -ETIMEDOUT stalled. */
+typedef void (*fetch_done_fn)(int err, const char *path, const char *why, void *user_data);
+
+int fetcher_new(sd_event *e, const struct fetch_options *o, struct fetcher **ret);
+/* Drops every request (as fetcher_cancel). Accepts NULL, returns NULL. */
+struct fetcher *fetcher_free(struct fetcher *f);
+
+/* Gets source (an absolute path, or an http(s) URL); sha256 is the pin (required for URLs,
+ * checked for paths when given). done runs once, always from the loop, never from inside this
+ * call; destroy(user_data) after it. Returns a request id > 0, or 0 with *ret_err set. */
+unsigned fetcher_get(struct fetcher *f, const char *source, const uint8_t *sha256,
+		     fetch_done_fn done, void *user_data, otad_destroy_fn destroy, int *ret_err);
+/* Drops the request: done will not run, destroy(user_data) runs now. A download nobody else
+ * waits for stops; its partial file stays for a later request. */
+bool fetcher_cancel(struct fetcher *f, unsigned id);
+
+/* An image handed over as an open file (a regular file, at most max_size bytes; 0 = 64 MiB): read
+ * whole, copied to CACHE/SHA.img (atomically, unless already there), its path and SHA-256
+ * returned; the caller pins it with that SHA-256. Blocking file I/O on a local file. -EBADF not a
+ * regular file, -EFBIG too large. */
+int fetch_import_fd(const char *cache_dir, int fd, uint64_t max_size, char **ret_path,
+		    uint8_t ret_sha[32]);
+
+/* ---- The pure decisions, exposed for tests ------------------------------------------------ */
+
+enum fetch_kind {
+	FETCH_LOCAL,
+	FETCH_HTTPS,
+	FETCH_HTTP,
+};
+/* -EPERM http while not allowed, -EPROTONOSUPPORT other schemes, -EINVAL relative paths. */
+int fetch_classify(const char *source, bool allow_http, enum fetch_kind *ret);
+
+/* What the body of an HTTP answer means for the partial file of `have` bytes we asked to
+ * continue. */
+enum fetch_body {
+	FETCH_BODY_APPEND,  /* 206 (or 200 to a request from 0): write after what we have */
+	FETCH_BODY_RESTART, /* 200 to a Range request: the server sends it all; truncate first */
+	FETCH_BODY_DISCARD, /* an error page (>= 300): never written into the file */
+};
+enum fetch_body fetch_body_action(long http_code, uint64_t have);
+
+/* How one transfer ended, and what follows. */
+struct fetch_outcome {
+	int transfer_err; /* 0, or negative errno from the transfer (connection, stall, cut) */
+	long http_code;	  /* 0 when no answer came */
+	uint64_t have;	  /* bytes in the partial file now */
+	bool too_big;	  /* the size limit was hit */
+};
+enum fetch_next {
+	FETCH_NEXT_VERIFY,  /* whole file is there: check the pin */
+	FETCH_NEXT_RESUME,  /* try again from `have` (after a delay) */
+	FETCH_NEXT_RESTART, /* the partial file is useless: delete it, try again from 0 */
+	FETCH_NEXT_FAIL,    /* give up; errno from fetch_outcome_errno() */
+};
+enum fetch_next fetch_after_transfer(const struct fetch_outcome *o, unsigned attempt,
+				     unsigned max_attempts);
+/* The errno of a failed outcome (as listed for fetch_done_fn). */
+int fetch_outcome_errno(const struct fetch_outcome *o);

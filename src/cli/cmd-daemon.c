@@ -1,0 +1,445 @@
+/* cmd-daemon.c — otactl's commands that talk to otad over D-Bus: upload (falls back to the
+ * in-process engine with --direct or when no otad runs), jobs, watch, cancel, devices, fleet
+ * status, reload. */
+#include "cli/commands.h"
+#include "cli/daemon-client.h"
+#include "cli/exit-codes.h"
+#include "otad/bus-api.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/macro.h"
+#include "util/parse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct client_opts client_opts;
+
+int client_bus_open(sd_bus **ret)
+{
+	sd_bus *bus = NULL;
+	int r;
+
+	if (client_opts.bus == CLIENT_BUS_SYSTEM)
+		return sd_bus_open_system(ret);
+	if (client_opts.bus == CLIENT_BUS_USER)
+		return sd_bus_open_user(ret);
+	r = sd_bus_new(&bus);
+	if (r >= 0)
+		r = sd_bus_set_address(bus, client_opts.address);
+	if (r >= 0)
+		r = sd_bus_set_bus_client(bus, 1);
+	if (r >= 0)
+		r = sd_bus_start(bus);
+	if (r < 0) {
+		sd_bus_unref(bus);
+		return r;
+	}
+	*ret = bus;
+	return 0;
+}
+
+int client_call_failed(const char *what, const sd_bus_error *e, int r)
+{
+	const char *name = e && e->name ? e->name : "";
+
+	log_error("%s: %s", what, e && e->message ? e->message : strerror(-r));
+	if (sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED)) {
+		log_error("only root and members of group otad may control otad");
+		return EXIT_FAILURE_GENERIC;
+	}
+	if (sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_OBJECT))
+		return EXIT_USAGE; /* no such job */
+	if (sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+	    sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+		return EXIT_LINK;
+	if (strcmp(name, OTAD_ERROR_IMAGE_SOURCE) == 0)
+		return EXIT_IMAGE;
+	if (strcmp(name, OTAD_ERROR_NO_SUCH_DEVICE) == 0 ||
+	    strcmp(name, OTAD_ERROR_NO_SUCH_JOB) == 0 ||
+	    strcmp(name, OTAD_ERROR_INVALID_OPTION) == 0 ||
+	    strcmp(name, OTAD_ERROR_CONFIG_INVALID) == 0)
+		return EXIT_USAGE;
+	return EXIT_FAILURE_GENERIC;
+}
+
+static sd_bus *open_or_log(void)
+{
+	sd_bus *bus = NULL;
+	int r = client_bus_open(&bus);
+
+	if (r < 0)
+		log_error_errno(r, "cannot connect to the bus otad is on: %m");
+	return bus;
+}
+
+/* ---- upload ------------------------------------------------------------------------------- */
+
+static bool is_spec(const char *s)
+{
+	return strncmp(s, "udp:", 4) == 0 || strncmp(s, "serial:", 7) == 0 ||
+	       strncmp(s, "ble:", 4) == 0;
+}
+
+static int upload_direct(const char *device, const char *image)
+{
+	int r;
+
+	if (!is_spec(device)) {
+		log_error("%s: without otad a device is a transport spec (udp:HOST[:PORT], "
+			  "serial:PATH, ble:ADDRESS)",
+			  device);
+		return EXIT_USAGE;
+	}
+	arg.transport = device;
+	r = check_link_args(false);
+	if (r != 0)
+		return -r;
+	return run_update(image, UPD_STEP_DONE);
+}
+
+static int append_options(sd_bus_message *m, int image_fd)
+{
+	const struct upd_params *p = &arg.params;
+	int r = sd_bus_message_open_container(m, 'a', "{sv}");
+
+	if (r >= 0 && p->pace.rate)
+		r = sd_bus_message_append(m, "{sv}", "rate", "u", p->pace.rate);
+	if (r >= 0 && p->pace.window)
+		r = sd_bus_message_append(m, "{sv}", "window", "u", p->pace.window);
+	if (r >= 0 && arg.mode_given)
+		r = sd_bus_message_append(m, "{sv}", "mode", "s",
+					  p->mode == UPD_MODE_CONFIRM ? "confirm" : "test");
+	if (r >= 0 && arg.retries_given)
+		r = sd_bus_message_append(m, "{sv}", "retries", "u", p->retries);
+	if (r >= 0 && p->force)
+		r = sd_bus_message_append(m, "{sv}", "force", "b", 1);
+	if (r >= 0 && client_opts.sha256)
+		r = sd_bus_message_append(m, "{sv}", "sha256", "s", client_opts.sha256);
+	/* the file itself: otad's sandbox may not see our path (ProtectHome=, PrivateTmp=) */
+	if (r >= 0 && image_fd >= 0)
+		r = sd_bus_message_append(m, "{sv}", "fd", "h", image_fd);
+	return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+/* 0 with the job's path, -ESRCH when no otad owns the name, or an exit code > 0 (logged). */
+static int start_update(sd_bus *bus, const char *device, const char *image, int image_fd,
+			char **ret_path)
+{
+	sd_bus_message *m = NULL, *reply = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	const char *path;
+	int r = sd_bus_message_new_method_call(bus, &m, OTAD_BUS_NAME, OTAD_MANAGER_PATH,
+					       OTAD_MANAGER_IFACE, "StartUpdate");
+
+	if (r >= 0)
+		r = sd_bus_message_append(m, "ss", device, image);
+	if (r >= 0)
+		r = append_options(m, image_fd);
+	if (r >= 0)
+		r = sd_bus_call(bus, m, 0, &e, &reply);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "o", &path);
+	if (r >= 0 && !(*ret_path = strdup(path)))
+		r = -ENOMEM;
+	if (r < 0 && !sd_bus_error_is_set(&e))
+		sd_bus_error_set_errno(&e, r);
+	sd_bus_message_unref(m);
+	sd_bus_message_unref(reply);
+	if (r < 0) {
+		bool no_daemon = sd_bus_error_has_name(&e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+				 sd_bus_error_has_name(&e, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
+
+		r = no_daemon ? -ESRCH : client_call_failed("StartUpdate", &e, r);
+	}
+	sd_bus_error_free(&e);
+	return r < 0 ? r : r > 0 && !*ret_path ? r : 0;
+}
+
+int cmd_upload(int argc, char **argv)
+{
+	char image[PATH_MAX], *path = NULL;
+	_cleanup_close_ int fd = -1;
+	struct follower *f = NULL;
+	sd_bus *bus = NULL;
+	int r;
+
+	if (argc != 3) {
+		log_error("usage: otactl upload DEVICE IMAGE");
+		return EXIT_USAGE;
+	}
+	if (client_opts.direct)
+		return upload_direct(argv[1], argv[2]);
+	if (strstr(argv[2], "://"))
+		snprintf(image, sizeof(image), "%s", argv[2]);
+	else if (!realpath(argv[2], image) || (fd = open(image, O_RDONLY | O_CLOEXEC)) < 0)
+		return log_error_errno(-errno, "%s: %m", argv[2]), EXIT_IMAGE;
+	r = client_bus_open(&bus);
+	if (r >= 0 && (r = follower_new(bus, true, &f)) < 0) {
+		sd_bus_unref(bus);
+		return log_error_errno(r, "cannot subscribe to otad's signals: %m"), EXIT_LINK;
+	}
+	if (r >= 0)
+		r = start_update(bus, argv[1], image, fd, &path);
+	else
+		r = -ESRCH; /* no bus, no daemon */
+	if (r != 0)
+		f = follower_free(f);
+	if (r == -ESRCH) {
+		sd_bus_unref(bus);
+		if (!is_spec(argv[1])) {
+			log_error("otad is not running, and %s is not a transport spec", argv[1]);
+			return EXIT_LINK;
+		}
+		log_info("otad is not running: updating %s in-process", argv[1]);
+		return upload_direct(argv[1], image);
+	}
+	if (r > 0) {
+		sd_bus_unref(bus);
+		return r;
+	}
+	if (!arg.json)
+		printf("job %s\n", path);
+	r = follower_run(f, path, false);
+	follower_free(f);
+	free(path);
+	sd_bus_flush_close_unref(bus);
+	return r;
+}
+
+/* ---- jobs, watch, cancel -------------------------------------------------------------------- */
+
+/* Calls a Manager1 method without arguments; *ret_reply on success. Returns 0 or an exit code. */
+static int call_manager(sd_bus *bus, const char *method, sd_bus_message **ret_reply)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	int r = sd_bus_call_method(bus, OTAD_BUS_NAME, OTAD_MANAGER_PATH, OTAD_MANAGER_IFACE,
+				   method, &e, ret_reply, "");
+
+	r = r < 0 ? client_call_failed(method, &e, r) : 0;
+	sd_bus_error_free(&e);
+	return r;
+}
+
+static void print_job(struct json *j, uint32_t id, const char *device, const char *image,
+		      const char *state, const char *step, uint64_t off, uint64_t total)
+{
+	if (arg.json) {
+		json_begin_object(j, NULL);
+		json_u64(j, "id", id);
+		json_str(j, "device", device);
+		json_str(j, "image", image);
+		json_str(j, "state", state);
+		json_str(j, "step", step);
+		json_u64(j, "offset", off);
+		json_u64(j, "total", total);
+		json_end_object(j);
+		return;
+	}
+	printf("%4" PRIu32 "  %-20s %-10s %-8s %3u%%  %s\n", id, device, state, step,
+	       total ? (unsigned)(off * 100 / total) : 0, image);
+}
+
+int cmd_jobs(int argc, char **argv)
+{
+	sd_bus *bus = open_or_log();
+	sd_bus_message *reply = NULL;
+	const char *path, *device, *image, *state, *step;
+	uint64_t off, total;
+	uint32_t id;
+	struct json j;
+	int r;
+
+	if (!bus)
+		return EXIT_LINK;
+	r = call_manager(bus, "ListJobs", &reply);
+	if (r == 0 && sd_bus_message_enter_container(reply, 'a', "(uosssstt)") < 0)
+		r = EXIT_PROTOCOL;
+	json_init(&j, stdout);
+	if (r == 0 && arg.json)
+		json_begin_array(&j, NULL);
+	else if (r == 0)
+		printf("  ID  %-20s %-10s %-8s %4s  %s\n", "DEVICE", "STATE", "STEP", "DONE",
+		       "IMAGE");
+	while (r == 0 && sd_bus_message_read(reply, "(uosssstt)", &id, &path, &device, &image,
+					     &state, &step, &off, &total) > 0)
+		print_job(&j, id, device, image, state, step, off, total);
+	if (r == 0 && arg.json) {
+		json_end_array(&j);
+		json_end_line(&j);
+	}
+	sd_bus_message_unref(reply);
+	sd_bus_flush_close_unref(bus);
+	return r;
+}
+
+/* "12" or "/org/otad1/job/12". */
+static int job_path(const char *arg_job, char *buf, size_t size)
+{
+	uint32_t id;
+
+	if (strncmp(arg_job, OTAD_JOB_PATH_PREFIX "/", strlen(OTAD_JOB_PATH_PREFIX) + 1) == 0) {
+		snprintf(buf, size, "%s", arg_job);
+		return 0;
+	}
+	if (parse_u32(arg_job, &id) < 0) {
+		log_error("not a job: '%s' (a number, as `otactl jobs` lists them)", arg_job);
+		return EXIT_USAGE;
+	}
+	snprintf(buf, size, "%s/%" PRIu32, OTAD_JOB_PATH_PREFIX, id);
+	return 0;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	char path[128];
+	sd_bus *bus;
+	int r;
+
+	if (argc != 2) {
+		log_error("usage: otactl watch JOB");
+		return EXIT_USAGE;
+	}
+	r = job_path(argv[1], path, sizeof(path));
+	if (r)
+		return r;
+	bus = open_or_log();
+	if (!bus)
+		return EXIT_LINK;
+	r = client_follow_job(bus, path, false);
+	sd_bus_flush_close_unref(bus);
+	return r;
+}
+
+int cmd_cancel(int argc, char **argv)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	char path[128];
+	sd_bus *bus;
+	int r;
+
+	if (argc != 2) {
+		log_error("usage: otactl cancel JOB");
+		return EXIT_USAGE;
+	}
+	r = job_path(argv[1], path, sizeof(path));
+	if (r)
+		return r;
+	bus = open_or_log();
+	if (!bus)
+		return EXIT_LINK;
+	r = sd_bus_call_method(bus, OTAD_BUS_NAME, path, OTAD_JOB_IFACE, "Cancel", &e, NULL, "");
+	if (r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_UNKNOWN_OBJECT))
+		log_error("no job %s", argv[1]), r = EXIT_USAGE;
+	else if (r < 0)
+		r = client_call_failed("cancel", &e, r);
+	else
+		printf("cancel requested for job %s\n", argv[1]), r = 0;
+	sd_bus_error_free(&e);
+	sd_bus_flush_close_unref(bus);
+	return r;
+}
+
+/* ---- devices, fleet status, reload ---------------------------------------------------------- */
+
+struct device_row {
+	const char *name, *path, *address, *group, *version, *target, *verdict, *status;
+};
+
+static void print_device(struct json *j, const struct device_row *d, bool fleet)
+{
+	if (arg.json) {
+		json_begin_object(j, NULL);
+		json_str(j, "name", d->name);
+		json_str(j, "address", d->address);
+		json_str(j, "group", d->group);
+		json_str(j, "version", d->version);
+		json_str(j, "target", d->target);
+		json_str(j, "verdict", d->verdict);
+		json_str(j, "status", d->status);
+		json_end_object(j);
+	} else if (fleet) {
+		printf("%-12s %-20s %-10s %-10s %-8s %s\n", d->group[0] ? d->group : "-", d->name,
+		       d->version[0] ? d->version : "?", d->target[0] ? d->target : "-", d->verdict,
+		       d->status);
+	} else {
+		printf("%-20s %-10s %-12s %s\n", d->name, d->version[0] ? d->version : "?",
+		       d->group[0] ? d->group : "-", d->address);
+	}
+}
+
+static int list_devices(bool fleet)
+{
+	sd_bus *bus = open_or_log();
+	sd_bus_message *reply = NULL;
+	struct device_row d;
+	struct json j;
+	int r;
+
+	if (!bus)
+		return EXIT_LINK;
+	r = call_manager(bus, "ListDevices", &reply);
+	if (r == 0 && sd_bus_message_enter_container(reply, 'a', "(sossssss)") < 0)
+		r = EXIT_PROTOCOL;
+	json_init(&j, stdout);
+	if (r == 0 && arg.json)
+		json_begin_array(&j, NULL);
+	else if (r == 0 && fleet)
+		printf("%-12s %-20s %-10s %-10s %-8s %s\n", "GROUP", "DEVICE", "RUNS", "WANTS",
+		       "VERDICT", "WHY");
+	else if (r == 0)
+		printf("%-20s %-10s %-12s %s\n", "DEVICE", "VERSION", "GROUP", "ADDRESS");
+	while (r == 0 &&
+	       sd_bus_message_read(reply, "(sossssss)", &d.name, &d.path, &d.address, &d.group,
+				   &d.version, &d.target, &d.verdict, &d.status) > 0)
+		print_device(&j, &d, fleet);
+	if (r == 0 && arg.json) {
+		json_end_array(&j);
+		json_end_line(&j);
+	}
+	sd_bus_message_unref(reply);
+	sd_bus_flush_close_unref(bus);
+	return r;
+}
+
+int cmd_devices(int argc, char **argv)
+{
+	if (argc != 1) {
+		log_error("usage: otactl devices");
+		return EXIT_USAGE;
+	}
+	return list_devices(false);
+}
+
+int cmd_fleet(int argc, char **argv)
+{
+	if (argc != 2 || strcmp(argv[1], "status") != 0) {
+		log_error("usage: otactl fleet status");
+		return EXIT_USAGE;
+	}
+	return list_devices(true);
+}
+
+int cmd_reload(int argc, char **argv)
+{
+	sd_bus *bus;
+	int r;
+
+	if (argc != 1) {
+		log_error("usage: otactl reload");
+		return EXIT_USAGE;
+	}
+	bus = open_or_log();
+	if (!bus)
+		return EXIT_LINK;
+	r = call_manager(bus, "Reload", NULL);
+	if (r == 0)
+		printf("configuration reloaded\n");
+	sd_bus_flush_close_unref(bus);
+	return r;
+}

@@ -1,0 +1,57 @@
+/* bus-util.c — property getters by offset and PropertiesChanged helpers. */
+#include "daemon/bus-util.h"
+#include "util/macro.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+int bus_prop_get_chars(sd_bus *bus, const char *path, const char *iface, const char *prop,
+		       sd_bus_message *reply, void *userdata, sd_bus_error *e)
+{
+	return sd_bus_message_append_basic(reply, 's', userdata);
+}
+
+int bus_prop_get_strp(sd_bus *bus, const char *path, const char *iface, const char *prop,
+		      sd_bus_message *reply, void *userdata, sd_bus_error *e)
+{
+	const char *s = *(char **)userdata;
+
+	return sd_bus_message_append_basic(reply, 's', s ? s : "");
+}
+
+int bus_prop_get_u64(sd_bus *bus, const char *path, const char *iface, const char *prop,
+		     sd_bus_message *reply, void *userdata, sd_bus_error *e)
+{
+	return sd_bus_message_append_basic(reply, 't', userdata);
+}
+
+int bus_prop_get_u32(sd_bus *bus, const char *path, const char *iface, const char *prop,
+		     sd_bus_message *reply, void *userdata, sd_bus_error *e)
+{
+	uint32_t v = *(unsigned *)userdata;
+
+	return sd_bus_message_append_basic(reply, 'u', &v);
+}
+
+int bus_prop_get_bool(sd_bus *bus, const char *path, const char *iface, const char *prop,
+		      sd_bus_message *reply, void *userdata, sd_bus_error *e)
+{
+	int v = *(bool *)userdata;
+
+	return sd_bus_message_append_basic(reply, 'b', &v);
+}
+
+void bus_emit_changed(sd_bus *bus, const char *path, const char *iface, const char *first,
+		      va_list ap)
+{
+	char *names[24];
+	unsigned n = 0;
+
+	if (!bus || !first)
+		return;
+	names[n++] = (char *)first;
+	for (const char *s; n < ARRAY_SIZE(names) - 1 && (s = va_arg(ap, const char *));)
+		names[n++] = (char *)s;
+	names[n] = NULL;
+	(void)sd_bus_emit_properties_changed_strv(bus, path, iface, names);
+}

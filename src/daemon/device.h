@@ -1,0 +1,59 @@
+/* device.h — a device otad knows: listed in a fleet file or named in StartUpdate; its slots as
+ * last polled (an image state read over its transport), the policy's verdict, its D-Bus object
+ * (device-bus.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "otad/fleet.h"
+#include "otad/smp-client.h"
+#include "otad/smp.h"
+#include "util/macro.h"
+
+struct manager;
+struct job;
+
+struct device {
+	struct manager *m;
+	struct device *next;
+	char *name;
+	char *transport;
+	char *address; /* BLE address, or the transport spec */
+	char *group;   /* group name, NULL = none */
+	char path[512];
+	bool listed;	    /* in a fleet file (else ad hoc, from StartUpdate) */
+	int16_t rssi;	    /* BLE; 0 = unknown */
+	uint64_t last_seen; /* CLOCK_REALTIME µs of the last answer */
+	struct smp_image_state slots;
+	bool has_slots;
+	char target[48];  /* the group's version */
+	char verdict[16]; /* fleet_verdict_name() */
+	char status[240]; /* one line: what the policy decided and why, or the poll error */
+	struct job *job;  /* queued or running */
+	/* after a failed fleet job: not again before hold_until for the same version */
+	uint64_t hold_until;
+	char failed_version[48];
+	/* poll in progress */
+	struct tr *tr;
+	struct smp_client *smp;
+	unsigned poll_id;
+	bool polling;
+	bool poll_ok; /* the last poll read the slots */
+	sd_event_source *poll_close;
+};
+
+int device_new(struct manager *m, const char *name, const char *transport, struct device **ret);
+struct device *device_free(struct device *d);
+/* Reads the slots over the device's transport (asynchronous; manager_device_polled() follows). */
+void device_poll(struct device *d);
+/* Version slot 0 runs, or NULL. */
+const char *device_running_version(const struct device *d);
+void device_set_status(struct device *d, const char *verdict, const char *fmt, ...) _printf_(3, 4);
+int device_set_group(struct device *d, const char *group);
+
+/* device-bus.c */
+int device_bus_register(struct manager *m);
+void device_bus_emit(struct device *d, const char *prop, ...);
+void device_bus_added(struct device *d);
+void device_bus_removed(struct device *d);

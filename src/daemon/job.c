@@ -1,0 +1,287 @@
+/* job.c — one update job: fetch the image (pinned), check its version against the group's, run
+ * the verified update engine, keep the record current on disk and on the bus. */
+#include "daemon/job.h"
+#include "daemon/device.h"
+#include "daemon/manager.h"
+#include "otad/bus-api.h"
+#include "util/hex.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SAVE_INTERVAL_USEC (1 * USEC_PER_SEC)
+
+int job_new(struct manager *m, struct device *d, const struct job_record *rec, struct job **ret)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return -ENOMEM;
+	j->m = m;
+	j->device = d;
+	j->rec = *rec;
+	snprintf(j->path, sizeof(j->path), "%s/%" PRIu32, OTAD_JOB_PATH_PREFIX, rec->id);
+	*ret = j;
+	return 0;
+}
+
+struct job *job_free(struct job *j)
+{
+	if (!j)
+		return NULL;
+	if (j->fetch_id)
+		fetcher_cancel(j->m->fetcher, j->fetch_id);
+	upd_job_free(j->upd);
+	if (j->device && j->device->job == j)
+		j->device->job = NULL;
+	free(j);
+	return NULL;
+}
+
+bool job_is_active(const struct job *j)
+{
+	return !job_state_finished(j->rec.state);
+}
+
+void job_log(struct job *j, int level, const char *fmt, ...)
+{
+	char msg[700], fields[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(fields, sizeof(fields), "JOB=%" PRIu32 "\nDEVICE=%s\nOTAD_JOB_STATE=%s", j->rec.id,
+		 j->rec.device, job_state_name(j->rec.state));
+	log_fields(level, fields, "job %" PRIu32 " (%s): %s", j->rec.id, j->rec.device, msg);
+}
+
+void job_save(struct job *j)
+{
+	int r = job_store_save(j->m->store, &j->rec);
+
+	if (r < 0)
+		job_log(j, LOG_LVL_ERR, "cannot save the job state: %s", strerror(-r));
+	j->last_save = manager_realtime();
+}
+
+static void job_finish(struct job *j, enum job_state state, const char *failure, const char *fmt,
+		       ...) _printf_(4, 5);
+static void job_finish(struct job *j, enum job_state state, const char *failure, const char *fmt,
+		       ...)
+{
+	va_list ap;
+
+	j->rec.state = state;
+	j->rec.finished = manager_realtime();
+	snprintf(j->rec.failure, sizeof(j->rec.failure), "%s", failure);
+	va_start(ap, fmt);
+	vsnprintf(j->rec.error, sizeof(j->rec.error), fmt, ap);
+	va_end(ap);
+	job_save(j);
+	job_log(j, state == JOB_SUCCEEDED ? LOG_LVL_NOTICE : LOG_LVL_ERR, "%s: %s",
+		job_state_name(state), j->rec.error);
+	job_bus_emit(j, "State", "Step", "Failure", "Error", "Message", "Finished", "Offset",
+		     "BytesSent", "Progress", NULL);
+	manager_job_finished(j->m, j); /* may free j */
+}
+
+/* ---- engine callbacks ------------------------------------------------------------------- */
+
+static void on_step(struct upd_job *u, enum upd_step step, const struct upd_status *st, void *ud)
+{
+	struct job *j = ud;
+
+	snprintf(j->rec.step, sizeof(j->rec.step), "%s", upd_step_name(step));
+	j->rec.attempts = st->attempt;
+	j->rec.total = st->total;
+	job_log(j, LOG_LVL_INFO, "%s", upd_step_name(step));
+	job_bus_emit(j, "Step", "Attempt", "Total", NULL);
+	job_save(j);
+	manager_notify_status(j->m, true);
+}
+
+static void on_progress(struct upd_job *u, const struct upd_status *st, void *ud)
+{
+	struct job *j = ud;
+
+	j->rec.offset = st->off;
+	j->rec.total = st->total;
+	j->rec.bytes_sent = st->bytes_sent;
+	j->rate = st->rate;
+	j->window = st->window;
+	job_bus_emit(j, "Offset", "BytesSent", "Progress", "Rate", "Window", NULL);
+	if (manager_realtime() - j->last_save >= SAVE_INTERVAL_USEC)
+		job_save(j);
+	manager_notify_status(j->m, false);
+}
+
+static void on_note(struct upd_job *u, int level, const char *text, void *ud)
+{
+	job_log(ud, level, "%s", text);
+}
+
+/* What the device runs after a successful job, until the next poll reads all of its slots. */
+static void note_running(struct device *d, const struct upd_result *res)
+{
+	struct smp_slot_state *s = (struct smp_slot_state *)smp_image_state_find(&d->slots, 0, 0);
+
+	if (!d->has_slots || !s) {
+		d->slots = (struct smp_image_state){.n_slots = 1};
+		s = &d->slots.slots[0];
+		s->active = s->confirmed = s->bootable = true;
+	}
+	d->has_slots = true;
+	memcpy(s->version, res->version, sizeof(s->version));
+	s->version[sizeof(s->version) - 1] = 0;
+	if (res->has_hash) {
+		memcpy(s->hash, res->hash, 32);
+		s->hash_len = 32;
+	}
+	device_bus_emit(d, "Version", "Slots", NULL);
+}
+
+static void on_done(struct upd_job *u, const struct upd_result *result, void *ud)
+{
+	struct job *j = ud;
+	struct device *d = j->device;
+	struct upd_result copy = *result, *res = &copy; /* result lives in the engine's job */
+
+	j->upd = upd_job_free(j->upd);
+	j->rec.pace_used = res->pace;
+	if (j->rec.pace.window == UPD_WINDOW_AUTO &&
+	    (res->memory.has_good || res->memory.has_refused) &&
+	    upd_pace_memory_save(j->m->pace_path, j->rec.device, &res->memory) < 0)
+		job_log(j, LOG_LVL_WARN, "cannot remember the pace in %s", j->m->pace_path);
+	if (res->fail == UPD_FAIL_NONE && d && res->version[0])
+		note_running(d, res);
+	if (res->fail == UPD_FAIL_NONE)
+		job_finish(j, JOB_SUCCEEDED, "", "%s", res->message);
+	else
+		job_finish(j, res->fail == UPD_FAIL_CANCELLED ? JOB_CANCELLED : JOB_FAILED,
+			   upd_fail_name(res->fail), "%s", res->message);
+}
+
+static const struct upd_callbacks upd_cbs = {
+	.step = on_step,
+	.progress = on_progress,
+	.note = on_note,
+	.done = on_done,
+};
+
+/* ---- start ------------------------------------------------------------------------------ */
+
+/* A fleet job's image must be the version its group names. */
+static int check_version(struct job *j)
+{
+	struct img *img = NULL;
+	struct img_diag diag = {0};
+	char have[48], why[256];
+	int r;
+
+	if (!j->rec.target_version[0])
+		return 0;
+	r = img_load(j->rec.image, NULL, 0, &img, &diag);
+	if (r < 0) {
+		job_finish(j, JOB_FAILED, "image", "%s: %s", j->rec.image,
+			   r == -EBADMSG ? img_diag_format(&diag, why, sizeof(why)) : strerror(-r));
+		return r;
+	}
+	img_version_format(&img->info.version, have, sizeof(have));
+	img_free(img);
+	if (strcmp(have, j->rec.target_version) != 0) {
+		job_finish(j, JOB_FAILED, "config", "%s holds version %s, the group says %s",
+			   j->rec.source, have, j->rec.target_version);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static void begin_update(struct job *j)
+{
+	const struct fleet_settings *s = &j->m->config->s;
+	struct upd_params p;
+	int r;
+
+	if (check_version(j) < 0)
+		return;
+	upd_params_init(&p);
+	p.pace = j->rec.pace;
+	p.mode = j->rec.mode;
+	p.retries = j->rec.retries;
+	p.force = j->rec.force;
+	p.rsp_timeout_usec = s->rsp_timeout_usec;
+	p.boot_timeout_usec = s->boot_timeout_usec;
+	p.tr.hci = s->controller;
+	/* adaptive pacing starts from the device's last good pace (STATE_DIR/pace) */
+	if (p.pace.window == UPD_WINDOW_AUTO &&
+	    upd_pace_memory_load(j->m->pace_path, j->rec.device, &p.memory) < 0)
+		p.memory = (struct upd_pace_memory){0};
+	r = upd_job_new(j->m->event, j->rec.transport, j->rec.image, &p, &upd_cbs, j, &j->upd);
+	if (r < 0) {
+		job_finish(j, JOB_FAILED, "config", "cannot create the update: %s", strerror(-r));
+		return;
+	}
+	upd_job_start(j->upd); /* failures come through on_done */
+}
+
+static void on_fetched(int err, const char *path, const char *why, void *user_data)
+{
+	struct job *j = user_data;
+
+	j->fetch_id = 0;
+	if (err < 0) {
+		job_finish(j, JOB_FAILED, "image", "image %s: %s", j->rec.source,
+			   why ? why : strerror(-err));
+		return;
+	}
+	snprintf(j->rec.image, sizeof(j->rec.image), "%s", path);
+	job_save(j);
+	begin_update(j);
+}
+
+void job_start(struct job *j)
+{
+	uint8_t pin[32];
+	bool has_pin = j->rec.sha256[0] && hex_decode(j->rec.sha256, pin, 32) == 32;
+	int err = 0;
+
+	j->rec.state = JOB_RUNNING;
+	if (!j->rec.started)
+		j->rec.started = manager_realtime();
+	snprintf(j->rec.step, sizeof(j->rec.step), "fetch");
+	job_save(j);
+	job_log(j, LOG_LVL_INFO, "started: %s to %s", j->rec.source, j->rec.transport);
+	job_bus_emit(j, "State", "Step", NULL);
+	/* once fetched (or handed over as a file), the cached copy, still checked against the pin */
+	j->fetch_id = fetcher_get(j->m->fetcher, j->rec.image[0] ? j->rec.image : j->rec.source,
+				  has_pin ? pin : NULL, on_fetched, j, NULL, &err);
+	if (!j->fetch_id)
+		job_finish(j, JOB_FAILED, "image", "image %s: %s", j->rec.source,
+			   err == -EPERM ? "plain http is not allowed (AllowInsecureHTTP=)"
+					 : strerror(-err));
+}
+
+int job_cancel(struct job *j)
+{
+	if (job_state_finished(j->rec.state))
+		return -EALREADY;
+	if (j->upd) {
+		upd_job_cancel(j->upd); /* on_done follows */
+		return 0;
+	}
+	if (j->fetch_id) {
+		fetcher_cancel(j->m->fetcher, j->fetch_id);
+		j->fetch_id = 0;
+		job_finish(j, JOB_CANCELLED, "cancelled", "cancelled while fetching the image");
+		return 0;
+	}
+	job_finish(j, JOB_CANCELLED, "cancelled", "cancelled while %s",
+		   job_state_name(j->rec.state));
+	return 0;
+}

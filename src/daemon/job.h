@@ -1,0 +1,43 @@
+/* job.h — one update job in otad: its record (persisted), the image fetch, the engine's job,
+ * and its D-Bus object (job-bus.c). */
+#pragma once
+
+#include "otad/jobstore.h"
+#include "otad/update.h"
+#include "util/macro.h"
+
+struct manager;
+struct device;
+
+struct job {
+	struct manager *m;
+	struct job *next;
+	struct device *device;
+	struct job_record rec;
+	char path[64];
+	struct upd_job *upd;
+	unsigned fetch_id;
+	double rate;
+	unsigned window;
+	uint64_t last_save, last_emit;
+	bool counted; /* in manager->n_running */
+};
+
+int job_new(struct manager *m, struct device *d, const struct job_record *rec, struct job **ret);
+struct job *job_free(struct job *j);
+/* Fetches the image and runs the update; the manager calls it when limits allow. */
+void job_start(struct job *j);
+/* -EALREADY when finished. */
+int job_cancel(struct job *j);
+/* Persists the record (logs a failure; the job goes on). */
+void job_save(struct job *j);
+/* Structured log line with JOB= and DEVICE=. */
+void job_log(struct job *j, int level, const char *fmt, ...) _printf_(3, 4);
+/* "fleet" when the policy started it. */
+bool job_is_active(const struct job *j);
+
+/* job-bus.c */
+int job_bus_register(struct manager *m);
+void job_bus_emit(struct job *j, const char *prop, ...); /* NULL-terminated property names */
+void job_bus_added(struct job *j);
+void job_bus_removed(struct job *j);

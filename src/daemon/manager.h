@@ -1,0 +1,73 @@
+/* manager.h — otad's manager: the config, the devices, the jobs and the scheduler that joins
+ * them (manager.c), and its D-Bus face (manager-bus.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "otad/conf.h"
+#include "otad/fetch.h"
+#include "otad/fleet.h"
+#include "otad/jobstore.h"
+
+struct device;
+struct job;
+
+enum bus_kind {
+	BUS_SYSTEM,
+	BUS_USER,
+	BUS_ADDRESS,
+};
+
+struct manager_options {
+	const char *config_dir, *state_dir, *cache_dir; /* NULL: config's or systemd's defaults */
+	enum bus_kind bus;
+	const char *bus_address;
+};
+
+struct manager {
+	sd_event *event;
+	sd_bus *bus;
+	char *config_dir, *state_dir, *cache_dir;
+	char *pace_path; /* STATE_DIR/pace: each device's last good (and refused) pace */
+	struct fleet_config *config;
+	struct fetcher *fetcher;
+	struct job_store *store;
+	struct device *devices;
+	struct job *jobs; /* in id order */
+	uint32_t next_job_id;
+	unsigned n_running;
+	sd_event_source *poll_timer, *watchdog_timer, *schedule_defer;
+	uint64_t watchdog_usec, last_status;
+};
+
+/* Loads the config (errors in *err as FILE:LINE), opens the state and cache directories. */
+int manager_new(sd_event *e, const struct manager_options *o, struct manager **ret,
+		struct conf_error *err);
+struct manager *manager_free(struct manager *m);
+/* Loads persisted jobs (unfinished ones resume), starts polling, tells systemd it is ready. */
+int manager_start(struct manager *m);
+/* Re-reads the config; on an error the old one stays and *err says why. */
+int manager_reload(struct manager *m, struct conf_error *err);
+/* Polls every listed device now (and scans, once BLE is there). */
+void manager_scan(struct manager *m);
+
+/* scheduler.c: persisted jobs back into the queue (unfinished ones resume). */
+int manager_load_jobs(struct manager *m);
+
+/* For devices and jobs. */
+void manager_schedule(struct manager *m); /* starts queued jobs where limits allow (deferred) */
+void manager_device_polled(struct manager *m, struct device *d); /* policy after a poll */
+void manager_job_finished(struct manager *m, struct job *j);
+void manager_notify_status(struct manager *m, bool force);
+struct device *manager_find_device(struct manager *m, const char *name);
+struct job *manager_find_job(struct manager *m, uint32_t id);
+/* Creates and queues a job (ids, persistence, bus object). */
+int manager_add_job(struct manager *m, struct device *d, const struct job_record *rec,
+		    struct job **ret);
+uint64_t manager_realtime(void);
+
+/* manager-bus.c */
+int manager_bus_connect(struct manager *m, enum bus_kind kind, const char *address);

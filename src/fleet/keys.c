@@ -1,0 +1,343 @@
+/* keys.c — value parsers and the key tables of otad.conf and the fleet files (otad.conf(5)). */
+#include "fleet/keys.h"
+#include "util/hex.h"
+#include "util/macro.h"
+#include "util/parse.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int p_string(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	char **p = dst, *n;
+
+	if (!*v) {
+		*why = "must not be empty";
+		return -EINVAL;
+	}
+	n = strdup(v);
+	if (!n)
+		return -ENOMEM;
+	free(*p);
+	*p = n;
+	return 0;
+}
+
+static int p_abs_path(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	if (v[0] != '/') {
+		*why = "not an absolute path";
+		return -EINVAL;
+	}
+	return p_string(v, dst, set, why);
+}
+
+static int p_max_jobs(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	uint32_t u;
+
+	if (parse_u32(v, &u) < 0 || u < 1 || u > 64) {
+		*why = "expected a number of jobs, 1..64";
+		return -EINVAL;
+	}
+	*(unsigned *)dst = u;
+	return 0;
+}
+
+static int p_count(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	uint32_t u;
+
+	if (parse_u32(v, &u) < 0 || u > 10000) {
+		*why = "expected a number, 0..10000";
+		return -EINVAL;
+	}
+	*(unsigned *)dst = u;
+	return 0;
+}
+
+static int p_usec(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	if (parse_usec(v, dst) < 0) {
+		*why = "expected a duration like 30s, 500ms, 5min";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int p_size(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	if (parse_size(v, dst) < 0) {
+		*why = "expected a size like 512k or 8M";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int p_bool(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	if (parse_bool(v, dst) < 0) {
+		*why = "expected yes or no";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int p_rate(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	uint64_t u;
+
+	if (parse_size(v, &u) < 0 || u > UINT32_MAX) {
+		*why = "expected bytes per second like 8k (0 = unlimited)";
+		return -EINVAL;
+	}
+	((struct upd_pace *)dst)->rate = (uint32_t)u;
+	return 0;
+}
+
+int fleet_parse_pace_window(const char *s, unsigned *ret)
+{
+	uint32_t u;
+
+	if (strcmp(s, "auto") == 0) {
+		*ret = UPD_WINDOW_AUTO;
+		return 0;
+	}
+	if (parse_u32(s, &u) < 0 || u < 1 || u > UPD_WINDOW_MAX)
+		return -EINVAL;
+	*ret = u;
+	return 0;
+}
+
+static int p_window(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	if (fleet_parse_pace_window(v, &((struct upd_pace *)dst)->window) < 0) {
+		*why = "expected auto or 1..32 requests in flight";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int fleet_parse_mode(const char *s, enum upd_mode *ret)
+{
+	if (strcmp(s, "test") == 0)
+		*ret = UPD_MODE_TEST;
+	else if (strcmp(s, "confirm") == 0)
+		*ret = UPD_MODE_CONFIRM;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int p_mode(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	if (fleet_parse_mode(v, dst) < 0) {
+		*why = "expected test or confirm";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int p_version(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	struct fleet_group *g = dst;
+
+	if (img_version_parse(v, &g->version) < 0 || strlen(v) >= sizeof(g->version_text)) {
+		*why = "expected an image version like 1.2.3 or 1.2.3+4";
+		return -EINVAL;
+	}
+	img_version_format(&g->version, g->version_text, sizeof(g->version_text));
+	return 0;
+}
+
+static int p_sha256(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	struct fleet_group *g = dst;
+
+	if (strlen(v) != 64 || hex_decode(v, g->sha256, 32) != 32) {
+		*why = "expected the SHA-256 of the image file, 64 hex digits";
+		return -EINVAL;
+	}
+	g->has_sha256 = true;
+	return 0;
+}
+
+static int p_image(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	struct fleet_group *g = dst;
+
+	g->image_is_url = strncmp(v, "https://", 8) == 0 || strncmp(v, "http://", 7) == 0;
+	if (strncmp(v, "http://", 7) == 0 && !set->allow_http) {
+		*why = "plain http is refused unless otad.conf says AllowInsecureHTTP=yes";
+		return -EINVAL;
+	}
+	if (!g->image_is_url && v[0] != '/') {
+		*why = "expected an absolute path or an https:// URL";
+		return -EINVAL;
+	}
+	return p_string(v, &g->image, set, why);
+}
+
+int fleet_parse_window(const char *s, struct fleet_window *ret)
+{
+	unsigned h1, m1, h2, m2;
+	int n = 0;
+
+	if (sscanf(s, "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2, &n) != 4 || s[n] || h1 > 24 ||
+	    h2 > 24 || m1 > 59 || m2 > 59 || (h1 == 24 && m1) || (h2 == 24 && m2))
+		return -EINVAL;
+	ret->start = (uint16_t)(h1 * 60 + m1);
+	ret->end = (uint16_t)(h2 * 60 + m2);
+	return ret->start == ret->end ? -EINVAL : 0;
+}
+
+/* Space-separated words, each through fn; the list is replaced, not appended to. */
+static int split_words(const char *v, int (*fn)(const char *w, void *dst), void *dst)
+{
+	_cleanup_free_ char *copy = strdup(v);
+	char *save = NULL;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *w = strtok_r(copy, " \t", &save); w && r >= 0; w = strtok_r(NULL, " \t", &save))
+		r = fn(w, dst);
+	return r;
+}
+
+static int add_window(const char *w, void *dst)
+{
+	struct fleet_group *g = dst;
+
+	if (g->n_windows == FLEET_MAX_WINDOWS)
+		return -E2BIG;
+	return fleet_parse_window(w, &g->windows[g->n_windows++]);
+}
+
+static int p_windows(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	struct fleet_group *g = dst;
+	int r;
+
+	g->n_windows = 0;
+	r = split_words(v, add_window, g);
+	if (r < 0 && r != -ENOMEM)
+		*why = r == -E2BIG ? "at most 8 windows"
+				   : "expected daily windows like 02:00-04:30 (local time)";
+	return r;
+}
+
+struct word_list {
+	char ***items;
+	size_t *n;
+};
+
+static int add_word(const char *w, void *dst)
+{
+	struct word_list *l = dst;
+	char **n = realloc(*l->items, (*l->n + 1) * sizeof(char *));
+
+	if (!n)
+		return -ENOMEM;
+	*l->items = n;
+	n[*l->n] = strdup(w);
+	if (!n[*l->n])
+		return -ENOMEM;
+	(*l->n)++;
+	return 0;
+}
+
+static int p_names(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	struct fleet_group *g = dst;
+	struct word_list l = {&g->match_names, &g->n_match_names};
+
+	return split_words(v, add_word, &l);
+}
+
+static int p_addresses(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	struct fleet_group *g = dst;
+	struct word_list l = {&g->match_addresses, &g->n_match_addresses};
+
+	return split_words(v, add_word, &l);
+}
+
+static int p_adv(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	struct fleet_group *g = dst;
+	int n = hex_decode(v, g->match_adv, sizeof(g->match_adv));
+
+	if (n <= 0) {
+		*why = "expected advertising data bytes in hex, 1..31 bytes";
+		return -EINVAL;
+	}
+	g->match_adv_len = (size_t)n;
+	return 0;
+}
+
+static int p_transport(const char *v, void *dst, const struct fleet_settings *set, const char **why)
+{
+	if ((strncmp(v, "udp:", 4) != 0 || !v[4]) && (strncmp(v, "serial:", 7) != 0 || !v[7]) &&
+	    (strncmp(v, "ble:", 4) != 0 || !v[4])) {
+		*why = "expected udp:HOST[:PORT], serial:PATH[@BAUD] or ble:ADDRESS";
+		return -EINVAL;
+	}
+	return p_string(v, dst, set, why);
+}
+
+#define S(f) offsetof(struct fleet_settings, f)
+#define G(f) offsetof(struct fleet_group, f)
+#define D(f) offsetof(struct fleet_device, f)
+
+const struct conf_key fleet_daemon_keys[] = {
+	{"MaxJobs", p_max_jobs, S(max_jobs)},
+	{"PollInterval", p_usec, S(poll_interval_usec)},
+	{"ScanInterval", p_usec, S(scan_interval_usec)},
+	{"RetryDelay", p_usec, S(retry_delay_usec)},
+	{"Controller", p_string, S(controller)},
+	{"History", p_count, S(history)},
+	{"StateDirectory", p_abs_path, S(state_dir)},
+	{"CacheDirectory", p_abs_path, S(cache_dir)},
+	{"MaxImageSize", p_size, S(max_image_size)},
+	{"AllowInsecureHTTP", p_bool, S(allow_http)},
+	{"CAFile", p_abs_path, S(ca_file)},
+	{},
+};
+
+const struct conf_key fleet_update_keys[] = {
+	{"Rate", p_rate, S(pace)},
+	{"Window", p_window, S(pace)},
+	{"Mode", p_mode, S(mode)},
+	{"Retries", p_count, S(retries)},
+	{"ResponseTimeout", p_usec, S(rsp_timeout_usec)},
+	{"BootTimeout", p_usec, S(boot_timeout_usec)},
+	{},
+};
+
+const struct conf_key fleet_group_keys[] = {
+	{"Name", p_string, G(name)},
+	{"Image", p_image, 0},
+	{"SHA256", p_sha256, 0},
+	{"Version", p_version, 0},
+	{"AllowDowngrade", p_bool, G(allow_downgrade)},
+	{"Mode", p_mode, G(mode)},
+	{"Retries", p_count, G(retries)},
+	{"Rate", p_rate, G(pace)},
+	{"Window", p_window, G(pace)},
+	{"MaxParallel", p_count, G(max_parallel)},
+	{"MaintenanceWindow", p_windows, 0},
+	{"MatchName", p_names, 0},
+	{"MatchAddress", p_addresses, 0},
+	{"MatchAdvertised", p_adv, 0},
+	{},
+};
+
+const struct conf_key fleet_device_keys[] = {
+	{"Name", p_string, D(name)},
+	{"Transport", p_transport, D(transport)},
+	{"Group", p_string, D(group)},
+	{},
+};

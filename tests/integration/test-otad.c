@@ -1,0 +1,524 @@
+/* test-otad.c — otad on a private dbus-daemon (with the real policy file) updating otasim devices:
+ * an update started with otactl and one with `busctl call` whose progress is seen through
+ * PropertiesChanged, a caller outside the allowed users refused, SIGKILL mid-upload and a
+ * restart that resumes from the device's offset, cancel, introspection, sd_notify. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-bus.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/otadctl.h"
+#include "lib/simctl.h"
+
+#define SPEED "20"
+
+static struct tl_dbus bus;
+
+static int setup(void **state)
+{
+	return tl_dbus_start(&bus);
+}
+
+static int teardown(void **state)
+{
+	tl_dbus_stop(&bus);
+	return 0;
+}
+
+/* What a failed test left running is stopped before the next one (children by pid: the test's
+ * structures lived on its stack). */
+static pid_t live[16];
+static unsigned n_live;
+
+static void track(pid_t pid)
+{
+	if (pid > 0 && n_live < 16)
+		live[n_live++] = pid;
+}
+
+static int cleanup(void **state)
+{
+	for (unsigned i = 0; i < n_live; i++) {
+		int st;
+
+		/* still our child, never reaped: the test did not get to stop it */
+		if (waitpid(live[i], &st, WNOHANG) == 0) {
+			kill(live[i], SIGKILL);
+			waitpid(live[i], &st, 0);
+		}
+	}
+	n_live = 0;
+	return 0;
+}
+
+static int sim_start(struct tl_sim *s, const char *name, const char *const *extra)
+{
+	int r = tl_sim_start(s, name, "udp", extra);
+
+	track(s->proc.pid);
+	return r;
+}
+
+static const char *make_image(const char *name, const char *version, const char *size)
+{
+	const char *path = tl_path(name);
+	char *argv[] = {(char *)tl_bin("otasim"),
+			"mkimage",
+			"--version",
+			(char *)version,
+			"--size",
+			(char *)size,
+			(char *)path,
+			NULL};
+
+	assert_int_equal(tl_run(argv, tl_timeout(20000), NULL, NULL), 0);
+	return path;
+}
+
+/* otactl on our bus; exit code, stdout in *out (may be NULL), stderr in *err (may be NULL). */
+static int otactl(char **out, char **err, ...)
+{
+	const char *argv[40];
+	char addr[700];
+	unsigned n = 0;
+	va_list ap;
+	char *e = NULL;
+	int r;
+
+	snprintf(addr, sizeof(addr), "--bus-address=%s", bus.address);
+	argv[n++] = tl_bin("otactl");
+	argv[n++] = addr;
+	va_start(ap, err);
+	for (const char *a; (a = va_arg(ap, const char *)) && n < 38;)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	r = tl_run((char *const *)argv, tl_timeout(120000), out, &e);
+	if (err)
+		*err = e;
+	else
+		free(e);
+	return r;
+}
+
+/* A fresh otad with an empty fleet (devices are named by transport spec). */
+static void start_otad(struct tl_otad *d, const char *name, const char *main_conf)
+{
+	char dir[600], st[700], ca[700];
+
+	snprintf(dir, sizeof(dir), "%s", tl_path(name));
+	tl_write_file(dir, "otad.conf", main_conf ? main_conf : "[Daemon]\nPollInterval=0\n");
+	snprintf(st, sizeof(st), "%s/state", dir);
+	snprintf(ca, sizeof(ca), "%s/cache", dir);
+	assert_int_equal(tl_otad_start(d, bus.address, dir, st, ca, NULL), 0);
+	track(d->proc.pid);
+	track(d->drain_pid);
+}
+
+static void restart_otad(struct tl_otad *d)
+{
+	char dir[600], st[700], ca[700];
+
+	snprintf(dir, sizeof(dir), "%s", d->config_dir);
+	snprintf(st, sizeof(st), "%s", d->state_dir);
+	snprintf(ca, sizeof(ca), "%s", d->cache_dir);
+	assert_int_equal(tl_otad_start(d, bus.address, dir, st, ca, NULL), 0);
+	track(d->proc.pid);
+	track(d->drain_pid);
+}
+
+static void test_update_started_with_otactl_ends_in_verified_boot(void **state)
+{
+	struct tl_otad d;
+	struct tl_sim sim;
+	const char *extra[] = {"--speed", SPEED, NULL};
+	const char *img = make_image("v2.bin", "2.0.0", "24k");
+	char *out = NULL;
+
+	assert_int_equal(sim_start(&sim, "otactl", extra), 0);
+	start_otad(&d, "otactl", NULL);
+	assert_int_equal(otactl(&out, NULL, "upload", sim.spec, img, NULL), 0);
+	assert_true(tl_contains(out, "job /org/otad1/job/1"));
+	assert_true(tl_contains(out, "upload: 100%"));
+	assert_true(tl_contains(out, "done: device runs 2.0.0"));
+	free(out);
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 1);
+	assert_int_equal(otactl(&out, NULL, "jobs", NULL), 0);
+	assert_true(tl_contains(out, "succeeded"));
+	free(out);
+	/* the same image again: nothing to do, and no second reset */
+	assert_int_equal(otactl(&out, NULL, "upload", sim.spec, img, NULL), 0);
+	assert_true(tl_contains(out, "already runs 2.0.0"));
+	free(out);
+	assert_int_equal(tl_sim_count_events(&sim, "reset", NULL, NULL), 1);
+	assert_int_equal(tl_otad_stop(&d), 0);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+/* ---- progress through PropertiesChanged --------------------------------------------------- */
+
+struct seen {
+	char path[64];
+	uint64_t offsets[512];
+	unsigned n_offsets;
+	char state[32];
+};
+
+static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	struct seen *s = userdata;
+	const char *iface, *key, *str;
+	uint64_t t;
+
+	if (s->path[0] && strcmp(sd_bus_message_get_path(m), s->path) != 0)
+		return 0;
+	assert_true(sd_bus_message_read(m, "s", &iface) > 0);
+	assert_true(sd_bus_message_enter_container(m, 'a', "{sv}") > 0);
+	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+		assert_true(sd_bus_message_read(m, "s", &key) > 0);
+		if (strcmp(key, "Offset") == 0) {
+			assert_true(sd_bus_message_read(m, "v", "t", &t) > 0);
+			if (s->n_offsets < 512)
+				s->offsets[s->n_offsets++] = t;
+		} else if (strcmp(key, "State") == 0) {
+			assert_true(sd_bus_message_read(m, "v", "s", &str) > 0);
+			snprintf(s->state, sizeof(s->state), "%s", str);
+		} else {
+			assert_true(sd_bus_message_skip(m, "v") >= 0);
+		}
+		sd_bus_message_exit_container(m);
+	}
+	return 0;
+}
+
+static sd_bus *connect_bus(void)
+{
+	sd_bus *b = NULL;
+
+	assert_int_equal(sd_bus_new(&b), 0);
+	assert_true(sd_bus_set_address(b, bus.address) >= 0);
+	assert_true(sd_bus_set_bus_client(b, 1) >= 0);
+	assert_true(sd_bus_start(b) >= 0);
+	return b;
+}
+
+static void test_update_started_with_busctl_reports_progress_by_signal(void **state)
+{
+	struct tl_otad d;
+	struct tl_sim sim;
+	const char *extra[] = {"--speed", SPEED, NULL};
+	const char *img = make_image("v3.bin", "3.0.0", "48k");
+	struct seen seen = {.path = ""};
+	char addr[700], *out = NULL;
+	sd_bus *b = connect_bus();
+	int r;
+
+	assert_int_equal(sim_start(&sim, "busctl", extra), 0);
+	start_otad(&d, "busctl", NULL);
+	assert_true(sd_bus_add_match(b, NULL,
+				     "type='signal',sender='org.otad1',member='PropertiesChanged',"
+				     "path_namespace='/org/otad1/job'",
+				     on_changed, &seen) >= 0);
+	snprintf(addr, sizeof(addr), "--address=%s", bus.address);
+	{
+		char *argv[] = {"busctl",      addr,	     "call",
+				"org.otad1",   "/org/otad1", "org.otad1.Manager1",
+				"StartUpdate", "ssa{sv}",    sim.spec,
+				(char *)img,   "1",	     "rate",
+				"u",	       "32768",	     NULL};
+
+		r = tl_run(argv, tl_timeout(20000), &out, NULL);
+	}
+	assert_int_equal(r, 0);
+	assert_true(tl_contains(out, "o \"/org/otad1/job/1\""));
+	free(out);
+	snprintf(seen.path, sizeof(seen.path), "/org/otad1/job/1");
+	for (int i = 0; i < tl_timeout(60000) / 50 && strcmp(seen.state, "succeeded") != 0 &&
+			strcmp(seen.state, "failed") != 0;
+	     i++) {
+		while (sd_bus_process(b, NULL) > 0)
+			;
+		sd_bus_wait(b, 50 * 1000);
+	}
+	assert_string_equal(seen.state, "succeeded");
+	/* progress came as it happened: several offsets, rising to the whole image */
+	assert_true(seen.n_offsets >= 5);
+	for (unsigned i = 1; i < seen.n_offsets; i++)
+		assert_true(seen.offsets[i] >= seen.offsets[i - 1]);
+	assert_true(seen.offsets[seen.n_offsets - 1] > 48 * 1024);
+	sd_bus_flush_close_unref(b);
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 1);
+	assert_int_equal(tl_otad_stop(&d), 0);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+/* ---- who may call ------------------------------------------------------------------------- */
+
+static int run_as_nobody(char **out, char **err, const char *const *cmd)
+{
+	const char *argv[24] = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+	unsigned n = 4;
+
+	for (unsigned i = 0; cmd[i] && n < 23; i++)
+		argv[n++] = cmd[i];
+	argv[n] = NULL;
+	return tl_run((char *const *)argv, tl_timeout(20000), out, err);
+}
+
+static void test_caller_outside_allowed_users_is_refused_but_may_read(void **state)
+{
+	struct tl_otad d;
+	char addr[700], baddr[700], *out = NULL, *err = NULL;
+
+	if (getuid() != 0)
+		skip();		  /* needs to switch to another uid */
+	chmod(tl_tmpdir(), 0755); /* the bus socket lives there */
+	start_otad(&d, "access", NULL);
+	snprintf(addr, sizeof(addr), "--address=%s", bus.address);
+	snprintf(baddr, sizeof(baddr), "--bus-address=%s", bus.address);
+	{
+		const char *call[] = {"busctl",	   addr,	 "call",
+				      "org.otad1", "/org/otad1", "org.otad1.Manager1",
+				      "Scan",	   NULL};
+		const char *get[] = {"busctl",	  addr,		"get-property",
+				     "org.otad1", "/org/otad1", "org.otad1.Manager1",
+				     "Version",	  NULL};
+		const char *ctl[] = {tl_bin("otactl"), baddr, "reload", NULL};
+
+		assert_int_not_equal(run_as_nobody(&out, &err, call), 0);
+		assert_true(tl_contains(err, "Access denied") || tl_contains(err, "AccessDenied"));
+		free(out);
+		free(err);
+		assert_int_equal(run_as_nobody(&out, &err, get), 0);
+		assert_true(tl_contains(out, "s \"0.1.0\""));
+		free(out);
+		free(err);
+		assert_int_equal(run_as_nobody(&out, &err, ctl), 1);
+		assert_true(tl_contains(err, "only root and members of group otad"));
+		free(out);
+		free(err);
+	}
+	/* root may */
+	assert_int_equal(otactl(&out, NULL, "reload", NULL), 0);
+	free(out);
+	assert_int_equal(tl_otad_stop(&d), 0);
+	chmod(tl_tmpdir(), 0700);
+}
+
+/* ---- SIGKILL mid-upload ------------------------------------------------------------------- */
+
+static uint64_t max_upload_next(struct tl_sim *sim, size_t *ret_n)
+{
+	struct tl_event *ev = NULL;
+	size_t n = 0;
+	uint64_t m = 0;
+
+	if (tl_trace_load(sim->trace, &ev, &n) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ev[i].name, "upload") == 0)
+			m = tl_ev_u64(&ev[i], "next") > m ? tl_ev_u64(&ev[i], "next") : m;
+	free(ev);
+	if (ret_n)
+		*ret_n = n;
+	return m;
+}
+
+static void test_sigkill_mid_upload_then_restart_resumes_from_device_offset(void **state)
+{
+	struct tl_otad d;
+	struct tl_sim sim;
+	const char *extra[] = {"--speed", SPEED, NULL};
+	const char *img = make_image("resume.bin", "4.0.0", "96k");
+	struct tl_event *ev = NULL;
+	size_t n = 0;
+	unsigned from_zero = 0, resumed = 0;
+	char *out = NULL;
+
+	assert_int_equal(sim_start(&sim, "resume", extra), 0);
+	start_otad(&d, "resume", NULL);
+	{
+		char addr[700];
+		char *argv[] = {"busctl",      addr,	     "call",
+				"org.otad1",   "/org/otad1", "org.otad1.Manager1",
+				"StartUpdate", "ssa{sv}",    sim.spec,
+				(char *)img,   "1",	     "rate",
+				"u",	       "16384",	     NULL};
+
+		snprintf(addr, sizeof(addr), "--address=%s", bus.address);
+		assert_int_equal(tl_run(argv, tl_timeout(20000), NULL, NULL), 0);
+	}
+	for (int i = 0; i < tl_timeout(30000) / 20 && max_upload_next(&sim, NULL) < 32768; i++)
+		usleep(20000);
+	assert_true(max_upload_next(&sim, NULL) >= 32768);
+	tl_otad_kill9(&d); /* mid-upload, no chance to save anything */
+	assert_true(max_upload_next(&sim, NULL) < 96 * 1024);
+	restart_otad(&d);
+	assert_int_equal(otactl(&out, NULL, "watch", "1", NULL), 0);
+	assert_true(tl_contains(out, "done: device runs 4.0.0"));
+	free(out);
+	/* the device saw one upload start (off 0 answered with the first chunk's end) and, after
+	 * the restart, chunk 0 again answered with where it was: a resume, not a restart */
+	assert_int_equal(tl_trace_load(sim.trace, &ev, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(ev[i].name, "upload") != 0 || tl_ev_u64(&ev[i], "off") != 0)
+			continue;
+		if (tl_ev_u64(&ev[i], "next") >= 32768)
+			resumed++;
+		else
+			from_zero++;
+	}
+	free(ev);
+	assert_int_equal(from_zero, 1);
+	assert_int_equal(resumed, 1);
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 1);
+	assert_int_equal(tl_otad_stop(&d), 0);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+/* ---- cancel, listing, introspection, sd_notify -------------------------------------------- */
+
+static void test_cancel_listing_introspection_and_notify(void **state)
+{
+	struct tl_otad d;
+	struct tl_sim sim;
+	const char *extra[] = {"--speed", SPEED, NULL};
+	const char *img = make_image("cancel.bin", "5.0.0", "64k");
+	char addr[700], *out = NULL, *err = NULL;
+
+	assert_int_equal(sim_start(&sim, "cancel", extra), 0);
+	setenv("WATCHDOG_USEC", "400000", 1);
+	start_otad(&d, "cancel", NULL);
+	unsetenv("WATCHDOG_USEC");
+	assert_int_equal(tl_otad_wait_notify(&d, "WATCHDOG=1", tl_timeout(5000)), 0);
+	assert_true(tl_contains(d.notes, "STATUS=0 jobs running"));
+	snprintf(addr, sizeof(addr), "--address=%s", bus.address);
+	{
+		char *argv[] = {"busctl",      addr,	     "call",
+				"org.otad1",   "/org/otad1", "org.otad1.Manager1",
+				"StartUpdate", "ssa{sv}",    sim.spec,
+				(char *)img,   "2",	     "rate",
+				"u",	       "4096",	     "window",
+				"u",	       "1",	     NULL};
+
+		assert_int_equal(tl_run(argv, tl_timeout(20000), NULL, NULL), 0);
+	}
+	assert_int_equal(tl_sim_wait_event(&sim, "upload", NULL, NULL, tl_timeout(20000)), 0);
+	assert_int_equal(tl_otad_wait_notify(&d, "STATUS=1 job running", tl_timeout(5000)), 0);
+	assert_int_equal(otactl(&out, NULL, "jobs", NULL), 0);
+	assert_true(tl_contains(out, "running"));
+	free(out);
+	{
+		char *argv[] = {"busctl",	    addr, "introspect", "org.otad1",
+				"/org/otad1/job/1", NULL};
+
+		assert_int_equal(tl_run(argv, tl_timeout(20000), &out, NULL), 0);
+		assert_true(tl_contains(out, "org.otad1.Job1"));
+		assert_true(tl_contains(out, ".BytesSent"));
+		assert_true(tl_contains(out, ".Cancel"));
+		free(out);
+	}
+	{
+		char *argv[] = {"busctl", addr, "tree", "org.otad1", NULL};
+
+		assert_int_equal(tl_run(argv, tl_timeout(20000), &out, NULL), 0);
+		assert_true(tl_contains(out, "/org/otad1/job/1"));
+		assert_true(tl_contains(out, "/org/otad1/device/"));
+		free(out);
+	}
+	assert_int_equal(otactl(&out, NULL, "cancel", "1", NULL), 0);
+	free(out);
+	assert_int_equal(otactl(&out, NULL, "watch", "1", NULL), 10);
+	assert_true(tl_contains(out, "cancelled"));
+	free(out);
+	assert_int_not_equal(otactl(&out, &err, "cancel", "1", NULL), 0);
+	assert_true(tl_contains(err, "already cancelled"));
+	free(out);
+	free(err);
+	assert_int_equal(otactl(&out, &err, "watch", "77", NULL), 2);
+	free(out);
+	free(err);
+	assert_int_equal(tl_sim_count_events(&sim, "state-write", NULL, NULL), 0);
+	assert_int_equal(tl_otad_stop(&d), 0);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+static void test_bad_requests_get_named_errors(void **state)
+{
+	struct tl_otad d;
+	char addr[700], *out = NULL, *err = NULL;
+
+	start_otad(&d, "errors", NULL);
+	snprintf(addr, sizeof(addr), "--address=%s", bus.address);
+	{
+		char *argv[] = {"busctl",      addr,	     "call",
+				"org.otad1",   "/org/otad1", "org.otad1.Manager1",
+				"StartUpdate", "ssa{sv}",    "nosuch",
+				"/x.bin",      "0",	     NULL};
+
+		assert_int_not_equal(tl_run(argv, tl_timeout(20000), &out, &err), 0);
+		assert_true(tl_contains(err, "no device 'nosuch'"));
+		free(out);
+		free(err);
+	}
+	{
+		char *argv[] = {"busctl",
+				addr,
+				"call",
+				"org.otad1",
+				"/org/otad1",
+				"org.otad1.Manager1",
+				"StartUpdate",
+				"ssa{sv}",
+				"udp:127.0.0.1:9",
+				"http://127.0.0.1/x.bin",
+				"0",
+				NULL};
+
+		assert_int_not_equal(tl_run(argv, tl_timeout(20000), &out, &err), 0);
+		assert_true(tl_contains(err, "plain http is refused"));
+		free(out);
+		free(err);
+	}
+	{
+		char *argv[] = {"busctl",      addr,	     "call",
+				"org.otad1",   "/org/otad1", "org.otad1.Manager1",
+				"StartUpdate", "ssa{sv}",    "udp:127.0.0.1:9",
+				"/x.bin",      "1",	     "colour",
+				"s",	       "red",	     NULL};
+
+		assert_int_not_equal(tl_run(argv, tl_timeout(20000), &out, &err), 0);
+		assert_true(tl_contains(err, "unknown option 'colour'"));
+		free(out);
+		free(err);
+	}
+	assert_int_equal(otactl(&out, &err, "upload", "nosuch", "/etc/hostname", NULL), 2);
+	free(out);
+	free(err);
+	assert_int_equal(tl_otad_stop(&d), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_update_started_with_otactl_ends_in_verified_boot,
+					  cleanup),
+		cmocka_unit_test_teardown(
+			test_update_started_with_busctl_reports_progress_by_signal, cleanup),
+		cmocka_unit_test_teardown(test_caller_outside_allowed_users_is_refused_but_may_read,
+					  cleanup),
+		cmocka_unit_test_teardown(
+			test_sigkill_mid_upload_then_restart_resumes_from_device_offset, cleanup),
+		cmocka_unit_test_teardown(test_cancel_listing_introspection_and_notify, cleanup),
+		cmocka_unit_test_teardown(test_bad_requests_get_named_errors, cleanup),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,216 @@
+/* test-fleet-conf.c — the INI parser and the config loader: what they accept, and every error
+ * naming its file and line. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/testlib.h"
+#include "otad/fleet.h"
+
+static void test_parser_reads_sections_keys_comments_and_continuations(void **state)
+{
+	struct conf_file *f = NULL;
+	struct conf_error err = {""};
+	const char *text = "# comment\n; another\n\n[Daemon]\n  MaxJobs = 3  \nName=a b\\\n c\n"
+			   "[Group]\nEmpty=\n";
+
+	assert_int_equal(conf_parse("x.conf", text, &f, &err), 0);
+	assert_int_equal(f->n_sections, 2);
+	assert_string_equal(f->sections[0].name, "Daemon");
+	assert_int_equal(f->sections[0].line, 4);
+	assert_int_equal(f->sections[0].n_entries, 2);
+	assert_string_equal(f->sections[0].entries[0].key, "MaxJobs");
+	assert_string_equal(f->sections[0].entries[0].value, "3");
+	assert_int_equal(f->sections[0].entries[0].line, 5);
+	assert_string_equal(f->sections[0].entries[1].value, "a b  c");
+	assert_int_equal(f->sections[0].entries[1].line, 6);
+	assert_string_equal(f->sections[1].entries[0].value, "");
+	assert_int_equal(f->sections[1].entries[0].line, 9);
+	conf_file_free(f);
+}
+
+static void expect_parse_error(const char *text, const char *msg)
+{
+	struct conf_file *f = NULL;
+	struct conf_error err = {""};
+
+	assert_int_equal(conf_parse("x.conf", text, &f, &err), -EBADMSG);
+	assert_null(f);
+	if (!strstr(err.text, msg))
+		fail_msg("expected '%s' in '%s'", msg, err.text);
+}
+
+static void test_parser_errors_name_file_and_line(void **state)
+{
+	expect_parse_error("Key=1\n", "x.conf:1: assignment 'Key=' outside of any section");
+	expect_parse_error("[A]\n\n[B\n", "x.conf:3: section header without closing ']'");
+	expect_parse_error("[A]\njust words\n", "x.conf:2: expected Key=Value");
+	expect_parse_error("[A]\n=value\n", "x.conf:2: invalid key name");
+	expect_parse_error("[A]\nKe y=1\n", "x.conf:2: invalid key name 'Ke y'");
+	expect_parse_error("[A/b]\n", "x.conf:1: invalid section name");
+}
+
+/* ---- config files in a directory --------------------------------------------------------- */
+
+static const char *write_conf(const char *dir, const char *name, const char *text)
+{
+	char path[600];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/fleet.d", dir);
+	mkdir(dir, 0755);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return dir;
+}
+
+static const char *good_fleet =
+	"[Group]\nName=sensors\nVersion=2.0.0\nImage=/srv/fw/sensor.bin\nMatchName=sensor-*\n"
+	"MaintenanceWindow=02:00-04:00 22:30-23:00\nRate=8k\nWindow=2\nMaxParallel=1\n"
+	"\n[Group]\nName=gw\nVersion=1.5.0+3\nAllowDowngrade=yes\nMode=confirm\n"
+	"Image=https://fw.example.com/gw.bin\n"
+	"SHA256=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+	"MatchAddress=C0:11:22:33:44:55\n"
+	"\n[Device]\nName=sensor-1\nTransport=udp:127.0.0.1:1337\n"
+	"[Device]\nName=bridge\nTransport=serial:/dev/ttyACM0\nGroup=gw\n";
+
+static void test_config_loads_settings_groups_devices(void **state)
+{
+	const char *dir = tl_path("good");
+	struct fleet_config *c = NULL;
+	struct conf_error err = {""};
+	const struct fleet_group *g;
+
+	write_conf(dir, "otad.conf",
+		   "[Daemon]\nMaxJobs=4\nPollInterval=10s\nHistory=7\n[Update]\nRetries=3\n");
+	write_conf(dir, "fleet.d/10-fleet.conf", good_fleet);
+	write_conf(dir, "fleet.d/ignored.txt", "garbage");
+	assert_int_equal(fleet_config_load(dir, &c, &err), 0);
+	assert_int_equal(c->s.max_jobs, 4);
+	assert_int_equal(c->s.poll_interval_usec, 10000000);
+	assert_int_equal(c->s.history, 7);
+	assert_int_equal(c->n_groups, 2);
+	assert_int_equal(c->n_devices, 2);
+	g = fleet_config_group(c, "sensors");
+	assert_non_null(g);
+	assert_int_equal(g->retries, 3); /* [Update] default */
+	assert_int_equal(g->pace.rate, 8192);
+	assert_int_equal(g->pace.window, 2);
+	assert_int_equal(g->n_windows, 2);
+	assert_int_equal(g->windows[1].start, 22 * 60 + 30);
+	assert_false(g->image_is_url);
+	g = fleet_config_group(c, "gw");
+	assert_true(g->image_is_url && g->has_sha256 && g->allow_downgrade);
+	assert_int_equal(g->mode, UPD_MODE_CONFIRM);
+	assert_string_equal(g->version_text, "1.5.0.3");
+	assert_ptr_equal(fleet_config_group_for(c, "sensor-1", "udp:127.0.0.1:1337", NULL, 0),
+			 fleet_config_group(c, "sensors"));
+	assert_ptr_equal(fleet_config_group_for(c, "bridge", NULL, NULL, 0), g);
+	assert_ptr_equal(fleet_config_group_for(c, "x", "c0:11:22:33:44:55", NULL, 0), g);
+	assert_null(fleet_config_group_for(c, "other", "udp:1.2.3.4", NULL, 0));
+	fleet_config_free(c);
+}
+
+static void test_missing_config_dir_gives_defaults(void **state)
+{
+	struct fleet_config *c = NULL;
+	struct conf_error err = {""};
+
+	assert_int_equal(fleet_config_load(tl_path("nothing-here"), &c, &err), 0);
+	assert_int_equal(c->s.max_jobs, 2);
+	assert_int_equal(c->n_groups, 0);
+	fleet_config_free(c);
+}
+
+static void expect_config_error(const char *main_text, const char *fleet_text, const char *msg)
+{
+	static unsigned n;
+	char name[32];
+	const char *dir;
+	struct fleet_config *c = NULL;
+	struct conf_error err = {""};
+
+	snprintf(name, sizeof(name), "bad%u", n++);
+	dir = tl_path(name);
+	if (main_text)
+		write_conf(dir, "otad.conf", main_text);
+	if (fleet_text)
+		write_conf(dir, "fleet.d/f.conf", fleet_text);
+	assert_int_equal(fleet_config_load(dir, &c, &err), -EBADMSG);
+	assert_null(c);
+	if (!strstr(err.text, msg) || !strstr(err.text, dir))
+		fail_msg("expected '%s' in '%s'", msg, err.text);
+}
+
+#define GROUP "[Group]\nName=g\nVersion=1.0.0\nImage=/x.bin\n"
+
+static void test_config_errors_name_file_and_line(void **state)
+{
+	expect_config_error("[Daemon]\nMaxJobs=0\n", NULL, "otad.conf:2: MaxJobs=0: expected");
+	expect_config_error("[Daemon]\nPollInterval=soon\n", NULL, "otad.conf:2: PollInterval=");
+	expect_config_error("[Daemon]\nFoo=1\n", NULL, "otad.conf:2: unknown key 'Foo' in section");
+	expect_config_error("\n[Demon]\n", NULL, "otad.conf:2: unknown section [Demon]");
+	expect_config_error("[Update]\nWindow=99\n", NULL, "otad.conf:2: Window=99");
+	expect_config_error("[Update]\nMode=yolo\n", NULL, "otad.conf:2: Mode=yolo");
+	expect_config_error(NULL, "[Group]\nVersion=1.0.0\nImage=/x\n",
+			    "f.conf:1: [Group] without Name=");
+	expect_config_error(NULL, "\n[Group]\nName=g\nImage=/x\n",
+			    "f.conf:2: group 'g' has no Version=");
+	expect_config_error(NULL, "[Group]\nName=g\nVersion=1.0.0\n",
+			    "f.conf:1: group 'g' has no Image=");
+	expect_config_error(NULL, GROUP "Version=1.x\n", "f.conf:5: Version=1.x");
+	expect_config_error(NULL, GROUP "SHA256=abc\n", "f.conf:5: SHA256=abc");
+	expect_config_error(NULL, GROUP "MaintenanceWindow=25:00-02:00\n", "f.conf:5: Maintenance");
+	expect_config_error(NULL, GROUP "AllowDowngrade=maybe\n", "f.conf:5: AllowDowngrade=");
+	expect_config_error(NULL, GROUP "Image=relative.bin\n", "f.conf:5: Image=relative.bin");
+	expect_config_error(NULL, "[Group]\nName=g\nVersion=1.0.0\nImage=https://h/x\n",
+			    "f.conf:1: group 'g': an image URL needs SHA256=");
+	expect_config_error(NULL, GROUP "Image=http://h/x\n",
+			    "f.conf:5: Image=http://h/x: plain http");
+	expect_config_error(NULL, GROUP GROUP, "f.conf:5: group 'g' is already defined");
+	expect_config_error(NULL, "[Device]\nName=d\nTransport=tcp:x\n",
+			    "f.conf:3: Transport=tcp:x");
+	expect_config_error(NULL, "[Device]\nName=d\n", "f.conf:1: device 'd' has no Transport=");
+	expect_config_error(NULL, "[Device]\nName=d\nTransport=udp:h\nGroup=nope\n",
+			    "f.conf:4: device 'd' names unknown group 'nope'");
+	expect_config_error(NULL, "[Fleet]\n", "f.conf:1: unknown section [Fleet]");
+	expect_config_error(NULL, GROUP "Colour=red\n", "f.conf:5: unknown key 'Colour'");
+}
+
+static void test_http_allowed_when_configured(void **state)
+{
+	const char *dir = tl_path("http");
+	struct fleet_config *c = NULL;
+	struct conf_error err = {""};
+
+	write_conf(dir, "otad.conf", "[Daemon]\nAllowInsecureHTTP=yes\n");
+	write_conf(dir, "fleet.d/a.conf",
+		   "[Group]\nName=g\nVersion=1.0.0\nImage=http://127.0.0.1:8/x\nSHA256="
+		   "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+	assert_int_equal(fleet_config_load(dir, &c, &err), 0);
+	fleet_config_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parser_reads_sections_keys_comments_and_continuations),
+		cmocka_unit_test(test_parser_errors_name_file_and_line),
+		cmocka_unit_test(test_config_loads_settings_groups_devices),
+		cmocka_unit_test(test_missing_config_dir_gives_defaults),
+		cmocka_unit_test(test_config_errors_name_file_and_line),
+		cmocka_unit_test(test_http_allowed_when_configured),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
