@@ -354,7 +354,7 @@ static int open_unix(const char *path, int *ret_fd)
 
 	if (!*path || strlen(path) >= sizeof(sa.sun_path))
 		return -EINVAL;
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
