@@ -73,6 +73,7 @@ struct img_info {
 	size_t hashed_len;   /* hdr_size + img_size + protect_tlv_size */
 	size_t total_len;    /* through the end of the TLV area */
 	uint8_t hash[32];    /* SHA-256 TLV as stored (checked against the data by img_parse) */
+	size_t hash_off;     /* offset of that TLV entry (its 4-byte header) in the file */
 	bool has_key_hash;
 	uint8_t key_hash[32];
 	enum img_sig_type sig_type;

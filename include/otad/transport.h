@@ -33,6 +33,9 @@
 
 struct tr;
 
+/* For error messages about a spec tr_open() rejected with -EINVAL. */
+#define TR_SPEC_HELP "udp:HOST[:PORT], serial:PATH[@BAUD] or ble:ADDRESS|name=NAME"
+
 enum tr_event {
 	TR_EVENT_UP,   /* link usable (opened, reconnected) */
 	TR_EVENT_DOWN, /* link lost; err is a negative errno naming why (-EPIPE hangup, -EIO,

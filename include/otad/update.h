@@ -63,8 +63,23 @@ struct upd_pace {
 	bool auto_rate;  /* adaptive rate */
 };
 
+/* What a caller remembers about a device (or a fleet group) between updates: the pace of its
+ * last verified boot, and the pace at which its bootloader last refused an image. The adaptive
+ * pacer starts from the good pace and never goes back to the refused one: after a refusal the
+ * device is updated strictly one request at a time (nothing arrives while its flash programs),
+ * at most at 90 % of the refused rate. */
+struct upd_pace_memory {
+	bool has_good;
+	struct upd_pace good; /* window used (its peak), rate cap in force (0 = none) */
+	double good_bps;      /* image bytes/s it achieved */
+	bool has_refused;
+	struct upd_pace refused;
+	double refused_bps;
+};
+
 struct upd_params {
-	struct upd_pace pace;
+	struct upd_pace pace;        /* window UPD_WINDOW_AUTO / auto_rate adapt (the default) */
+	struct upd_pace_memory memory; /* starting point and ceilings of the adaptive pacer */
 	size_t chunk_max;            /* cap on image bytes per request; 0 = largest that fits */
 	enum upd_mode mode;
 	unsigned retries;            /* extra attempts after a bootloader refusal */
@@ -89,7 +104,7 @@ struct upd_status {
 	uint64_t bytes_sent;  /* image bytes put on the wire, retransmissions included */
 	uint64_t elapsed_usec; /* since the upload of this attempt started */
 	double rate;          /* recent confirmed image bytes/s */
-	unsigned window;      /* current window */
+	unsigned window;      /* current window (adaptive: what the pacer chose) */
 	uint32_t rate_limit;  /* current limit, 0 = unlimited */
 	unsigned in_flight;
 	unsigned rewinds, timeouts, restarts;
@@ -108,6 +123,7 @@ struct upd_result {
 	double avg_rate;      /* image bytes/s of the last upload */
 	uint64_t upload_usec;
 	struct upd_pace pace; /* pace of the last attempt (what produced the result) */
+	struct upd_pace_memory memory; /* params.memory updated with what this job learned */
 	char version[48];     /* version the device runs at the end, if known */
 	uint8_t hash[32];     /* slot 0 hash at the end, if known */
 	bool has_hash;
@@ -139,4 +155,10 @@ const struct upd_status *upd_job_status(const struct upd_job *j);
 /* Accepts NULL, returns NULL. Safe from inside done(). */
 struct upd_job *upd_job_free(struct upd_job *j);
 
-void upd_params_init(struct upd_params *p); /* defaults: window 1? no: see update.c */
+/* Defaults: adaptive window and rate, test mode, 2 retries, 5 s answer timeout, 60 s boot. */
+void upd_params_init(struct upd_params *p);
+
+/* Pace memory file: one line per device key (a transport spec, a group name), written
+ * atomically. Load: -ENOENT when the file or the key is absent. */
+int upd_pace_memory_load(const char *path, const char *key, struct upd_pace_memory *ret);
+int upd_pace_memory_save(const char *path, const char *key, const struct upd_pace_memory *m);

@@ -7,10 +7,17 @@
 #include "util/macro.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "util/fileio.h"
 
 struct run {
+	char pace_path[PATH_MAX]; /* "" = no pace memory */
+	const char *pace_key;
 	sd_event *event;
 	struct upd_job *job;
 	struct progress progress;
@@ -39,10 +46,27 @@ static void on_note(struct upd_job *j, int level, const char *text, void *ud)
 	progress_note(&r->progress, level, text);
 }
 
+/* Remembers what the job learned about the device's pace (a verified boot, a refusal). */
+static void save_pace(struct run *r, const struct upd_result *res)
+{
+	_cleanup_free_ char *dir = NULL;
+	int e;
+
+	if (!r->pace_path[0] || (!res->memory.has_good && !res->memory.has_refused))
+		return;
+	dir = strdup(r->pace_path);
+	e = dir ? mkdir_p(dirname(dir), 0755) : -ENOMEM;
+	if (e >= 0)
+		e = upd_pace_memory_save(r->pace_path, r->pace_key, &res->memory);
+	if (e < 0)
+		log_warning_errno(e, "cannot remember the pace in %s: %m", r->pace_path);
+}
+
 static void on_done(struct upd_job *j, const struct upd_result *res, void *ud)
 {
 	struct run *r = ud;
 
+	save_pace(r, res);
 	progress_result(&r->progress, res);
 	r->exit_code = exit_code_for(res->fail);
 	r->done = true;
@@ -57,6 +81,48 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return 0;
 }
 
+/* Where the pace memory lives; false when none is used (fixed pacing, --no-pace-memory). */
+static bool pace_path(char *buf, size_t size)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	bool adaptive = arg.params.pace.window == UPD_WINDOW_AUTO || arg.params.pace.auto_rate;
+
+	if (arg.no_pace_memory || !adaptive)
+		return false;
+	if (arg.pace_file)
+		return snprintf(buf, size, "%s", arg.pace_file) < (int)size;
+	if (state && state[0] == '/')
+		return snprintf(buf, size, "%s/otad/pace", state) < (int)size;
+	if (home && home[0] == '/')
+		return snprintf(buf, size, "%s/.local/state/otad/pace", home) < (int)size;
+	return false;
+}
+
+static void load_pace(struct run *r, struct upd_params *p)
+{
+	int e;
+
+	if (!pace_path(r->pace_path, sizeof(r->pace_path))) {
+		r->pace_path[0] = 0;
+		return;
+	}
+	r->pace_key = arg.pace_key ? arg.pace_key : arg.transport;
+	e = upd_pace_memory_load(r->pace_path, r->pace_key, &p->memory);
+	if (e == -EBADMSG)
+		log_warning("%s: the entry for %s is malformed; starting without it", r->pace_path,
+			    r->pace_key);
+	else if (e < 0 && e != -ENOENT)
+		log_warning("cannot read the pace memory %s: %s", r->pace_path, strerror(-e));
+	if (e < 0)
+		p->memory = (struct upd_pace_memory){ 0 };
+	else if (p->memory.has_refused)
+		log_info("pace memory: %s refused an image at %.0f B/s (window %u): staying below it",
+			 r->pace_key, p->memory.refused_bps, p->memory.refused.window);
+	else if (p->memory.has_good)
+		log_info("pace memory: starting %s at window %u (%.0f B/s last time)", r->pace_key,
+			 p->memory.good.window, p->memory.good_bps);
+}
+
 int run_update(const char *image_path, enum upd_step stop_after)
 {
 	static const struct upd_callbacks cbs = {
@@ -68,6 +134,7 @@ int run_update(const char *image_path, enum upd_step stop_after)
 	int e;
 
 	p.stop_after = stop_after;
+	load_pace(&r, &p);
 	progress_init(&r.progress, stdout, arg.json, arg.verbosity);
 	e = sd_event_default(&r.event);
 	if (e < 0)

@@ -12,6 +12,9 @@ struct cli_args {
 	bool json;
 	int verbosity;
 	uint64_t timeout_usec;
+	const char *pace_key;  /* NULL = the transport spec */
+	const char *pace_file; /* NULL = $XDG_STATE_HOME/otad/pace */
+	bool no_pace_memory;
 	struct upd_params params;
 	int argc;
 	char **argv;

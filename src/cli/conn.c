@@ -62,9 +62,13 @@ int conn_open(struct conn *c, const char *spec, const struct tr_options *o, uint
 	if (r < 0)
 		return log_error_errno(r, "cannot create the event loop: %m"), EXIT_FAILURE_GENERIC;
 	r = tr_open(c->event, spec, o, &c->tr);
+	if (r == -EINVAL) {
+		log_error("not a transport: '%s' (expected %s)", spec, TR_SPEC_HELP);
+		return EXIT_USAGE;
+	}
 	if (r < 0) {
 		log_error_errno(r, "cannot open %s: %m", spec);
-		return r == -EINVAL ? EXIT_USAGE : EXIT_LINK;
+		return EXIT_LINK;
 	}
 	r = smp_client_new(c->event, c->tr, &conn_ops, c, &c->smp);
 	if (r < 0)

@@ -54,14 +54,21 @@ static void help(void)
 	       "\n"
 	       "Options:\n"
 	       "  -t, --transport SPEC     device to talk to (or $OTACTL_TRANSPORT)\n"
-	       "      --window N           requests in flight (default: the device's buffers)\n"
-	       "      --rate R             image bytes per second, k/M suffixes (default: unlimited)\n"
+	       "      --window auto|N      requests in flight: adaptive (default) or fixed; never\n"
+	       "                           more than the device has buffers\n"
+	       "      --rate auto|R        image bytes per second, k/M suffixes: adaptive (default:\n"
+	       "                           no cap until the device shows trouble) or a fixed cap\n"
 	       "      --chunk BYTES        cap on image bytes per request\n"
 	       "      --mode test|confirm  test then confirm after the boot check (default), or\n"
 	       "                           mark permanent before the reset\n"
-	       "      --retries N          attempts after a refusal, at half the rate, window 1\n"
+	       "      --retries N          attempts after a refusal, one request at a time and\n"
+	       "                           slower (default 2)\n"
+	       "      --pace-key KEY       remember the pace under KEY (default: the transport)\n"
+	       "      --pace-file PATH     pace memory (default $XDG_STATE_HOME/otad/pace)\n"
+	       "      --no-pace-memory     neither use nor update the pace memory\n"
 	       "      --key PEM            verify the image signature with this key first\n"
 	       "      --force              upload even if the device already has the image\n"
+	       "      --no-downgrade       the device refuses an image not newer than its own\n"
 	       "      --image-num N        SMP image number (default 0)\n"
 	       "      --timeout T          answer timeout per request (default 5s)\n"
 	       "      --boot-timeout T     how long the device may take to come back (60s)\n"
@@ -86,6 +93,10 @@ enum {
 	OPT_BOOT_TIMEOUT,
 	OPT_JSON,
 	OPT_VERSION,
+	OPT_PACE_KEY,
+	OPT_PACE_FILE,
+	OPT_NO_PACE_MEMORY,
+	OPT_NO_DOWNGRADE,
 };
 
 static int usage_error(const char *fmt, ...) _printf_(1, 2);
@@ -107,14 +118,24 @@ static int parse_pacing_option(int c, const char *v)
 
 	switch (c) {
 	case OPT_WINDOW:
+		if (strcmp(v, "auto") == 0) {
+			arg.params.pace.window = UPD_WINDOW_AUTO;
+			return 0;
+		}
 		if (parse_u64(v, &u) < 0 || u < 1 || u > UPD_WINDOW_MAX)
-			return usage_error("--window must be 1..32, not '%s'", v);
+			return usage_error("--window is auto or 1..32, not '%s'", v);
 		arg.params.pace.window = (unsigned)u;
 		return 0;
 	case OPT_RATE:
-		if (parse_size(v, &u) < 0 || u > UINT32_MAX)
-			return usage_error("--rate takes bytes per second like 20k, not '%s'", v);
+		if (strcmp(v, "auto") == 0) {
+			arg.params.pace.auto_rate = true;
+			arg.params.pace.rate = 0;
+			return 0;
+		}
+		if (parse_size(v, &u) < 0 || u == 0 || u > UINT32_MAX)
+			return usage_error("--rate is auto or bytes per second like 20k, not '%s'", v);
 		arg.params.pace.rate = (uint32_t)u;
+		arg.params.pace.auto_rate = false;
 		return 0;
 	case OPT_CHUNK:
 		if (parse_size(v, &u) < 0 || u < 1 || u > 65536)
@@ -149,8 +170,20 @@ static int parse_other_option(int c, const char *v)
 	case OPT_KEY:
 		arg.key_path = v;
 		return 0;
+	case OPT_PACE_KEY:
+		arg.pace_key = v;
+		return 0;
+	case OPT_PACE_FILE:
+		arg.pace_file = v;
+		return 0;
+	case OPT_NO_PACE_MEMORY:
+		arg.no_pace_memory = true;
+		return 0;
 	case OPT_FORCE:
 		arg.params.force = true;
+		return 0;
+	case OPT_NO_DOWNGRADE:
+		arg.params.upgrade_only = true;
 		return 0;
 	case OPT_IMAGE_NUM:
 		if (parse_u64(v, &u) < 0 || u > 15)
@@ -190,10 +223,14 @@ static int parse_args(int argc, char **argv)
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "key", required_argument, NULL, OPT_KEY },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "no-downgrade", no_argument, NULL, OPT_NO_DOWNGRADE },
 		{ "image-num", required_argument, NULL, OPT_IMAGE_NUM },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "pace-key", required_argument, NULL, OPT_PACE_KEY },
+		{ "pace-file", required_argument, NULL, OPT_PACE_FILE },
+		{ "no-pace-memory", no_argument, NULL, OPT_NO_PACE_MEMORY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },

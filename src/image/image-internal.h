@@ -45,6 +45,12 @@ int tlv_iter_next(struct tlv_iter *it, struct tlv_entry *e, struct img_diag *d);
 /* ---- hashing and keys (sign.c) ------------------------------------------------------------- */
 
 int img_sha256(const void *buf, size_t len, uint8_t out[IMG_HASH_LEN]);
+/* One pass over buf: the SHA-256 of its first prefix_len bytes and of all len bytes. */
+int img_sha256_prefix(const void *buf, size_t prefix_len, size_t len,
+		      uint8_t out_prefix[IMG_HASH_LEN], uint8_t out_all[IMG_HASH_LEN]);
+/* -EBADMSG with an IMG_ERR_HASH_MISMATCH diagnosis when computed is not the stored hash. */
+int img_check_hash(const struct img_info *info, const uint8_t computed[IMG_HASH_LEN],
+		   size_t tlv_off, struct img_diag *d);
 
 /* PEM (not NUL-terminated) to a key: a public key, or a private one (any PEM when !private_only).
  * Never prompts for a passphrase: encrypted keys fail. NULL when unreadable. */

@@ -204,6 +204,7 @@ static int parse(const uint8_t *buf, size_t len, struct img_info *info, struct i
 	if (s.n_hash == 0)
 		return fail(d, s.other_hash ? IMG_ERR_HASH_UNSUPPORTED : IMG_ERR_NO_HASH,
 			    info->hashed_len, 0, 0);
+	info->hash_off = s.hash_off;
 	/* Flash dumps carry erased (0xff) bytes after the image; anything else is not ours. */
 	for (size_t i = info->total_len; i < len; i++)
 		if (buf[i] != 0xff)
@@ -215,10 +216,16 @@ static int parse(const uint8_t *buf, size_t len, struct img_info *info, struct i
 	r = img_sha256(buf, info->hashed_len, hash);
 	if (r < 0)
 		return r;
-	if (memcmp(hash, info->hash, IMG_HASH_LEN) != 0) {
-		fail(d, IMG_ERR_HASH_MISMATCH, s.hash_off, 0, info->hashed_len);
+	return img_check_hash(info, hash, info->hash_off, d);
+}
+
+int img_check_hash(const struct img_info *info, const uint8_t computed[IMG_HASH_LEN],
+		   size_t tlv_off, struct img_diag *d)
+{
+	if (memcmp(computed, info->hash, IMG_HASH_LEN) != 0) {
+		fail(d, IMG_ERR_HASH_MISMATCH, tlv_off, 0, info->hashed_len);
 		memcpy(d->tlv_hash, info->hash, IMG_HASH_LEN);
-		memcpy(d->data_hash, hash, IMG_HASH_LEN);
+		memcpy(d->data_hash, computed, IMG_HASH_LEN);
 		return -EBADMSG;
 	}
 	return 0;

@@ -25,6 +25,7 @@ int img_load(const char *path, const char *key_pem, size_t key_pem_len, struct i
 	_cleanup_(img_freep) struct img *i = NULL;
 	struct img_diag dummy;
 	struct img_diag *d = diag ? diag : &dummy;
+	uint8_t hash[IMG_HASH_LEN];
 	int r;
 
 	memset(d, 0, sizeof(*d));
@@ -36,10 +37,15 @@ int img_load(const char *path, const char *key_pem, size_t key_pem_len, struct i
 	r = read_full_file(path, IMG_MAX_FILE_SIZE, &i->data, &i->len);
 	if (r < 0)
 		return r;
-	r = img_sha256(i->data, i->len, i->file_sha);
+	/* Structure first, then one SHA-256 pass gives both the image hash (header, payload,
+	 * protected TLVs) and the whole-file hash an upload request carries. */
+	r = img_parse_no_hash(i->data, i->len, &i->info, d);
 	if (r < 0)
 		return r;
-	r = img_parse(i->data, i->len, &i->info, d);
+	r = img_sha256_prefix(i->data, i->info.hashed_len, i->len, hash, i->file_sha);
+	if (r < 0)
+		return r;
+	r = img_check_hash(&i->info, hash, i->info.hash_off, d);
 	if (r < 0)
 		return r;
 	if (key_pem) {

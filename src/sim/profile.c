@@ -148,28 +148,36 @@ int sim_profile_check(const struct sim_profile *p, const char **ret_why)
 
 /* Seconds one request of c image bytes takes when nothing else is on the air: request
  * serialisation, latency, CPU, programming its pages, response serialisation, latency. */
+/* Expected duration of a flash operation in the model: typical, except that tail_permille of
+ * them draw uniformly between typical and worst (flash.c), so they add half the spread. */
+static double mean_us(const struct sim_profile *p, uint64_t typ_us, uint64_t max_us)
+{
+	return (double)typ_us + (double)p->tail_permille / 1000.0 * ((double)max_us - typ_us) / 2.0;
+}
+
 static double sequential_seconds(const struct sim_profile *p, double c)
 {
 	double bw = (double)p->bandwidth, s;
 
 	s = (c + SIM_UPLOAD_OVERHEAD) / bw + 2.0 * (double)p->latency_us / 1e6;
 	s += (double)p->cpu_us / 1e6;
-	s += c / p->page_size * (double)p->prog_typ_us / 1e6;
+	s += c / p->page_size * mean_us(p, p->prog_typ_us, p->prog_max_us) / 1e6;
 	if (p->progressive_erase)
-		s += c / p->sector_size * (double)p->erase_typ_us / 1e6;
+		s += c / p->sector_size * mean_us(p, p->erase_typ_us, p->erase_max_us) / 1e6;
 	return s + (double)SIM_UPLOAD_RSP_SIZE / bw;
 }
 
 void sim_profile_bottleneck(const struct sim_profile *p, size_t image_size,
 			    struct sim_bottleneck *ret)
 {
-	double per_sector = (double)p->sector_size / p->page_size * (double)p->prog_typ_us;
+	double per_sector = (double)p->sector_size / p->page_size *
+			    mean_us(p, p->prog_typ_us, p->prog_max_us);
 	double chunk = (double)p->buf_size - SIM_UPLOAD_OVERHEAD;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->link_rate = (double)p->bandwidth;
 	if (p->progressive_erase)
-		per_sector += (double)p->erase_typ_us;
+		per_sector += mean_us(p, p->erase_typ_us, p->erase_max_us);
 	ret->flash_rate = (double)p->sector_size / (per_sector / 1e6);
 	if (ret->link_rate <= ret->flash_rate) {
 		ret->rate = ret->link_rate;
@@ -194,8 +202,10 @@ void sim_profile_bottleneck(const struct sim_profile *p, size_t image_size,
 	if (!p->progressive_erase) { /* chunk 0 erases the image's sectors and the trailer's */
 		uint64_t sectors = DIV_ROUND_UP(image_size, p->sector_size) + 1;
 
-		ret->fixed_s += (double)sectors * (double)p->erase_typ_us / 1e6;
+		ret->fixed_s += (double)sectors * mean_us(p, p->erase_typ_us, p->erase_max_us) / 1e6;
 	}
+	if (p->image_check) /* the last chunk: SHA-256 over what was written, read back */
+		ret->fixed_s += (double)image_size / (double)p->read_rate;
 	ret->seconds = ret->fixed_s + (double)image_size / ret->rate;
 }
 

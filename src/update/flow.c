@@ -239,21 +239,65 @@ static uint64_t erase_allowance(const struct upd_job *j)
 	return 5 * USEC_PER_SEC + (j->img->len + 4095) / 4096 * 500 * USEC_PER_MSEC;
 }
 
+/* The pacer's start and ceilings: the remembered pace of this device, and any refusal (remembered
+ * or seen in this job). A refusal pins the adaptive window to one request at a time — nothing is on
+ * the air while the device programs its flash — and keeps the rate under 90 % of the refused one. */
+static void pace_config(const struct upd_job *j, struct pacer_config *pc)
+{
+	const struct upd_pace_memory *m = &j->p.memory;
+	double refused_bps = j->refused_here ? j->refused_bps : m->has_refused ? m->refused_bps : 0;
+	bool refused = j->refused_here || m->has_refused;
+
+	*pc = (struct pacer_config){ .pace = j->pace, .max_window = j->buf_count };
+	if (j->pace.window == UPD_WINDOW_AUTO) {
+		pc->start_window = m->has_good ? m->good.window : 1;
+		if (refused)
+			pc->ceiling_window = 1;
+	}
+	if (!j->pace.auto_rate)
+		return;
+	if (refused_bps > 0) {
+		pc->ceiling_rate = (uint32_t)(0.9 * refused_bps);
+		pc->start_rate = (uint32_t)(refused_bps / 2);
+		if (m->has_good && m->good_bps > 0 && m->good_bps < 0.9 * refused_bps)
+			pc->start_rate = (uint32_t)m->good_bps;
+	} else if (m->has_good) {
+		pc->start_rate = m->good.rate;
+	}
+}
+
+/* What this job learned about the device's pace, for the caller to remember. */
+static void learn(struct upd_job *j, bool booted)
+{
+	struct upd_pace_memory *m = &j->res.memory;
+
+	*m = j->p.memory;
+	if (j->refused_here) {
+		m->has_refused = true;
+		m->refused = j->refused_pace;
+		m->refused_bps = j->refused_bps;
+	}
+	if (booted && j->res.upload_usec) {
+		m->has_good = true;
+		m->good = j->res.pace;
+		m->good_bps = j->res.avg_rate;
+	}
+}
+
 static void start_upload(struct upd_job *j)
 {
 	size_t link_max = tr_max_packet(j->tr), over = tr_frame_overhead(j->tr);
 	struct uploader_config cfg = {
-		.pace = j->pace,
 		.chunk_max = j->p.chunk_max,
 		.image = j->p.image,
 		.upgrade_only = j->p.upgrade_only,
 		.rsp_timeout_usec = j->p.rsp_timeout_usec,
 		.erase_timeout_usec = erase_allowance(j),
 		.max_timeouts = j->p.max_timeouts,
-		.buf_count = j->buf_count,
 	};
 	int r;
 
+	pace_config(j, &cfg.pacer);
 	/* The whole encoded request must fit the device's buffer, not only its data. */
 	cfg.body_max = MIN(link_max, (size_t)j->buf_size - MIN(over, (size_t)j->buf_size));
 	cfg.body_max = cfg.body_max > SMP_HDR_SIZE ? cfg.body_max - SMP_HDR_SIZE : 0;
@@ -283,8 +327,8 @@ void flow_upload_done(struct upd_job *j, int err, enum upd_fail fail, const char
 	j->res.upload_usec = s->end_usec - s->start_usec;
 	j->res.avg_rate = j->res.upload_usec ? (double)s->total * USEC_PER_SEC / j->res.upload_usec
 					     : 0;
-	/* The pace that was in force, with an automatic window resolved to the one used. */
-	j->res.pace = (struct upd_pace){ .rate = s->rate_limit, .window = s->window };
+	/* The pace that was in force: the largest window used, the rate cap at the end. */
+	j->res.pace = (struct upd_pace){ .rate = s->rate_limit, .window = s->peak_window };
 	if (err < 0) {
 		job_fail(j, err, fail, "upload: %s%s%s", text,
 			 fail == UPD_FAIL_TIMEOUT && j->last_stray[0] ? "; ignored from the device: "
@@ -450,9 +494,13 @@ static void boot_retry_later(struct upd_job *j)
 {
 	if (job_now(j) >= j->boot_deadline) {
 		job_fail(j, -ETIMEDOUT, UPD_FAIL_TIMEOUT,
-			 "device did not come back within %.0f s after reset%s%s",
+			 "device did not come back within %.0f s after reset%s%s%s",
 			 (double)j->p.boot_timeout_usec / USEC_PER_SEC, j->boot_problem[0] ? ": " : "",
-			 j->boot_problem);
+			 j->boot_problem,
+			 j->p.mode == UPD_MODE_TEST
+				 ? " (the new image is not confirmed: MCUboot goes back to the old one "
+				   "at the next reset)"
+				 : "");
 		return;
 	}
 	job_after(j, BOOT_POLL_USEC, flow_boot_poll);
@@ -481,6 +529,7 @@ static void on_boot_state(struct upd_job *j, int err, const struct smp_rsp *rsp)
 	record_running(j, s0);
 	if (is_ours(j, s0) && s0->active) {
 		j->boot_verified = true;
+		learn(j, true);
 		if (j->p.mode == UPD_MODE_CONFIRM && s0->confirmed) {
 			job_succeed(j, "device runs %s (hash %s...), confirmed", s0->version,
 				    short_hash(s0->hash, s0->hash_len, h));
@@ -524,26 +573,43 @@ void flow_link_up(struct upd_job *j)
 
 static void retry_or_fail(struct upd_job *j, enum upd_fail fail, const char *fmt, ...)
 {
-	char text[384];
+	char text[384], pace[64];
 	va_list ap;
-	uint32_t rate;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	if (j->res.upload_usec) {
+		/* The pace that produced the rejected image: later attempts stay below it. */
+		j->refused_here = true;
+		j->refused_pace = j->res.pace;
+		j->refused_bps = j->res.avg_rate;
+	}
+	learn(j, false);
 	if (j->st.attempt > j->p.retries) {
 		job_fail(j, fail == UPD_FAIL_REFUSED ? -EBADMSG : -EIO, fail, "%s", text);
 		return;
 	}
-	/* Halve the rate (of what the failed attempt achieved when it was unlimited) and send one
-	 * request at a time: nothing arrives while the device writes its flash. */
-	rate = j->pace.rate ? j->pace.rate / 2 : (uint32_t)(j->res.avg_rate / 2);
-	j->pace.rate = MAX(rate, (uint32_t)MIN_RETRY_RATE);
-	j->pace.window = 1;
+	/* Fixed pacing: half the rate (of what the failed attempt reached, when unlimited), one
+	 * request at a time. Adaptive pacing: pace_config() keeps the next attempts sequential and
+	 * under the refused rate. */
+	if (j->pace.window != UPD_WINDOW_AUTO)
+		j->pace.window = 1;
+	if (!j->pace.auto_rate) {
+		uint32_t rate = j->pace.rate ? j->pace.rate / 2 : (uint32_t)(j->res.avg_rate / 2);
+
+		j->pace.rate = rate ? MAX(rate, (uint32_t)MIN_RETRY_RATE) : 0;
+	}
+	if (j->pace.rate)
+		snprintf(pace, sizeof(pace), "%u B/s", j->pace.rate);
+	else if (j->refused_here && j->pace.auto_rate)
+		snprintf(pace, sizeof(pace), "at most %u B/s", (uint32_t)(0.9 * j->refused_bps));
+	else
+		snprintf(pace, sizeof(pace), "unlimited rate");
 	j->st.attempt++;
 	j->force_upload = true;
 	j->slot1_verified = false;
-	job_note(j, 4, "%s; attempt %u of %u at %u B/s, window 1", text, j->st.attempt,
-		 j->p.retries + 1, j->pace.rate);
+	job_note(j, 4, "%s; attempt %u of %u, one request at a time, %s", text, j->st.attempt,
+		 j->p.retries + 1, pace);
 	flow_query(j);
 }

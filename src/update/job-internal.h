@@ -56,6 +56,9 @@ struct upd_job {
 	bool slot1_verified;
 	bool boot_verified;
 	bool force_upload;
+	bool refused_here;           /* this job saw a refusal: later attempts stay below it */
+	struct upd_pace refused_pace;
+	double refused_bps;
 	bool link_up;
 	bool cancelled;
 	bool finished;

@@ -36,8 +36,9 @@ const char *upd_fail_name(enum upd_fail f)
 void upd_params_init(struct upd_params *p)
 {
 	*p = (struct upd_params){
-		.pace = { .rate = 0, .window = UPD_WINDOW_AUTO },
+		.pace = { .rate = 0, .window = UPD_WINDOW_AUTO, .auto_rate = true },
 		.mode = UPD_MODE_TEST,
+		.retries = 2,
 		.rsp_timeout_usec = 5 * USEC_PER_SEC,
 		.boot_timeout_usec = 60 * USEC_PER_SEC,
 		.max_timeouts = 8,
@@ -280,6 +281,7 @@ int upd_job_new(sd_event *e, const char *spec, const char *image_path,
 		j->cb = *cb;
 	j->user_data = user_data;
 	j->pace = p->pace;
+	j->res.memory = p->memory; /* unchanged unless the job learns something */
 	j->ver = SMP_VER_2;
 	j->st.attempt = 1;
 	*ret = j;
@@ -292,9 +294,13 @@ static int open_link(struct upd_job *j)
 
 	job_enter(j, UPD_STEP_CONNECT);
 	r = tr_open(j->event, j->spec, &j->p.tr, &j->tr);
+	if (r == -EINVAL) {
+		job_fail(j, r, UPD_FAIL_CONFIG, "not a transport: '%s' (expected %s)", j->spec,
+			 TR_SPEC_HELP);
+		return r;
+	}
 	if (r < 0) {
-		job_fail(j, r, r == -EINVAL ? UPD_FAIL_CONFIG : UPD_FAIL_LINK, "cannot open %s: %s",
-			 j->spec, strerror(-r));
+		job_fail(j, r, UPD_FAIL_LINK, "cannot open %s: %s", j->spec, strerror(-r));
 		return r;
 	}
 	r = smp_client_new(j->event, j->tr, &client_ops, j, &j->smp);

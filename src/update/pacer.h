@@ -1,9 +1,18 @@
 /* pacer.h — how fast the upload may go: requests in flight (window) and image bytes per second
- * (a token bucket). Pure: every call takes the clock value, nothing here does I/O.
+ * (a token bucket), fixed or adaptive. Pure: every call takes the clock value, nothing does I/O.
  *
- * The bucket holds no burst credit: sending n bytes at t costs n tokens and the next send waits
- * until the balance is back to zero, so between any two sends i < j the bytes of sends i..j-1
- * never exceed rate * (t_j - t_i). */
+ * Token bucket: no burst credit. Sending n bytes at t costs n tokens and the next send waits until
+ * the balance is back to zero, so between any two sends i < j the bytes of sends i..j-1 never
+ * exceed rate * (t_j - t_i).
+ *
+ * Adaptive window (delay-based, after TCP Vegas): the smallest round-trip time of a full-size
+ * request is the path without queueing; window * (1 - base/srtt) estimates how many requests wait
+ * in a queue somewhere (link, device). Once per round (a window's worth of answers) the window
+ * grows while less than one request waits and shrinks when more than PACER_QUEUE_HIGH do: the
+ * slowest stage stays busy, latency stays flat, and the device never holds more than it has
+ * buffers for. Timeouts and busy answers halve the window and cap the rate at what was delivered
+ * (multiplicative back-off); the cap then grows by a tenth per quiet round and is dropped once it
+ * no longer binds. Ceilings (from a remembered bootloader refusal) are never exceeded. */
 #pragma once
 
 #include <stdbool.h>
@@ -12,17 +21,41 @@
 
 #include "otad/update.h"
 
-struct pacer {
-	uint32_t rate;      /* bytes/s, 0 = unlimited */
-	unsigned window;    /* current window */
-	unsigned max_window; /* device buffers (buf_count), never exceeded */
-	double balance;     /* tokens (bytes); negative = debt */
-	uint64_t last_usec;
+#define PACER_QUEUE_LOW  1.0
+#define PACER_QUEUE_HIGH 2.5
+
+struct pacer_config {
+	struct upd_pace pace;   /* requested: window UPD_WINDOW_AUTO and/or auto_rate adapt */
+	unsigned max_window;    /* device buffers (buf_count) */
+	unsigned start_window;  /* adaptive start; 0 = 1 */
+	uint32_t start_rate;    /* adaptive rate: initial cap, 0 = none */
+	unsigned ceiling_window; /* never above; 0 = none */
+	uint32_t ceiling_rate;  /* never above; 0 = none */
 };
 
-/* window UPD_WINDOW_AUTO is taken as max_window until the adaptive pacer exists. */
-void pacer_init(struct pacer *p, const struct upd_pace *pace, unsigned max_window, uint64_t now);
-/* Microseconds until `bytes` more may be sent (0 = now). */
+struct pacer {
+	bool auto_window, auto_rate;
+	unsigned max_window;    /* min(buffers, ceiling) */
+	uint32_t ceiling_rate;
+	unsigned window;
+	uint32_t rate;          /* current cap, 0 = unlimited */
+	double balance;         /* tokens (bytes); negative = debt */
+	uint64_t last_usec;
+	uint64_t base_rtt;      /* usec, smallest full-size round trip */
+	double srtt;            /* usec, smoothed */
+	unsigned acks_in_round;
+	unsigned peak_window;
+	unsigned grows, shrinks, backoffs;
+};
+
+void pacer_init(struct pacer *p, const struct pacer_config *cfg, uint64_t now);
+/* Microseconds until more may be sent (0 = now). */
 uint64_t pacer_delay(struct pacer *p, uint64_t now);
 void pacer_sent(struct pacer *p, size_t bytes, uint64_t now);
 unsigned pacer_window(const struct pacer *p);
+uint32_t pacer_rate(const struct pacer *p);
+/* An answer to a request sent rtt_usec ago; full = a full-size data request (the ones whose
+ * round trips compare). delivery_rate: recent confirmed bytes/s. */
+void pacer_on_ack(struct pacer *p, uint64_t rtt_usec, bool full, double delivery_rate);
+/* No answer in time, or the device answered busy / out of memory. */
+void pacer_on_congestion(struct pacer *p, double delivery_rate);

@@ -5,7 +5,6 @@
  * confirmed offset, but never trigger a second rewind. Requests are never forgotten while they may
  * sit in the device: the window counts them until they are answered or time out. */
 #include "update/uploader.h"
-#include "update/pacer.h"
 #include "util/macro.h"
 
 #include <errno.h>
@@ -101,12 +100,21 @@ static void finish(struct uploader *u, int err, enum upd_fail fail, const char *
 		u->ops.done(err, fail, text, u->user_data);
 }
 
+static void pace_stats(struct uploader *u)
+{
+	u->st.window = pacer_window(&u->pacer);
+	u->st.peak_window = u->pacer.peak_window;
+	u->st.rate_limit = pacer_rate(&u->pacer);
+	u->st.backoffs = u->pacer.backoffs;
+}
+
 static void record_progress(struct uploader *u, size_t off)
 {
 	uint64_t now = now_usec(u);
 	unsigned oldest;
 
 	u->st.acked_off = off;
+	pace_stats(u);
 	u->samples[u->sample_head] = (typeof(u->samples[0])){ .t = now, .off = off };
 	u->sample_head = (u->sample_head + 1) % RATE_SAMPLES;
 	if (u->n_samples < RATE_SAMPLES)
@@ -239,6 +247,8 @@ static int arm_timer(struct uploader *u, uint64_t delay)
 static void handle_timeout(struct uploader *u, const struct inflight *s)
 {
 	u->st.timeouts++;
+	if (s->epoch == u->epoch)
+		pacer_on_congestion(&u->pacer, u->st.rate);
 	if (++u->consecutive_timeouts > u->cfg.max_timeouts) {
 		finish(u, -ETIMEDOUT, UPD_FAIL_TIMEOUT,
 		       "device stopped answering: %u upload requests in a row got no answer "
@@ -268,6 +278,7 @@ static void handle_device_error(struct uploader *u, const struct inflight *s,
 
 	if (is_transient(e) && ++u->busy_count <= MAX_BUSY) {
 		if (s->epoch == u->epoch) {
+			pacer_on_congestion(&u->pacer, u->st.rate);
 			note(u, 5, "device busy at off=%zu (%s); pausing", s->off,
 			     smp_err_format(e, buf, sizeof(buf)));
 			restart_at(u, u->opened ? u->st.acked_off : 0);
@@ -358,8 +369,13 @@ static void on_rsp(int err, const struct smp_rsp *rsp, void *user_data)
 		       "device expects off=%u, beyond the image's %zu bytes", r.off, u->img->len);
 	else {
 		u->consecutive_timeouts = 0;
+		/* Round trips compare only between full-size data requests of the open upload. */
+		pacer_on_ack(&u->pacer, rsp->rtt_usec, s.off > 0 && s.len == u->st.chunk &&
+							       s.epoch == u->epoch,
+			     u->st.rate);
 		handle_off(u, &s, r.off, &r);
 	}
+	pace_stats(u);
 	pump(u);
 }
 
@@ -397,10 +413,11 @@ int uploader_new(sd_event *e, struct smp_client *c, const struct img *img,
 int uploader_start(struct uploader *u)
 {
 	uint64_t now = now_usec(u);
+	struct pacer_config pc = u->cfg.pacer;
 
-	pacer_init(&u->pacer, &u->cfg.pace, MIN(MAX(u->cfg.buf_count, 1u), UPD_WINDOW_MAX), now);
-	u->st.window = pacer_window(&u->pacer);
-	u->st.rate_limit = u->pacer.rate;
+	pc.max_window = MIN(MAX(pc.max_window, 1u), UPD_WINDOW_MAX);
+	pacer_init(&u->pacer, &pc, now);
+	pace_stats(u);
 	u->st.start_usec = now;
 	u->running = true;
 	record_progress(u, 0);

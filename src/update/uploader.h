@@ -11,11 +11,12 @@
 #include "otad/image.h"
 #include "otad/smp-client.h"
 #include "otad/update.h"
+#include "update/pacer.h"
 
 struct uploader;
 
 struct uploader_config {
-	struct upd_pace pace;
+	struct pacer_config pacer;   /* window (capped by the device's buffers) and rate */
 	size_t chunk_max;            /* image bytes per request cap, 0 = none */
 	uint32_t image;
 	bool upgrade_only;
@@ -23,7 +24,6 @@ struct uploader_config {
 	uint64_t erase_timeout_usec; /* allowance for the first chunk */
 	unsigned max_timeouts;
 	size_t body_max;             /* largest CBOR body the device and the link take */
-	unsigned buf_count;          /* device buffers: the window never exceeds it */
 };
 
 struct uploader_stats {
@@ -34,8 +34,10 @@ struct uploader_stats {
 	unsigned rewinds, timeouts, restarts;
 	bool has_match, match;
 	size_t chunk;      /* largest data bytes per request */
-	unsigned window;
-	uint32_t rate_limit;
+	unsigned window;   /* current */
+	unsigned peak_window;
+	uint32_t rate_limit; /* current cap, 0 = none */
+	unsigned backoffs;
 	uint64_t start_usec, end_usec;
 	double rate;       /* recent confirmed bytes/s */
 };

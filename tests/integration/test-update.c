@@ -16,87 +16,29 @@
 
 #define SPEED "20" /* model runs 20x real time: spi-lp timings in a test-sized budget */
 
-/* Builds a test image with otasim mkimage; returns its path. */
-static const char *make_image(const char *name, const char *version, const char *size)
-{
-	const char *path = tl_path(name);
-	char *argv[] = { (char *)tl_bin("otasim"), "mkimage", "--version", (char *)version,
-			 "--size", (char *)size, (char *)path, NULL };
-	char *err = NULL;
-	int r = tl_run(argv, 20000, NULL, &err);
-
-	if (r != 0)
-		fprintf(stderr, "mkimage failed (%d): %s\n", r, err ? err : "");
-	assert_int_equal(r, 0);
-	free(err);
-	return path;
-}
-
-/* Runs otactl with the given arguments; returns its exit code and its stdout in *out. */
-static int otactl(char **out, const char *spec, ...)
-{
-	const char *argv[40];
-	unsigned n = 0;
-	va_list ap;
-	char *err = NULL;
-	int r;
-
-	argv[n++] = tl_bin("otactl");
-	argv[n++] = "-t";
-	argv[n++] = spec;
-	va_start(ap, spec);
-	for (const char *a; (a = va_arg(ap, const char *)) && n < 38;)
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	r = tl_run((char *const *)argv, 240000, out, &err);
-	if (err && *err)
-		fprintf(stderr, "otactl stderr: %s\n", err);
-	free(err);
-	return r;
-}
-
-static unsigned count_events(const char *trace, const char *name, const char *key,
-			     const char *value)
-{
-	struct tl_event *ev;
-	size_t n;
-	unsigned count = 0;
-
-	assert_int_equal(tl_trace_load(trace, &ev, &n), 0);
-	for (size_t i = 0; i < n; i++) {
-		const char *v = key ? tl_ev_get(&ev[i], key) : NULL;
-
-		if (strcmp(ev[i].name, name) == 0 && (!key || (v && strcmp(v, value) == 0)))
-			count++;
-	}
-	free(ev);
-	return count;
-}
-
 static void test_update_over_udp_ends_in_verified_confirmed_boot(void **state)
 {
 	struct tl_sim sim;
 	const char *extra[] = { "--speed", SPEED, NULL };
-	const char *img = make_image("v2.bin", "2.0.0", "24k");
+	const char *img = tl_mkimage("v2.bin", "2.0.0", "24k");
 	char *out = NULL;
 
 	assert_int_equal(tl_sim_start(&sim, "udp-ok", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "update", img, NULL), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, NULL), 0);
 	assert_true(tl_contains(out, "done: device runs 2.0.0"));
 	assert_true(tl_contains(out, "confirmed"));
 	free(out);
 	/* The device swapped at reset and now runs 2.0.0 confirmed. */
-	assert_int_equal(count_events(sim.trace, "boot", "result", "swap-test"), 1);
-	assert_int_equal(otactl(&out, sim.spec, "image", "list", NULL), 0);
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 1);
+	assert_int_equal(tl_otactl(&out, sim.spec, "image", "list", NULL), 0);
 	assert_true(tl_contains(out, "version: 2.0.0"));
 	assert_true(tl_contains(out, "flags: bootable confirmed active"));
 	free(out);
 	/* A second run finds the image running and does nothing. */
-	assert_int_equal(otactl(&out, sim.spec, "update", img, NULL), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, NULL), 0);
 	assert_true(tl_contains(out, "already runs 2.0.0"));
 	free(out);
-	assert_int_equal(count_events(sim.trace, "reset", NULL, NULL), 1);
+	assert_int_equal(tl_sim_count_events(&sim, "reset", NULL, NULL), 1);
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
@@ -104,14 +46,14 @@ static void test_update_over_serial_pty_ends_in_verified_boot(void **state)
 {
 	struct tl_sim sim;
 	const char *extra[] = { "--speed", SPEED, "--profile", "spi-hp", NULL };
-	const char *img = make_image("v3.bin", "3.1.0", "16k");
+	const char *img = tl_mkimage("v3.bin", "3.1.0", "16k");
 	char *out = NULL;
 
 	assert_int_equal(tl_sim_start(&sim, "serial-ok", "serial", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "update", img, NULL), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, NULL), 0);
 	assert_true(tl_contains(out, "done: device runs 3.1.0"));
 	free(out);
-	assert_int_equal(count_events(sim.trace, "boot", "result", "swap-test"), 1);
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 1);
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
@@ -138,12 +80,12 @@ static void test_trace_shows_window_filled_and_never_exceeded(void **state)
 {
 	struct tl_sim sim;
 	const char *extra[] = { "--speed", SPEED, NULL }; /* spi-lp: the link is the bottleneck */
-	const char *img = make_image("window.bin", "2.0.2", "40k");
+	const char *img = tl_mkimage("window.bin", "2.0.2", "40k");
 	unsigned uploads, m;
 	char *out = NULL;
 
 	assert_int_equal(tl_sim_start(&sim, "window", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "image", "upload", img, "--window", "3", NULL), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "image", "upload", img, "--window", "3", NULL), 0);
 	free(out);
 	m = max_inflight(sim.trace, &uploads);
 	assert_true(uploads > 10);
@@ -155,14 +97,14 @@ static void test_trace_shows_rate_respected(void **state)
 {
 	struct tl_sim sim;
 	const char *extra[] = { "--speed", SPEED, "--profile", "lan", NULL };
-	const char *img = make_image("paced.bin", "2.0.1", "40k");
+	const char *img = tl_mkimage("paced.bin", "2.0.1", "40k");
 	struct tl_event *ev;
 	size_t n, bytes = 0;
 	double first = -1, last = 0;
 	char *out = NULL;
 
 	assert_int_equal(tl_sim_start(&sim, "paced", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "image", "upload", img, "--window", "2", "--rate",
+	assert_int_equal(tl_otactl(&out, sim.spec, "image", "upload", img, "--window", "2", "--rate",
 				"16k", NULL),
 			 0);
 	free(out);
@@ -189,16 +131,18 @@ static void test_overrun_at_full_speed_is_reported_as_bootloader_refusal(void **
 {
 	struct tl_sim sim;
 	const char *extra[] = { "--speed", SPEED, "--profile", "spi-lp-overrun", NULL };
-	const char *img = make_image("overrun.bin", "4.0.0", "32k");
+	const char *img = tl_mkimage("overrun.bin", "4.0.0", "32k");
 	char *out = NULL, *log;
 
 	assert_int_equal(tl_sim_start(&sim, "overrun", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "update", img, "--window", "4", NULL), 9);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--window", "4", "--retries", "0",
+				NULL),
+			 9);
 	assert_true(tl_contains(out, "bootloader refused the image"));
 	assert_true(tl_contains(out, "1.0.0")); /* still the factory image */
 	free(out);
-	assert_true(count_events(sim.trace, "upload", "result", "corrupt") > 0);
-	assert_int_equal(count_events(sim.trace, "boot", "result", "refused"), 1);
+	assert_true(tl_sim_count_events(&sim, "upload", "result", "corrupt") > 0);
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "refused"), 1);
 	assert_int_equal(tl_sim_stop(&sim), 0);
 	log = tl_proc_stderr(&sim.proc);
 	assert_true(tl_contains(log, "Image in the secondary slot is not valid!"));
@@ -209,18 +153,18 @@ static void test_overrun_with_retries_ends_in_verified_boot(void **state)
 {
 	struct tl_sim sim;
 	const char *extra[] = { "--speed", SPEED, "--profile", "spi-lp-overrun", NULL };
-	const char *img = make_image("overrun2.bin", "4.0.1", "32k");
+	const char *img = tl_mkimage("overrun2.bin", "4.0.1", "32k");
 	char *out = NULL;
 
 	assert_int_equal(tl_sim_start(&sim, "overrun-retry", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "update", img, "--window", "4", "--retries", "2",
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--window", "4", "--retries", "2",
 				NULL),
 			 0);
 	assert_true(tl_contains(out, "done: device runs 4.0.1"));
 	assert_true(tl_contains(out, "2 attempts"));
 	free(out);
-	assert_int_equal(count_events(sim.trace, "boot", "result", "refused"), 1);
-	assert_int_equal(count_events(sim.trace, "boot", "result", "swap-test"), 1);
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "refused"), 1);
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 1);
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
@@ -228,15 +172,15 @@ static void test_device_reboot_mid_upload_restarts_and_completes(void **state)
 {
 	struct tl_sim sim;
 	const char *extra[] = { "--speed", SPEED, "--profile", "lan", "--reboot-at", "12000", NULL };
-	const char *img = make_image("reboot.bin", "5.0.0", "32k");
+	const char *img = tl_mkimage("reboot.bin", "5.0.0", "32k");
 	char *out = NULL;
 
 	assert_int_equal(tl_sim_start(&sim, "reboot", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "update", img, "-v", NULL), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "-v", NULL), 0);
 	assert_true(tl_contains(out, "lost the upload"));
 	assert_true(tl_contains(out, "done: device runs 5.0.0"));
 	free(out);
-	assert_int_equal(count_events(sim.trace, "upload", "result", "reboot"), 1);
+	assert_int_equal(tl_sim_count_events(&sim, "upload", "result", "reboot"), 1);
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
@@ -245,11 +189,11 @@ static void test_lost_answers_are_retransmitted(void **state)
 	struct tl_sim sim;
 	const char *extra[] = { "--speed", SPEED, "--profile", "lan", "--drop-response", "4,9,10",
 				NULL };
-	const char *img = make_image("drop.bin", "5.1.0", "24k");
+	const char *img = tl_mkimage("drop.bin", "5.1.0", "24k");
 	char *out = NULL;
 
 	assert_int_equal(tl_sim_start(&sim, "drop", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "update", img, "--timeout", "1", NULL), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--timeout", "1", NULL), 0);
 	assert_true(tl_contains(out, "done: device runs 5.1.0"));
 	free(out);
 	assert_int_equal(tl_sim_stop(&sim), 0);
@@ -259,15 +203,15 @@ static void test_device_that_stops_answering_times_out_with_exit_5(void **state)
 {
 	struct tl_sim sim;
 	const char *extra[] = { "--speed", SPEED, "--profile", "lan", "--mute-at", "8000", NULL };
-	const char *img = make_image("mute.bin", "6.0.0", "24k");
+	const char *img = tl_mkimage("mute.bin", "6.0.0", "24k");
 	char *out = NULL;
 
 	assert_int_equal(tl_sim_start(&sim, "mute", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "update", img, "--timeout", "300ms", NULL), 5);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--timeout", "300ms", NULL), 5);
 	assert_true(tl_contains(out, "stopped answering"));
 	free(out);
 	/* Never told to test: no state write reached the device. */
-	assert_int_equal(count_events(sim.trace, "state-write", NULL, NULL), 0);
+	assert_int_equal(tl_sim_count_events(&sim, "state-write", NULL, NULL), 0);
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
@@ -275,7 +219,7 @@ static void test_broken_image_is_refused_before_anything_is_sent(void **state)
 {
 	struct tl_sim sim;
 	const char *extra[] = { "--speed", SPEED, NULL };
-	const char *img = make_image("broken.bin", "7.0.0", "8k");
+	const char *img = tl_mkimage("broken.bin", "7.0.0", "8k");
 	char *text, *out = NULL;
 	FILE *f;
 
@@ -286,7 +230,7 @@ static void test_broken_image_is_refused_before_anything_is_sent(void **state)
 	fputc(0x5a, f);
 	fclose(f);
 	assert_int_equal(tl_sim_start(&sim, "broken", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "update", img, NULL), 3);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, NULL), 3);
 	assert_true(tl_contains(out, "SHA-256"));
 	free(out);
 	text = tl_read_file(sim.trace);
@@ -302,14 +246,14 @@ static void test_image_test_refuses_a_hash_the_device_does_not_hold(void **state
 	char *out = NULL;
 
 	assert_int_equal(tl_sim_start(&sim, "unknown-hash", "udp", extra), 0);
-	assert_int_equal(otactl(&out, sim.spec, "image", "test",
+	assert_int_equal(tl_otactl(&out, sim.spec, "image", "test",
 				"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
 				NULL),
 			 8);
 	free(out);
-	assert_int_equal(otactl(&out, sim.spec, "image", "test", "xyz", NULL), 2);
+	assert_int_equal(tl_otactl(&out, sim.spec, "image", "test", "xyz", NULL), 2);
 	free(out);
-	assert_int_equal(count_events(sim.trace, "state-write", NULL, NULL), 0);
+	assert_int_equal(tl_sim_count_events(&sim, "state-write", NULL, NULL), 0);
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 

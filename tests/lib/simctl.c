@@ -2,6 +2,7 @@
 #include "lib/simctl.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <openssl/sha.h>
@@ -449,4 +450,43 @@ int tl_upload_sequential(struct tl_client *c, const struct tl_image *img, size_t
 	}
 	free(body);
 	return r < 0 ? r : requests;
+}
+
+const char *tl_mkimage(const char *name, const char *version, const char *size)
+{
+	const char *path = tl_path(name);
+	char *argv[] = { (char *)tl_bin("otasim"), "mkimage", "--version", (char *)version,
+			 "--size", (char *)size, (char *)path, NULL };
+	char *err = NULL;
+	int r = tl_run(argv, 20000, NULL, &err);
+
+	if (r != 0) {
+		fprintf(stderr, "otasim mkimage failed (%d): %s\n", r, err ? err : "");
+		abort();
+	}
+	free(err);
+	return path;
+}
+
+int tl_otactl(char **out, const char *spec, ...)
+{
+	const char *argv[48];
+	unsigned n = 0;
+	va_list ap;
+	char *err = NULL;
+	int r;
+
+	argv[n++] = tl_bin("otactl");
+	argv[n++] = "-t";
+	argv[n++] = spec;
+	va_start(ap, spec);
+	for (const char *a; (a = va_arg(ap, const char *)) && n < 46;)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	r = tl_run((char *const *)argv, 240000, out, &err);
+	if (err && *err)
+		fprintf(stderr, "otactl stderr: %s\n", err);
+	free(err);
+	return r;
 }

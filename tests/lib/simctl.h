@@ -76,3 +76,9 @@ size_t tl_upload_encode(const struct tl_image *img, uint32_t off, size_t body_ma
  * of requests sent, or -errno (-EPROTO for an error answer or an offset going backwards). */
 int tl_upload_sequential(struct tl_client *c, const struct tl_image *img, size_t body_max,
 			 struct smp_upload_rsp *last, int timeout_ms);
+
+/* An MCUboot image from `otasim mkimage` at tl_path(name); fails the test if it cannot be made. */
+const char *tl_mkimage(const char *name, const char *version, const char *size);
+/* Runs otactl -t spec ARGS... (NULL-terminated) with a 4 min limit; returns its exit code, stdout
+ * in *out (free it); stderr is echoed for the test log. */
+int tl_otactl(char **out, const char *spec, ...);

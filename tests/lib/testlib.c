@@ -42,6 +42,10 @@ const char *tl_tmpdir(void)
 		abort();
 	}
 	atexit(tmpdir_cleanup);
+	/* Programs the test starts keep their state (otactl's pace memory) here, not in $HOME. */
+	char state[PATH_MAX + 8];
+	snprintf(state, sizeof(state), "%s/state", tmpdir);
+	setenv("XDG_STATE_HOME", state, 1);
 	return tmpdir;
 }
 

@@ -703,6 +703,8 @@ static void test_load_reports_whole_file_sha(void **state)
 	sha256(b.p, 32 + 300, h);
 	assert_memory_equal(i->info.hash, h, 32);
 	assert_memory_not_equal(i->file_sha, i->info.hash, 32);
+	assert_int_equal(i->data[i->info.hash_off], IMG_TLV_SHA256); /* the entry: type, pad, len */
+	assert_memory_equal(i->data + i->info.hash_off + IMG_TLV_HDR_SIZE, i->info.hash, 32);
 	assert_null(img_free(i));
 	assert_null(img_free(NULL));
 	free(b.p);

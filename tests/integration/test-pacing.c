@@ -1,0 +1,162 @@
+/* test-pacing.c — adaptive pacing seen from the device's trace: the window stays within the
+ * device's buffers, an overrun device ends in a verified boot, the attempt after a refusal is
+ * slower, and the next update starts from the remembered pace. Functional, never timed. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/simctl.h"
+#include "lib/testlib.h"
+#include "util/macro.h"
+
+#define SPEED "20"
+
+/* Per upload attempt (attempts are separated by resets): the largest inflight, the number of
+ * data requests and corrupted ones. */
+struct attempt {
+	unsigned max_inflight, requests, corrupt;
+};
+
+static unsigned attempts(const char *trace, struct attempt *a, unsigned max)
+{
+	struct tl_event *ev;
+	size_t n;
+	unsigned k = 0;
+	bool in_upload = false;
+
+	memset(a, 0, max * sizeof(*a));
+	assert_int_equal(tl_trace_load(trace, &ev, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(ev[i].name, "reset") == 0 && in_upload) {
+			in_upload = false;
+			k++;
+		}
+		if (strcmp(ev[i].name, "upload") != 0 || k >= max)
+			continue;
+		in_upload = true;
+		a[k].requests++;
+		a[k].max_inflight = MAX(a[k].max_inflight, (unsigned)tl_ev_u64(&ev[i], "inflight"));
+		if (strcmp(tl_ev_get(&ev[i], "result") ?: "", "corrupt") == 0)
+			a[k].corrupt++;
+	}
+	free(ev);
+	return k + (in_upload ? 1 : 0);
+}
+
+static void test_adaptive_window_grows_but_never_beyond_device_buffers(void **state)
+{
+	struct tl_sim sim;
+	const char *extra[] = { "--speed", SPEED, "--buf-count", "3", NULL };
+	const char *img = tl_mkimage("bufs.bin", "2.0.0", "48k");
+	struct attempt a[4];
+	char *out = NULL;
+
+	assert_int_equal(tl_sim_start(&sim, "bufs", "udp", extra), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--pace-key", "bufs", NULL), 0);
+	assert_true(tl_contains(out, "done: device runs 2.0.0"));
+	free(out);
+	assert_int_equal(attempts(sim.trace, a, 4), 1);
+	assert_int_equal(a[0].max_inflight, 3); /* grew from 1 up to the device's 3 buffers */
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+static void test_overrun_device_ends_in_verified_boot_then_remembered_pace_is_safe(void **state)
+{
+	const char *extra[] = { "--speed", SPEED, "--profile", "spi-lp-overrun", NULL };
+	const char *img = tl_mkimage("ovr.bin", "3.0.0", "48k");
+	const char *img2 = tl_mkimage("ovr2.bin", "3.1.0", "48k");
+	struct attempt a[4];
+	struct tl_sim sim;
+	char *out = NULL;
+
+	/* First update of this device: adaptive pacing pipelines, the flash is corrupted, MCUboot
+	 * refuses; the next attempt is strictly sequential and boots. */
+	assert_int_equal(tl_sim_start(&sim, "ovr", "udp", extra), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--pace-key", "ovr", NULL), 0);
+	assert_true(tl_contains(out, "bootloader refused the image"));
+	assert_true(tl_contains(out, "done: device runs 3.0.0"));
+	assert_true(tl_contains(out, "2 attempts"));
+	free(out);
+	assert_int_equal(attempts(sim.trace, a, 4), 2);
+	assert_true(a[0].max_inflight > 1);
+	assert_true(a[0].corrupt > 0);
+	assert_int_equal(a[1].max_inflight, 1); /* slower after the refusal */
+	assert_int_equal(a[1].corrupt, 0);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+
+	/* The next update of the same device (same pace key, same state) starts from the
+	 * remembered pace: one attempt, never pipelined, nothing corrupted. */
+	assert_int_equal(tl_sim_start(&sim, "ovr", "udp", extra), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img2, "--pace-key", "ovr", "-v", NULL), 0);
+	assert_true(tl_contains(out, "done: device runs 3.1.0"));
+	assert_true(tl_contains(out, "1 attempt,"));
+	free(out);
+	assert_int_equal(attempts(sim.trace, a, 4), 1); /* a restarted otasim traces anew */
+	assert_int_equal(a[0].max_inflight, 1);
+	assert_int_equal(a[0].corrupt, 0);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+static void test_remembered_good_window_is_the_starting_point(void **state)
+{
+	const char *extra[] = { "--speed", SPEED, NULL };
+	const char *img = tl_mkimage("good.bin", "4.0.0", "48k");
+	const char *img2 = tl_mkimage("good2.bin", "4.1.0", "48k");
+	const char *pace = tl_path("good.pace");
+	struct tl_sim sim;
+	char *out = NULL, *memory;
+
+	assert_int_equal(tl_sim_start(&sim, "good", "udp", extra), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--pace-key", "good", "--pace-file",
+				pace, NULL),
+			 0);
+	free(out);
+	memory = tl_read_file(pace);
+	assert_true(tl_contains(memory, "good good_window=4 "));
+	assert_false(tl_contains(memory, "refused"));
+	free(memory);
+	/* The second run's first pipelined requests already fill 4 buffers (JSON: window 4 on the
+	 * first progress event after the upload opened), where a fresh start begins at 1. */
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img2, "--pace-key", "good",
+				"--pace-file", pace, "--json", NULL),
+			 0);
+	assert_true(tl_contains(out, "\"event\":\"progress\",\"step\":\"upload\""));
+	assert_true(tl_contains(out, "\"window\":4"));
+	assert_false(tl_contains(out, "\"window\":1,"));
+	free(out);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+static void test_fixed_pacing_leaves_the_memory_alone(void **state)
+{
+	const char *extra[] = { "--speed", SPEED, NULL };
+	const char *img = tl_mkimage("fixed.bin", "5.0.0", "16k");
+	const char *pace = tl_path("fixed.pace");
+	struct tl_sim sim;
+	char *out = NULL, *memory;
+
+	assert_int_equal(tl_sim_start(&sim, "fixed", "udp", extra), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--window", "2", "--rate", "64k",
+				"--pace-file", pace, NULL),
+			 0);
+	free(out);
+	memory = tl_read_file(pace);
+	assert_null(memory);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_adaptive_window_grows_but_never_beyond_device_buffers),
+		cmocka_unit_test(test_overrun_device_ends_in_verified_boot_then_remembered_pace_is_safe),
+		cmocka_unit_test(test_remembered_good_window_is_the_starting_point),
+		cmocka_unit_test(test_fixed_pacing_leaves_the_memory_alone),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
