@@ -352,6 +352,23 @@ static void gen_store(void)
 
 }
 
+/* ---- the pace memory file ---- */
+
+static void gen_pace(void)
+{
+	static const char two[] =
+		"udp:192.0.2.10:1337 good_window=3 good_rate=0 good_bps=61234 refused_window=4 "
+		"refused_rate=0 refused_bps=45120\n"
+		"serial:/dev/ttyACM0@115200 good_window=1 good_rate=4096 good_bps=3900\n";
+	struct seed s = {0};
+
+	seed_u8(&s, 1); /* look up the first line's key */
+	seed_bytes(&s, two, strlen(two));
+	seed_put("pace-memory", "two-devices", &s);
+	s.d[0] = 0;
+	seed_put("pace-memory", "other-device", &s);
+}
+
 /* ---- otasim's SMP handling: a whole update, and the odd requests ---- */
 
 static void mgmt_req(struct seed *s, uint8_t flags, uint8_t op, uint16_t group, uint8_t id,
@@ -413,7 +430,7 @@ static void gen_mgmt(void)
 	uint8_t b[256];
 
 	gen_mgmt_update("update-unsigned", 2, NULL);
-	gen_mgmt_update("update-signed", 3, "tests/data/keys/ec-p256.pem");
+	gen_mgmt_update("update-signed", 3, "tests/data/keys/ed25519.pem");
 	seed_u8(&s, 0);
 	mgmt_req(&s, 0x0e, SMP_OP_WRITE, 0, 0, b, smp_echo_req_encode(b, sizeof(b), "hello"));
 	mgmt_req(&s, 0x0e, SMP_OP_READ, 0, 6, b, smp_empty_req_encode(b, sizeof(b)));
@@ -438,6 +455,7 @@ int main(int argc, char **argv)
 	gen_console();
 	gen_image();
 	gen_store();
+	gen_pace();
 	gen_mgmt();
 	gen_bt();
 	return 0;

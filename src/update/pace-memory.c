@@ -123,7 +123,7 @@ static int append(char **out, size_t *len, size_t *cap, const char *s)
 {
 	size_t n = strlen(s);
 
-	if (*len + n + 1 > *cap) {
+	if (!*out || *len + n + 1 > *cap) {
 		size_t c = MAX(*cap * 2, *len + n + 1024);
 		char *p = realloc(*out, c);
 
