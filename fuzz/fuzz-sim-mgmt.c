@@ -1,7 +1,7 @@
 /* fuzz-sim-mgmt.c — otasim's SMP request handling (src/sim/mgmt.c on the device model of
  * device.c and mcuboot.c): a device model that crashes or answers garbage on a bad request is
  * a bug too. Input: a mode byte, then records of {flags byte, BE16 length, SMP packet}.
- *   mode bit 0: MCUboot checks signatures (with tests/data/keys/ec-p256.pub.pem);
+ *   mode bit 0: MCUboot checks signatures (with tests/data/keys/ed25519.pub.pem);
  *   bit 1: the device runs with image checking ("match" on the last chunk).
  *   flags bit 0: the request's buffer was overrun (its upload data is corrupted);
  *   bits 1-3: the size of the device's response buffer.
@@ -22,16 +22,14 @@
 
 #define SLOT_SIZE (16 * 1024)
 
-/* tests/data/keys/ec-p256.pem and its public half: throwaway test keys. */
-static const char key_ec_priv[] = "-----BEGIN PRIVATE KEY-----\n"
-				  "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQghHolvvTaxx+jkeK4\n"
-				  "yoO7FZo89mSV9TGDmHtwOviq+xWhRANCAAS63+FcUhv65dMzSOhXKyNvI0bQWJd4\n"
-				  "ZyOdSwlwbAg8KUgzoVpjU17S2qJX6oqzh4TOG9jkvniywwO65mZ+FpjU\n"
-				  "-----END PRIVATE KEY-----\n";
-static const char key_ec[] = "-----BEGIN PUBLIC KEY-----\n"
-			     "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEut/hXFIb+uXTM0joVysjbyNG0FiX\n"
-			     "eGcjnUsJcGwIPClIM6FaY1Ne0tqiV+qKs4eEzhvY5L54ssMDuuZmfhaY1A==\n"
-			     "-----END PUBLIC KEY-----\n";
+/* tests/data/keys/ed25519.pem and its public half: throwaway test keys (Ed25519 signs
+ * deterministically, so the generated seeds do not change from run to run). */
+static const char key_priv[] = "-----BEGIN PRIVATE KEY-----\n"
+			       "MC4CAQAwBQYDK2VwBCIEIKOLOemVa5rF+7dON8H3W4ecBtgKRP3jZqDiuhPucH6m\n"
+			       "-----END PRIVATE KEY-----\n";
+static const char key_pub[] = "-----BEGIN PUBLIC KEY-----\n"
+			      "MCowBQYDK2VwAyEAyHdj7SIXfZDScNDERWFjX1PhW5oKfYn2xtg9GElDOdo=\n"
+			      "-----END PUBLIC KEY-----\n";
 
 /* Slot 0's image: unsigned, and signed for a device that checks signatures. */
 static uint8_t *factory[2];
@@ -42,8 +40,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct img_build_opts o = {.version = {.major = 1}, .payload_size = 2048, .seed = 1};
 
 	FUZZ_CHECK(img_build(&o, &factory[0], &factory_len[0]) == 0);
-	o.key_pem = key_ec_priv;
-	o.key_pem_len = strlen(key_ec_priv);
+	o.key_pem = key_priv;
+	o.key_pem_len = strlen(key_priv);
 	FUZZ_CHECK(img_build(&o, &factory[1], &factory_len[1]) == 0);
 	return 0;
 }
@@ -154,8 +152,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.image_check = mode & 2;
 	sim_prng_seed(&prng, 1);
 	FUZZ_CHECK(sim_store_open(NULL, "lan", SLOT_SIZE, &store, NULL, NULL, 0) == 0);
-	FUZZ_CHECK(sim_device_new(&p, store, &prng, mode & 1 ? key_ec : NULL,
-				  mode & 1 ? strlen(key_ec) : 0, NULL, NULL, &d) == 0);
+	FUZZ_CHECK(sim_device_new(&p, store, &prng, mode & 1 ? key_pub : NULL,
+				  mode & 1 ? strlen(key_pub) : 0, NULL, NULL, &d) == 0);
 	FUZZ_CHECK(sim_device_flash_factory(d, factory[mode & 1], factory_len[mode & 1]) == 0);
 	run(d, &f, rsp);
 	sim_device_free(d);
