@@ -80,7 +80,8 @@ static void complete(struct ctl *c, uint16_t op, const uint8_t *ret, uint8_t len
 	uint8_t b[300] = {H4_EVT, HCI_EV_CMD_COMPLETE, (uint8_t)(3 + len), 1, (uint8_t)op,
 			  (uint8_t)(op >> 8)};
 
-	memcpy(b + 6, ret, len);
+	if (len)
+		memcpy(b + 6, ret, len);
 	send_raw(c, b, 6u + len);
 }
 
