@@ -325,6 +325,7 @@ void flow_upload_done(struct upd_job *j, int err, enum upd_fail fail, const char
 		return;
 	on_upload_progress(j);
 	j->res.upload_usec = s->end_usec - s->start_usec;
+	j->res.upload_usec_total += j->res.upload_usec;
 	j->res.avg_rate = j->res.upload_usec ? (double)s->total * USEC_PER_SEC / j->res.upload_usec
 					     : 0;
 	/* The pace that was in force: the largest window used, the rate cap at the end. */
