@@ -369,6 +369,33 @@ static void gen_pace(void)
 	seed_put("pace-memory", "other-device", &s);
 }
 
+/* ---- the upload engine: a device answering in order, rebooting, a link lost ---- */
+
+static void gen_upload(void)
+{
+	struct seed s = {0};
+
+	seed_u8(&s, 0x01); /* window 2 */
+	seed_u8(&s, 100);  /* body_max 464 */
+	for (int i = 0; i < 40; i++)
+		seed_bytes(&s, (uint8_t[]){0, 0}, 2); /* answer the oldest: next offset */
+	seed_put("upload", "in-order", &s);
+
+	s.n = 0;
+	seed_u8(&s, 0x13); /* window 4, 100-byte chunks */
+	seed_u8(&s, 40);
+	for (int i = 0; i < 6; i++)
+		seed_bytes(&s, (uint8_t[]){0, 0}, 2);
+	seed_bytes(&s, (uint8_t[]){0, 1}, 2);	 /* off 0: the device rebooted */
+	seed_bytes(&s, (uint8_t[]){2, 1, 2}, 3); /* out of order: this chunk again */
+	seed_bytes(&s, (uint8_t[]){3, 0}, 2);	 /* a duplicate */
+	seed_bytes(&s, (uint8_t[]){4, 5}, 2);	 /* link down, up */
+	seed_bytes(&s, (uint8_t[]){0, 4, 10}, 3); /* busy */
+	for (int i = 0; i < 60; i++)
+		seed_bytes(&s, (uint8_t[]){0, 0}, 2);
+	seed_put("upload", "reboot-rewind-link", &s);
+}
+
 /* ---- otasim's SMP handling: a whole update, and the odd requests ---- */
 
 static void mgmt_req(struct seed *s, uint8_t flags, uint8_t op, uint16_t group, uint8_t id,
@@ -456,6 +483,7 @@ int main(int argc, char **argv)
 	gen_image();
 	gen_store();
 	gen_pace();
+	gen_upload();
 	gen_mgmt();
 	gen_bt();
 	return 0;
