@@ -369,6 +369,35 @@ static void gen_pace(void)
 	seed_put("pace-memory", "other-device", &s);
 }
 
+/* ---- BLE reassembly: packets sliced as mcumgr does, and raw slices ---- */
+
+static void gen_reasm(void)
+{
+	static struct body v[16];
+	struct seed s = {0}, p = {0};
+	unsigned n;
+
+	rsp_bodies(v, &n);
+	for (int strict = 0; strict < 2; strict++) {
+		s.n = 0;
+		seed_u8(&s, (uint8_t)(15 << 3 | 2 | strict)); /* 248-byte slices */
+		for (unsigned i = 0; i < n; i++) {
+			seed_be16(&s, (uint16_t)v[i].n);
+			seed_u8(&s, SMP_OP_READ_RSP | SMP_VER_2 << 3);
+			seed_u8(&s, 0);
+			seed_bytes(&s, v[i].b, (size_t)v[i].n);
+		}
+		seed_put("reasm", strict ? "sliced-strict" : "sliced", &s);
+	}
+	/* an image state response in ATT_MTU 23 notifications (20-byte values) */
+	seed_smp(&p, SMP_OP_READ_RSP, 1, 0, 3, v[2].b, (size_t)v[2].n);
+	s.n = 0;
+	seed_u8(&s, 0);
+	for (size_t off = 0; off < p.n; off += 20)
+		seed_record(&s, p.d + off, p.n - off < 20 ? p.n - off : 20);
+	seed_put("reasm", "slices-mtu23", &s);
+}
+
 /* ---- the upload engine: a device answering in order, rebooting, a link lost ---- */
 
 static void gen_upload(void)
@@ -484,6 +513,7 @@ int main(int argc, char **argv)
 	gen_store();
 	gen_pace();
 	gen_upload();
+	gen_reasm();
 	gen_mgmt();
 	gen_bt();
 	return 0;
