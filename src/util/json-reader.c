@@ -461,8 +461,6 @@ struct jr_doc *jr_doc_free(struct jr_doc *doc)
 	return NULL;
 }
 
-DEFINE_FREE_CLEANUP(struct jr_doc, jr_doc_free)
-
 int jr_parse(const char *text, size_t len, struct jr_doc **ret, struct jr_error *err)
 {
 	_cleanup_(jr_doc_freep) struct jr_doc *d = NULL;

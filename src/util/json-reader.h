@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/macro.h"
+
 #define JR_MAX_DEPTH 32
 #define JR_MAX_TEXT  (1024 * 1024) /* longer documents are -EFBIG */
 
@@ -41,6 +43,7 @@ struct jr_error {
 int jr_parse(const char *text, size_t len, struct jr_doc **ret, struct jr_error *err);
 /* Accepts NULL, returns NULL. */
 struct jr_doc *jr_doc_free(struct jr_doc *doc);
+DEFINE_FREE_CLEANUP(struct jr_doc, jr_doc_free)
 
 const struct jr_value *jr_root(const struct jr_doc *doc);
 enum jr_type jr_type(const struct jr_value *v);
