@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zip.h>
 
+#include "lib/imgfile.h"
 #include "lib/testlib.h"
 #include "image/image-internal.h"
 #include "otad/image.h"
@@ -47,102 +47,6 @@ static struct buf signed_image(size_t payload, uint32_t seed)
 	assert_int_equal(img_build(&o, &b.p, &b.len), 0);
 	free(key.p);
 	return b;
-}
-
-static void write_file(const char *path, const void *p, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(p, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
-static void put_record(FILE *f, uint8_t type, uint16_t addr, const uint8_t *d, size_t n,
-		       const char *eol)
-{
-	unsigned sum = (unsigned)n + (addr >> 8) + (addr & 0xff) + type;
-
-	fprintf(f, ":%02zX%04X%02X", n, addr, type);
-	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "%02X", d[i]);
-		sum += d[i];
-	}
-	fprintf(f, "%02X%s", (0x100 - (sum & 0xff)) & 0xff, eol);
-}
-
-/* Writes p as Intel HEX records of 16 bytes at addr, with extended linear address records
- * whenever the upper 16 bits change (as objcopy and intelhex do). */
-static void write_hex(const char *path, const struct buf *b, uint32_t addr, const char *eol)
-{
-	FILE *f = fopen(path, "w");
-	uint32_t upper = UINT32_MAX;
-
-	assert_non_null(f);
-	for (size_t off = 0; off < b->len;) {
-		uint32_t a = addr + (uint32_t)off;
-		size_t n = b->len - off < 16 ? b->len - off : 16;
-
-		if (n > 0x10000 - (a & 0xffff))
-			n = 0x10000 - (a & 0xffff);
-		if (a >> 16 != upper) {
-			uint8_t u[2] = {(uint8_t)(a >> 24), (uint8_t)(a >> 16)};
-
-			upper = a >> 16;
-			put_record(f, 0x04, 0, u, 2, eol);
-		}
-		put_record(f, 0x00, (uint16_t)a, b->p + off, n, eol);
-		off += n;
-	}
-	put_record(f, 0x01, 0, NULL, 0, eol);
-	assert_int_equal(fclose(f), 0);
-}
-
-struct member {
-	const char *name;
-	const void *p;
-	size_t len;
-};
-
-/* A zip of the members, each stored uncompressed when store is set (so a test can find and
- * flip its bytes), else deflated. */
-static void write_zip(const char *path, const struct member *m, size_t n, bool store)
-{
-	int err = 0;
-	zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &err);
-
-	assert_non_null(z);
-	for (size_t i = 0; i < n; i++) {
-		zip_source_t *s = zip_source_buffer(z, m[i].p, m[i].len, 0);
-		zip_int64_t idx;
-
-		assert_non_null(s);
-		idx = zip_file_add(z, m[i].name, s, ZIP_FL_ENC_UTF_8);
-		assert_true(idx >= 0);
-		assert_int_equal(zip_set_file_compression(z, (zip_uint64_t)idx,
-							  store ? ZIP_CM_STORE : ZIP_CM_DEFLATE, 0),
-				 0);
-	}
-	assert_int_equal(zip_close(z), 0);
-}
-
-/* The manifest generate_zip.py writes for one application image. */
-static char *manifest_one(const char *file, size_t size)
-{
-	static char m[1024];
-
-	snprintf(m, sizeof(m),
-		 "{\n    \"format-version\": 0,\n    \"time\": 1700000000,\n    \"files\": [\n"
-		 "        {\n            \"type\": \"application\",\n"
-		 "            \"board\": \"nrf52840dk_nrf52840\",\n"
-		 "            \"soc\": \"nRF52840_QIAA\",\n            \"load_address\": 49152,\n"
-		 "            \"image_index\": \"0\",\n            \"slot_index_primary\": \"1\",\n"
-		 "            \"slot_index_secondary\": \"2\",\n"
-		 "            \"version_MCUBOOT\": \"1.4.2+7\",\n            \"size\": %zu,\n"
-		 "            \"file\": \"%s\",\n            \"modtime\": 1700000000\n        }\n"
-		 "    ],\n    \"name\": \"sensor\"\n}\n",
-		 size, file);
-	return m;
 }
 
 static struct img_file *load_ok(const char *path, const char *key)
@@ -193,7 +97,7 @@ static void expect_same(const struct img_file *f, enum img_format fmt, const str
 	assert_memory_equal(a->data, b->p, b->len);
 	/* The same image hash (the SHA-256 TLV a device reports) and upload "sha" as the .bin. */
 	snprintf(path, sizeof(path), "%s", tl_path("ref.bin"));
-	write_file(path, b->p, b->len);
+	tl_write_file(path, b->p, b->len);
 	ref = load_ok(path, NULL);
 	assert_memory_equal(a->info.hash, ref->entries[0].img->info.hash, 32);
 	assert_memory_equal(a->file_sha, ref->entries[0].img->file_sha, 32);
@@ -205,28 +109,29 @@ static void round_trip(const struct buf *b, const char *key)
 {
 	const char *bin = tl_path("app.bin"), *hex = tl_path("app.hex");
 	const char *crlf = tl_path("app-crlf.hex"), *zip = tl_path("app.zip");
-	const char *man = manifest_one("zephyr.signed.bin", b->len);
-	struct member m[] = {{"manifest.json", man, strlen(man)},
-			     {"zephyr.signed.bin", b->p, b->len}};
+	const char *man = tl_manifest_one("zephyr.signed.bin", b->len);
+	struct tl_member m[] = {{"manifest.json", man, strlen(man)},
+				{"zephyr.signed.bin", b->p, b->len}};
 	struct img_file *f;
 
-	write_file(bin, b->p, b->len);
+	tl_write_file(bin, b->p, b->len);
 	f = load_ok(bin, key);
 	expect_same(f, IMG_FORMAT_BIN, b);
 	assert_false(f->numbered);
 	img_file_free(f);
 
-	write_hex(hex, b, 0xfc00, "\n"); /* crosses 0x10000: an extended linear address record */
+	tl_write_hex(hex, b->p, b->len, 0xfc00,
+		     "\n"); /* crosses 0x10000: an extended linear address record */
 	f = load_ok(hex, key);
 	expect_same(f, IMG_FORMAT_IHEX, b);
 	assert_int_equal(f->entries[0].addr, 0xfc00);
 	img_file_free(f);
-	write_hex(crlf, b, 0xc000, "\r\n");
+	tl_write_hex(crlf, b->p, b->len, 0xc000, "\r\n");
 	f = load_ok(crlf, key);
 	expect_same(f, IMG_FORMAT_IHEX, b);
 	img_file_free(f);
 
-	write_zip(zip, m, 2, false);
+	tl_write_zip(zip, m, 2, false);
 	f = load_ok(zip, key);
 	expect_same(f, IMG_FORMAT_ZIP, b);
 	assert_true(f->numbered);
@@ -253,13 +158,13 @@ static void test_zip_maps_manifest_entries_to_image_numbers(void **state)
 				  "\"net_core_app_update.bin\"},"
 				  "{\"type\": \"application\", \"image_index\": \"0\", \"file\": "
 				  "\"app_update.bin\"}]}";
-	struct member m[] = {{"manifest.json", man, strlen(man)},
-			     {"app_update.bin", app.p, app.len},
-			     {"net_core_app_update.bin", net.p, net.len}};
+	struct tl_member m[] = {{"manifest.json", man, strlen(man)},
+				{"app_update.bin", app.p, app.len},
+				{"net_core_app_update.bin", net.p, net.len}};
 	const char *zip = tl_path("multi.zip");
 	struct img_file *f;
 
-	write_zip(zip, m, 3, false);
+	tl_write_zip(zip, m, 3, false);
 	f = load_ok(zip, NULL);
 	assert_int_equal(f->n, 2);
 	assert_int_equal(f->entries[0].image, 0); /* ascending image numbers */
@@ -283,7 +188,7 @@ static void hex_case(const char *text, const char *want)
 {
 	const char *path = tl_path("bad.hex");
 
-	write_file(path, text, strlen(text));
+	tl_write_file(path, text, strlen(text));
 	load_bad(path, IMG_ERR_IHEX, want);
 }
 
@@ -338,15 +243,15 @@ static void test_hex_addressing_records(void **state)
 	assert_int_equal(addr, 0x10000); /* segment 0x1000 << 4 */
 	free(out);
 	/* Through img_load_any the bytes are no MCUboot image, which is what it says next. */
-	write_file(path, text, strlen(text));
+	tl_write_file(path, text, strlen(text));
 	load_bad(path, IMG_ERR_TRUNCATED_HEADER, "file has 8 bytes");
 }
 
-static void zip_case(const struct member *m, size_t n, enum img_err err, const char *want)
+static void zip_case(const struct tl_member *m, size_t n, enum img_err err, const char *want)
 {
 	const char *path = tl_path("bad.zip");
 
-	write_zip(path, m, n, false);
+	tl_write_zip(path, m, n, false);
 	load_bad(path, err, want);
 }
 
@@ -375,7 +280,7 @@ static void test_zip_and_manifest_malformed_name_the_cause(void **state)
 	static const char noidx[] = "{\"files\": [{\"file\": \"a.bin\", \"image_index\": 0},\n"
 				    "{\"file\": \"c.bin\"}]}";
 	char sized[128];
-	struct member m[3] = {
+	struct tl_member m[3] = {
 		{"manifest.json", NULL, 0}, {"a.bin", app.p, app.len}, {"c.bin", app.p, app.len}};
 
 #define CASE(text, err, want)                                                                      \
@@ -425,25 +330,25 @@ static void test_zip_and_manifest_malformed_name_the_cause(void **state)
 static void test_zip_damage_is_detected(void **state)
 {
 	struct buf app = signed_image(6000, 9), z, key = fixture("keys/ec-p256-other.pem");
-	const char *man = manifest_one("app.bin", app.len), *path = tl_path("damaged.zip");
-	struct member m[] = {{"manifest.json", man, strlen(man)}, {"app.bin", app.p, app.len}};
+	const char *man = tl_manifest_one("app.bin", app.len), *path = tl_path("damaged.zip");
+	struct tl_member m[] = {{"manifest.json", man, strlen(man)}, {"app.bin", app.p, app.len}};
 	struct img_file *f = NULL;
 	struct img_diag d;
 	char line[IMG_DIAG_MAX];
 	uint8_t *at;
 
-	write_zip(path, m, 2, true);
+	tl_write_zip(path, m, 2, true);
 	assert_int_equal(read_full_file(path, 1 << 20, &z.p, &z.len), 0);
 	at = memmem(z.p, z.len, app.p + 0x200, 64); /* the payload, stored as is */
 	assert_non_null(at);
 	at[10] ^= 0x01;
-	write_file(path, z.p, z.len);
+	tl_write_file(path, z.p, z.len);
 	load_bad(path, IMG_ERR_ZIP, "app.bin: CRC error");
 
-	write_file(path, z.p, z.len / 2);
+	tl_write_file(path, z.p, z.len / 2);
 	load_bad(path, IMG_ERR_ZIP, "not a valid zip archive");
 
-	write_zip(path, m, 2, false);
+	tl_write_zip(path, m, 2, false);
 	assert_int_equal(img_load_any(path, (const char *)key.p, key.len, &f, &d), -EBADMSG);
 	assert_null(f);
 	assert_int_equal(d.err, IMG_ERR_KEY_MISMATCH);
