@@ -121,7 +121,8 @@ struct upd_result {
 	bool already_running; /* slot 0 already ran the image: nothing done */
 	bool upload_skipped;  /* slot 1 already held it */
 	double avg_rate;      /* image bytes/s of the last upload */
-	uint64_t upload_usec;
+	uint64_t upload_usec;         /* the last attempt's upload */
+	uint64_t upload_usec_total;   /* every attempt's upload, refused ones included */
 	struct upd_pace pace; /* pace of the last attempt (what produced the result) */
 	struct upd_pace_memory memory; /* params.memory updated with what this job learned */
 	char version[48];     /* version the device runs at the end, if known */

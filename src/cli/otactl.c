@@ -70,6 +70,7 @@ static void help(void)
 	       "      --no-pace-memory     neither use nor update the pace memory\n"
 	       "      --key PEM            verify the image signature with this key first\n"
 	       "      --force              upload even if the device already has the image\n"
+	       "      --no-downgrade       the device refuses an image not newer than its own\n"
 	       "      --image-num N        SMP image number (default 0; a zip's manifest says)\n"
 	       "      --timeout T          answer timeout per request (default 5s)\n"
 	       "      --boot-timeout T     how long the device may take to come back (60s)\n"
@@ -97,6 +98,7 @@ enum {
 	OPT_PACE_KEY,
 	OPT_PACE_FILE,
 	OPT_NO_PACE_MEMORY,
+	OPT_NO_DOWNGRADE,
 };
 
 static int usage_error(const char *fmt, ...) _printf_(1, 2);
@@ -182,6 +184,9 @@ static int parse_other_option(int c, const char *v)
 	case OPT_FORCE:
 		arg.params.force = true;
 		return 0;
+	case OPT_NO_DOWNGRADE:
+		arg.params.upgrade_only = true;
+		return 0;
 	case OPT_IMAGE_NUM:
 		if (parse_u64(v, &u) < 0 || u > 15)
 			return usage_error("--image-num takes 0..15, not '%s'", v);
@@ -221,6 +226,7 @@ static int parse_args(int argc, char **argv)
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "key", required_argument, NULL, OPT_KEY },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "no-downgrade", no_argument, NULL, OPT_NO_DOWNGRADE },
 		{ "image-num", required_argument, NULL, OPT_IMAGE_NUM },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },

@@ -163,6 +163,7 @@ void progress_result(struct progress *p, const struct upd_result *r)
 		json_bool(&j, "upload_skipped", r->upload_skipped);
 		json_double(&j, "avg_rate", r->avg_rate);
 		json_double(&j, "upload_seconds", (double)r->upload_usec / 1e6);
+		json_double(&j, "upload_seconds_total", (double)r->upload_usec_total / 1e6);
 		json_u64(&j, "pace_rate", r->pace.rate);
 		json_u64(&j, "pace_window", r->pace.window);
 		json_str(&j, "version", r->version[0] ? r->version : NULL);

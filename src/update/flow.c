@@ -325,6 +325,7 @@ void flow_upload_done(struct upd_job *j, int err, enum upd_fail fail, const char
 		return;
 	on_upload_progress(j);
 	j->res.upload_usec = s->end_usec - s->start_usec;
+	j->res.upload_usec_total += j->res.upload_usec;
 	j->res.avg_rate = j->res.upload_usec ? (double)s->total * USEC_PER_SEC / j->res.upload_usec
 					     : 0;
 	/* The pace that was in force: the largest window used, the rate cap at the end. */
@@ -494,9 +495,13 @@ static void boot_retry_later(struct upd_job *j)
 {
 	if (job_now(j) >= j->boot_deadline) {
 		job_fail(j, -ETIMEDOUT, UPD_FAIL_TIMEOUT,
-			 "device did not come back within %.0f s after reset%s%s",
+			 "device did not come back within %.0f s after reset%s%s%s",
 			 (double)j->p.boot_timeout_usec / USEC_PER_SEC, j->boot_problem[0] ? ": " : "",
-			 j->boot_problem);
+			 j->boot_problem,
+			 j->p.mode == UPD_MODE_TEST
+				 ? " (the new image is not confirmed: MCUboot goes back to the old one "
+				   "at the next reset)"
+				 : "");
 		return;
 	}
 	job_after(j, BOOT_POLL_USEC, flow_boot_poll);

@@ -76,6 +76,22 @@ static void test_manual_upload_test_reset_confirm_erase(void **state)
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
+static void test_no_downgrade_is_refused_by_the_device(void **state)
+{
+	const char *extra[] = { "--speed", SPEED, "--profile", "lan", "--initial-version", "3.0.0",
+				NULL };
+	const char *older = tl_mkimage("older.bin", "2.9.0", "8k");
+	struct tl_sim sim;
+	char *out = NULL;
+
+	assert_int_equal(tl_sim_start(&sim, "nodown", "udp", extra), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", older, "--no-downgrade", NULL), 6);
+	assert_true(tl_contains(out, "IMG_MGMT_ERR_CURRENT_VERSION_IS_NEWER"));
+	free(out);
+	assert_int_equal(tl_sim_count_events(&sim, "state-write", NULL, NULL), 0);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
 static void test_usage_errors_exit_2(void **state)
 {
 	char *out = NULL;
@@ -125,6 +141,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_echo_params_and_json),
 		cmocka_unit_test(test_manual_upload_test_reset_confirm_erase),
+		cmocka_unit_test(test_no_downgrade_is_refused_by_the_device),
 		cmocka_unit_test(test_usage_errors_exit_2),
 		cmocka_unit_test(test_progress_bar_on_a_terminal),
 	};
