@@ -179,6 +179,8 @@ static int assemble(struct ihex *h, uint8_t **ret, size_t *ret_len, uint32_t *re
 	uint8_t *out;
 	size_t pos = 0;
 
+	if (h->n == 0 || !h->data)
+		return img_diag_set(h->d, IMG_ERR_IHEX, h->eof_line, "no data records");
 	qsort(h->recs, h->n, sizeof(*h->recs), rec_cmp);
 	for (size_t i = 1; i < h->n; i++) {
 		const struct ihex_rec *p = &h->recs[i - 1], *c = &h->recs[i];
@@ -212,7 +214,7 @@ static int assemble(struct ihex *h, uint8_t **ret, size_t *ret_len, uint32_t *re
 
 static int parse_lines(struct ihex *h, const char *text, size_t len)
 {
-	uint8_t b[5 + 255];
+	uint8_t b[5 + 255] = {0};
 	unsigned line = 0;
 	int r;
 

@@ -14,6 +14,7 @@
 #include "util/macro.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,7 +83,7 @@ static int parse_entry(const struct jr_value *f, size_t i, size_t n, struct img_
 		return img_diag_set(d, IMG_ERR_MANIFEST, jr_line(file),
 				    "files[%zu].file: empty or longer than %zu bytes", i,
 				    sizeof(e->file) - 1);
-	strcpy(e->file, jr_str(file));
+	snprintf(e->file, sizeof(e->file), "%s", jr_str(file));
 	if (idx) {
 		r = image_number(idx, i, &e->image, d);
 		if (r < 0)

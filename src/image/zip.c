@@ -72,7 +72,7 @@ static int read_manifest(zip_t *z, struct img_manifest_entry **ret, size_t *ret_
 {
 	_cleanup_free_ uint8_t *text = NULL;
 	zip_int64_t index = zip_name_locate(z, MANIFEST_NAME, 0);
-	size_t len;
+	size_t len = 0;
 	int r;
 
 	if (index < 0)
@@ -93,7 +93,7 @@ static int load_entry(zip_t *z, const struct img_manifest_entry *m, const char *
 {
 	zip_int64_t index = zip_name_locate(z, m->file, 0);
 	uint8_t *data = NULL;
-	size_t len;
+	size_t len = 0;
 	int r;
 
 	if (index < 0) {
@@ -163,6 +163,8 @@ int img_zip_load(const uint8_t *buf, size_t len, const char *key_pem, size_t key
 	r = read_manifest(z, &m, &n, d);
 	if (r < 0)
 		return r;
+	if (n == 0) /* img_manifest_parse() never returns that */
+		return img_diag_set(d, IMG_ERR_MANIFEST, 0, "no images");
 	f->entries = calloc(n, sizeof(*f->entries));
 	if (!f->entries)
 		return -ENOMEM;

@@ -313,6 +313,7 @@ static int parse_literal(struct parser *ps, struct jr_value *v)
 	return fail(ps, "unexpected byte 0x%02x where a value should be", (unsigned)peek(ps));
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): depth <= JR_MAX_DEPTH, checked in parse_value() */
 static int parse_value(struct parser *ps, uint32_t *ret);
 
 /* Appends child to parent's children; *last is the previous child (0 = none yet). */
@@ -326,9 +327,10 @@ static void link_child(struct jr_doc *d, uint32_t parent, uint32_t *last, uint32
 	*last = child;
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): depth <= JR_MAX_DEPTH */
 static int parse_array(struct parser *ps, uint32_t self)
 {
-	uint32_t last = 0, child;
+	uint32_t last = 0, child = 0;
 	int r;
 
 	ps->p++;
@@ -354,11 +356,12 @@ static int parse_array(struct parser *ps, uint32_t self)
 	}
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): depth <= JR_MAX_DEPTH */
 static int parse_member(struct parser *ps, uint32_t self, uint32_t *last)
 {
 	const struct jr_doc *d = ps->doc;
-	const char *key;
-	uint32_t child;
+	const char *key = ""; /* set by parse_string() */
+	uint32_t child = 0;
 	int r;
 
 	if (peek(ps) != '"')
@@ -384,6 +387,7 @@ static int parse_member(struct parser *ps, uint32_t self, uint32_t *last)
 	return 0;
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): depth <= JR_MAX_DEPTH */
 static int parse_object(struct parser *ps, uint32_t self)
 {
 	uint32_t last = 0;
@@ -411,6 +415,7 @@ static int parse_object(struct parser *ps, uint32_t self)
 	}
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): containers nest at most JR_MAX_DEPTH deep */
 static int parse_value(struct parser *ps, uint32_t *ret)
 {
 	int c = peek(ps), r;
