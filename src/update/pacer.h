@@ -8,9 +8,10 @@
  * Adaptive window (delay-based, after TCP Vegas): the smallest round-trip time of a full-size
  * request is the path without queueing; window * (1 - base/srtt) estimates how many requests wait
  * in a queue somewhere (link, device). Once per round (a window's worth of answers) the window
- * grows while less than one request waits and shrinks when more than PACER_QUEUE_HIGH do: the
- * slowest stage stays busy, latency stays flat, and the device never holds more than it has
- * buffers for. Timeouts and busy answers halve the window and cap the rate at what was delivered
+ * grows while fewer than PACER_QUEUE_LOW requests wait and shrinks when more than PACER_QUEUE_HIGH
+ * do: the slowest stage stays busy, latency stays within a couple of requests of flat, and the
+ * device never holds more than it has buffers for. Two waiting requests, not one: a flash whose
+ * service time swings (a sector erase, then page programs) idles with one. Timeouts and busy answers halve the window and cap the rate at what was delivered
  * (multiplicative back-off); the cap then grows by a tenth per quiet round and is dropped once it
  * no longer binds. Ceilings (from a remembered bootloader refusal) are never exceeded. */
 #pragma once
@@ -21,8 +22,8 @@
 
 #include "otad/update.h"
 
-#define PACER_QUEUE_LOW  1.0
-#define PACER_QUEUE_HIGH 2.5
+#define PACER_QUEUE_LOW  2.0
+#define PACER_QUEUE_HIGH 3.5
 
 struct pacer_config {
 	struct upd_pace pace;   /* requested: window UPD_WINDOW_AUTO and/or auto_rate adapt */
