@@ -44,8 +44,12 @@ struct hci_dev_callbacks {
  * Returns 0, -EINVAL for a bad spec, or the driver's -errno. */
 int hci_dev_new(sd_event *e, const char *spec, const struct hci_dev_callbacks *cb, void *user_data,
 		otad_destroy_fn destroy, struct hci_dev **ret);
-/* Drops every connection without telling the controller (it is going away), closes the driver.
- * Accepts NULL, returns NULL. */
+/* Checks the syntax of a controller spec without opening anything: 0 or -EINVAL. */
+int hci_spec_check(const char *spec);
+/* Tells the controller to drop every connection still up (HCI Disconnect written at once,
+ * past command flow control, with the reason given to hci_conn_disconnect() or 0x13: nothing
+ * reads the answer) — a dongle would otherwise keep the link until its supervision timeout —
+ * then closes the driver. No callback runs. Accepts NULL, returns NULL. */
 struct hci_dev *hci_dev_free(struct hci_dev *hci);
 /* One line per dropped/unknown/garbage packet and per protocol decision, for the owner to log. */
 void hci_dev_set_debug(struct hci_dev *hci, hci_debug_fn fn, void *user_data,

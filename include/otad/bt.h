@@ -87,6 +87,11 @@ extern const struct bt_uuid128 bt_uuid_smp_char;
  * for ATT 0x0a (Vol 3 Part F 3.4.1.1). Unknown codes give "Unknown". Never NULL. */
 const char *hci_strerror(uint8_t status);
 const char *att_strerror(uint8_t ecode);
+/* An HCI status or disconnection reason as a negative errno, for layers that speak errno:
+ * 0x13 Remote User Terminated -> -ECONNRESET, 0x08 Connection Timeout -> -ETIMEDOUT, 0x15 Power
+ * Off -> -EHOSTDOWN, 0x16 Local Host -> -ECONNABORTED, 0x3e Failed to be Established ->
+ * -ECONNREFUSED, 0x03 Hardware Failure -> -ENODEV, unknown -> -EIO; 0 for success. */
+int hci_status_to_errno(uint8_t status);
 /* "LE Create Connection", "Reset"...; "Unknown command" for others. Never NULL. */
 const char *hci_opcode_name(uint16_t opcode);
 

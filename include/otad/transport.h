@@ -5,8 +5,8 @@
  *
  * Specs:  udp:HOST[:PORT]            IPv4, IPv6 ("udp:[::1]:1337"), default port 1337
  *         serial:PATH[@BAUD]         Zephyr "SMP over console" framing, default 115200 baud
- *         ble:ADDRESS | ble:name=NAME (bt/ layer, --hci SPEC in tr_options; not yet built:
- *                                     tr_open() answers -EPROTONOSUPPORT)
+ *         ble:ADDRESS[/public|/random]   mcumgr's SMP over GATT through the controller named
+ *         ble:name=NAME                  by tr_options.hci (see below)
  *
  * UDP: one SMP packet per datagram on a connected socket. A HOST that is not a literal address
  * is resolved with a blocking getaddrinfo() inside tr_open() (/etc/hosts or DNS): pass literals
@@ -20,6 +20,34 @@
  * transport reports TR_EVENT_DOWN and reopens PATH by name every 200 ms on its own, following a
  * re-pointed symlink, until reconnect_timeout; TR_EVENT_UP when it opens, or a second
  * TR_EVENT_DOWN with -ETIMEDOUT when it gives up (tr_reconnect() starts over).
+ *
+ * BLE (ble.c, on the bt/ layer): tr_options.hci names the controller (tty:PATH[@BAUD],
+ * userchan:hciN, unix:PATH, tcp:HOST:PORT; see bt-hci.h). ADDRESS is "C0:11:22:33:44:55"; with
+ * "/public" or "/random" only that address type matches, without it either does (the type is
+ * taken from the advertisement). NAME is everything after "name=" (any bytes, at most 248),
+ * compared with the device's complete local name (a shortened name matches as a prefix); a
+ * name match also needs the SMP service UUID in the advertising data (Zephyr's smp_svr puts it
+ * there), an address match does not.
+ * tr_open() only checks the specs (-EINVAL) and starts: the controller is opened and
+ * initialised, the device scanned for, connected (interval, latency and supervision timeout
+ * below), its SMP characteristic discovered, the ATT MTU exchanged and notifications enabled,
+ * then TR_EVENT_UP. Failures are retried until connect_timeout, except that a controller that
+ * cannot be opened or initialised fails at once; giving up is TR_EVENT_DOWN (never preceded by
+ * UP) with a discard() text naming the cause just before it: -ENXIO the device was not seen
+ * advertising, -ENOENT no such controller path or no SMP characteristic on the device,
+ * -EPROTO an ATT error during discovery, -ECONNREFUSED the connection failed to be
+ * established (the last retried failure), -ETIMEDOUT seen but not connected in time.
+ * tr_send() cuts a packet into Write Commands of ATT_MTU - 3 bytes; notifications are
+ * reassembled by the SMP header's length (reasm.h). tr_max_packet() is the largest packet the
+ * SMP header can describe (8 + 65535): the device's buf_size is the real limit and the update
+ * engine sizes requests to it. tr_backlog() is what the host has queued and not yet handed to
+ * the controller (its ACL buffers are counted by Number Of Completed Packets). A disconnection
+ * is TR_EVENT_DOWN with the HCI reason as an errno (hci_status_to_errno(): 0x13 -> -ECONNRESET,
+ * 0x08 -> -ETIMEDOUT, 0x15 -> -EHOSTDOWN, ...), named in a discard() text. tr_reconnect()
+ * disconnects (if connected), scans again, and connects only once the device has been seen
+ * advertising twice: seen, not looked at for settle, seen again within settle of looking again
+ * (a peripheral restarting its advertising, e.g. about to reset, can accept a connection it then
+ * drops); after reconnect_timeout: TR_EVENT_DOWN -ETIMEDOUT (or the last failure's errno).
  *
  * Events are always delivered from the loop, in order, never from inside a tr_* call;
  * tr_is_up() is the current state, which an event still queued may lag.
@@ -58,16 +86,28 @@ struct tr_callbacks {
 	void (*text)(struct tr *t, const char *line, size_t len, void *user_data);
 };
 
+#define TR_CONNECT_TIMEOUT_DEFAULT (10 * UINT64_C(1000000)) /* BLE connect_timeout_usec, usec */
+
+/* Zero means the default everywhere, so a zeroed struct (or NULL) is the defaults. */
 struct tr_options {
 	const char *hci;		 /* BLE: controller spec (tty:, userchan:, unix:, tcp:) */
 	uint64_t reconnect_timeout_usec; /* how long reopening keeps trying; 0 = 60 s */
+	/* BLE only */
+	uint64_t connect_timeout_usec; /* tr_open(): find and connect the device; 0 = 10 s */
+	uint64_t settle_usec;	       /* tr_reconnect(): the two sightings apart; 0 = 500 ms */
+	uint16_t att_mtu;	       /* ATT_MTU asked for; 0 = 498 (23 = no exchange) */
+	uint16_t conn_interval_min;    /* 1.25 ms units; 0 = 12 (15 ms) */
+	uint16_t conn_interval_max;    /* 1.25 ms units; 0 = 24 (30 ms) */
+	uint16_t conn_latency;	       /* connection events the device may skip; 0 */
+	uint16_t supervision_timeout;  /* 10 ms units; 0 = 200 (2 s) */
 };
 
 /* Parses spec and opens the link; o may be NULL. For UDP and serial the link is up when this
  * returns 0 (the first TR_EVENT_UP is still delivered from the loop, so owners have one code
- * path); BLE comes up asynchronously. Errors: -EINVAL bad spec (unknown scheme, bad host, port
- * or baud), -EPROTONOSUPPORT a scheme not built in, -ENOENT no such path or host name,
- * -ENOTTY PATH is not a tty, other negative errno from the system. */
+ * path); BLE comes up asynchronously (TR_EVENT_UP, or TR_EVENT_DOWN when it gives up). Errors:
+ * -EINVAL bad spec (unknown scheme, bad host, port or baud, BLE without a valid o->hci),
+ * -EPROTONOSUPPORT a scheme not built in, -ENOENT no such path or host name, -ENOTTY PATH is
+ * not a tty, other negative errno from the system. */
 int tr_open(sd_event *e, const char *spec, const struct tr_options *o, struct tr **ret);
 
 /* Replaces the callbacks (cb may be NULL: none); user_data is not owned. */
@@ -99,8 +139,8 @@ size_t tr_backlog(const struct tr *t);
  * (-ECONNRESET) and UP are still both reported. Serial: close, then reopen PATH (often a
  * /dev/serial/by-id symlink that now points to a new tty) every 200 ms until it opens or
  * reconnect_timeout passes. BLE: disconnect, scan for the device again, connect after it has
- * advertised for a moment. TR_EVENT_DOWN then TR_EVENT_UP are reported (no second DOWN when the
- * link was already down). */
+ * advertised for a moment (a no-op while already doing so). TR_EVENT_DOWN then TR_EVENT_UP are
+ * reported (no second DOWN when the link was already down). */
 int tr_reconnect(struct tr *t);
 
 bool tr_is_up(const struct tr *t);

@@ -55,6 +55,8 @@ size_t hci_driver_backlog(const struct hci_driver *d);
 struct hci_driver *hci_driver_free(struct hci_driver *d);
 /* Opens the HCI user channel of "hciN" (hci_userchan.c); 0 or -errno. */
 int hci_userchan_open(const char *arg, int *ret_fd);
+/* Parses "hciN" of "userchan:hciN"; 0 or -EINVAL. */
+int hci_parse_userchan_spec(const char *arg, unsigned *ret_idx);
 /* Parses "tty:PATH[@BAUD]" into path and baud (default 1000000); 0 or -EINVAL. */
 int hci_parse_tty_spec(const char *arg, char *path, size_t size, unsigned *ret_baud);
 
@@ -529,6 +531,7 @@ struct hci_conn {
 	struct hci_conn *next;
 	struct hci_conn_info info;
 	bool from_adv;
+	uint8_t disc_reason; /* hci_conn_disconnect() was asked, with this reason */
 
 	struct hci_conn_callbacks cb;
 	void *user_data;

@@ -479,6 +479,7 @@ int hci_conn_disconnect(struct hci_conn *c, uint8_t reason)
 		return -ENOTCONN;
 	put_le16(p, c->info.handle); /* Core 5.4 Vol 4 Part E 7.1.6 */
 	p[2] = reason ? reason : HCI_ERR_REMOTE_USER_TERM;
+	c->disc_reason = p[2];
 	return conn_cmd(c, HCI_OP_DISCONNECT, p, 3);
 }
 

@@ -524,10 +524,40 @@ int hci_dev_new(sd_event *e, const char *spec, const struct hci_dev_callbacks *c
 	return 0;
 }
 
+/* The Disconnect for handle went to the controller already. */
+static bool disconnect_sent(const struct hci_dev *hci, uint16_t handle)
+{
+	for (const struct hci_cmd *c = hci->sent; c; c = c->next)
+		if (c->opcode == HCI_OP_DISCONNECT && get_le16(c->params) == handle)
+			return true;
+	return false;
+}
+
+/* A controller outlives this host: a dongle keeps a link up until the supervision timeout, and
+ * BlueZ's emulator drops a vanished client's links without telling the peer. So tell it to
+ * drop ours (Core 5.4 Vol 4 Part E 7.1.6), at once, past command flow control: nothing will
+ * read the answer. */
+static void disconnect_all_now(struct hci_dev *hci)
+{
+	for (struct hci_conn *c = hci->conns; c; c = c->next) {
+		uint8_t hdr[3], p[3];
+
+		if (!c->info.connected || disconnect_sent(hci, c->info.handle))
+			continue;
+		put_le16(hdr, HCI_OP_DISCONNECT);
+		hdr[2] = sizeof(p);
+		put_le16(p, c->info.handle);
+		p[2] = c->disc_reason ? c->disc_reason : HCI_ERR_REMOTE_USER_TERM;
+		(void)hci_driver_send(hci->drv, H4_CMD, hdr, sizeof(hdr), p, sizeof(p));
+	}
+}
+
 struct hci_dev *hci_dev_free(struct hci_dev *hci)
 {
 	if (!hci)
 		return NULL;
+	if (!hci->dead)
+		disconnect_all_now(hci);
 	hci->dead = true;
 	hci->freeing = true;
 	hci->cb = (struct hci_dev_callbacks){0};

@@ -299,6 +299,67 @@ int hci_parse_tty_spec(const char *arg, char *path, size_t size, unsigned *ret_b
 	return 0;
 }
 
+int hci_parse_userchan_spec(const char *arg, unsigned *ret_idx)
+{
+	unsigned long idx;
+	char *end;
+
+	if (strncmp(arg, "hci", 3) != 0)
+		return -EINVAL;
+	errno = 0;
+	idx = strtoul(arg + 3, &end, 10);
+	if (errno || *end || end == arg + 3 || idx > 0xfffe)
+		return -EINVAL;
+	*ret_idx = (unsigned)idx;
+	return 0;
+}
+
+/* HOST:PORT (IPv6 literals in brackets), the port numeric. */
+static int parse_tcp_spec(const char *arg, char *host, size_t size, const char **ret_port)
+{
+	const char *colon = strrchr(arg, ':');
+	unsigned long port;
+	char *end;
+
+	if (!colon || colon == arg || (size_t)(colon - arg) >= size || !colon[1])
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || port == 0 || port > 65535)
+		return -EINVAL;
+	memcpy(host, arg, (size_t)(colon - arg));
+	host[colon - arg] = 0;
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = 0;
+	}
+	if (!host[0])
+		return -EINVAL;
+	*ret_port = colon + 1;
+	return 0;
+}
+
+int hci_spec_check(const char *spec)
+{
+	char buf[256];
+	unsigned u;
+	const char *port;
+
+	if (!spec)
+		return -EINVAL;
+	if (!strncmp(spec, "tty:", 4))
+		return hci_parse_tty_spec(spec + 4, buf, sizeof(buf), &u);
+	if (!strncmp(spec, "unix:", 5))
+		return spec[5] && strlen(spec + 5) < sizeof(((struct sockaddr_un *)0)->sun_path)
+			       ? 0
+			       : -EINVAL;
+	if (!strncmp(spec, "tcp:", 4))
+		return parse_tcp_spec(spec + 4, buf, sizeof(buf), &port);
+	if (!strncmp(spec, "userchan:", 9))
+		return hci_parse_userchan_spec(spec + 9, &u);
+	return -EINVAL;
+}
+
 /* H4 over a UART as Nordic's hci_uart sample expects: raw 8N1, RTS/CTS. */
 static int open_tty(const char *arg, int *ret_fd)
 {
@@ -345,22 +406,17 @@ static int open_unix(const char *path, int *ret_fd)
 /* tcp:HOST:PORT — numeric hosts resolve without blocking; names go through getaddrinfo. */
 static int open_tcp(const char *arg, int *ret_fd, bool *ret_connecting)
 {
-	const char *colon = strrchr(arg, ':');
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
+	const char *port;
 	char host[256];
 	int fd, r;
 
-	if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof(host) || !colon[1])
-		return -EINVAL;
-	memcpy(host, arg, (size_t)(colon - arg));
-	host[colon - arg] = 0;
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = 0;
-	}
-	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai)
-		return -EINVAL;
+	r = parse_tcp_spec(arg, host, sizeof(host), &port);
+	if (r < 0)
+		return r;
+	if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai)
+		return -ENOENT; /* no such host */
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		r = -errno;

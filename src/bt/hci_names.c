@@ -1,5 +1,6 @@
 /* hci_names.c — names of HCI error codes (Core 5.4 Vol 1 Part F 1.3), of the HCI commands this
  * host sends (Vol 4 Part E 7) and of ATT error codes (Vol 3 Part F 3.4.1.1), for error texts. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,6 +82,54 @@ const char *hci_strerror(uint8_t status)
 	if (status < ARRAY_SIZE(hci_errors) && hci_errors[status])
 		return hci_errors[status];
 	return "Unknown";
+}
+
+int hci_status_to_errno(uint8_t status)
+{
+	switch (status) {
+	case 0x00:
+		return 0;
+	case 0x02: /* Unknown Connection Identifier */
+		return -ENOTCONN;
+	case 0x03: /* Hardware Failure: the controller is gone */
+		return -ENODEV;
+	case 0x05: /* Authentication Failure */
+	case 0x06: /* PIN or Key Missing */
+	case 0x0e: /* Rejected Due To Security Reasons */
+	case 0x2f: /* Insufficient Security */
+		return -EACCES;
+	case 0x07: /* Memory Capacity Exceeded */
+	case 0x09: /* Connection Limit Exceeded */
+	case 0x0d: /* Rejected due to Limited Resources */
+	case 0x14: /* Remote Device Terminated Connection due to Low Resources */
+		return -ENOBUFS;
+	case 0x08: /* Connection Timeout: supervision timeout, the peer went silent */
+	case 0x10: /* Connection Accept Timeout Exceeded */
+	case 0x22: /* LL Response Timeout */
+		return -ETIMEDOUT;
+	case 0x0c: /* Command Disallowed */
+		return -EBUSY;
+	case 0x11: /* Unsupported Feature or Parameter Value */
+	case 0x1a: /* Unsupported Remote Feature */
+		return -EOPNOTSUPP;
+	case 0x12: /* Invalid HCI Command Parameters */
+	case 0x1e: /* Invalid LL Parameters */
+	case 0x30: /* Parameter Out Of Mandatory Range */
+	case 0x3b: /* Unacceptable Connection Parameters */
+		return -EINVAL;
+	case 0x13: /* Remote User Terminated Connection */
+		return -ECONNRESET;
+	case 0x15: /* Remote Device Terminated Connection due to Power Off */
+		return -EHOSTDOWN;
+	case 0x16: /* Connection Terminated By Local Host */
+		return -ECONNABORTED;
+	case 0x3d: /* Connection Terminated due to MIC Failure */
+		return -EBADMSG;
+	case 0x3e: /* Connection Failed to be Established */
+		return -ECONNREFUSED;
+	default:
+		return -EIO;
+	}
 }
 
 static const struct {

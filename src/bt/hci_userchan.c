@@ -12,20 +12,17 @@
 #include <bluetooth/hci.h>
 
 int hci_userchan_open(const char *arg, int *ret_fd);
+int hci_parse_userchan_spec(const char *arg, unsigned *ret_idx); /* hci_driver.c */
 
 int hci_userchan_open(const char *arg, int *ret_fd)
 {
 	struct sockaddr_hci sa = {.hci_family = AF_BLUETOOTH, .hci_channel = HCI_CHANNEL_USER};
-	unsigned long idx;
-	char *end;
+	unsigned idx;
 	int fd, r;
 
-	if (strncmp(arg, "hci", 3) != 0)
-		return -EINVAL;
-	errno = 0;
-	idx = strtoul(arg + 3, &end, 10);
-	if (errno || *end || end == arg + 3 || idx > 0xfffe)
-		return -EINVAL;
+	r = hci_parse_userchan_spec(arg, &idx);
+	if (r < 0)
+		return r;
 	sa.hci_dev = (unsigned short)idx;
 	fd = socket(AF_BLUETOOTH, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, BTPROTO_HCI);
 	if (fd < 0)

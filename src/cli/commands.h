@@ -27,5 +27,6 @@ int cmd_image(int argc, char **argv);
 int cmd_echo(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_params(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 /* image upload FILE: the update flow up to the verify step. */
 int run_update(const char *image_path, enum upd_step stop_after);

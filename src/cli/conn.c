@@ -11,6 +11,7 @@
 struct wait_state {
 	bool done;
 	bool up;
+	bool ended; /* the link came up, or gave up coming up */
 };
 
 static struct wait_state wait_state;
@@ -20,6 +21,7 @@ static void on_event(enum tr_event ev, int err, void *user_data)
 	struct conn *c = user_data;
 
 	wait_state.up = ev == TR_EVENT_UP;
+	wait_state.ended = true;
 	if (ev == TR_EVENT_DOWN)
 		c->err = err ? err : -ENOTCONN;
 }
@@ -54,6 +56,8 @@ static int run_until(struct conn *c, bool *flag, uint64_t timeout_usec)
 
 int conn_open(struct conn *c, const char *spec, const struct tr_options *o, uint64_t timeout_usec)
 {
+	uint64_t ble_timeout = o && o->connect_timeout_usec ? o->connect_timeout_usec
+							    : TR_CONNECT_TIMEOUT_DEFAULT;
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -74,9 +78,17 @@ int conn_open(struct conn *c, const char *spec, const struct tr_options *o, uint
 	if (r < 0)
 		return log_error_errno(r, "cannot set up SMP: %m"), EXIT_FAILURE_GENERIC;
 	wait_state = (struct wait_state){ 0 };
-	r = run_until(c, &wait_state.up, timeout_usec);
+	/* A BLE link gives up by itself after its connect timeout (and says why). */
+	if (strncmp(spec, "ble:", 4) == 0)
+		timeout_usec = MAX(timeout_usec, ble_timeout + USEC_PER_SEC);
+	r = run_until(c, &wait_state.ended, timeout_usec);
 	if (r < 0) {
 		log_error_errno(r, "%s did not come up: %m", spec);
+		return EXIT_LINK;
+	}
+	if (!wait_state.up) {
+		log_error("cannot reach %s: %s", tr_describe(c->tr),
+			  c->stray[0] ? c->stray : strerror(c->err < 0 ? -c->err : EIO));
 		return EXIT_LINK;
 	}
 	return 0;

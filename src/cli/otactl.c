@@ -1,6 +1,7 @@
 /* otactl.c — the command line: options, dispatch, and the update/upload commands that run the
  * update engine in-process. */
 #include "cli/commands.h"
+#include "otad/bt.h"
 #include "cli/exit-codes.h"
 #include "cli/progress.h"
 #include "util/fileio.h"
@@ -42,6 +43,8 @@ static void help(void)
 	       "Transports:\n"
 	       "  udp:HOST[:PORT]          SMP over UDP (default port 1337)\n"
 	       "  serial:PATH[@BAUD]       SMP console framing on a tty (default 115200)\n"
+	       "  ble:ADDRESS[/public|/random] | ble:name=NAME\n"
+	       "                           SMP over GATT, through the controller of --hci\n"
 	       "\n"
 	       "Commands:\n"
 	       "  update FILE              upload, verify, test, reset, check the boot, confirm;\n"
@@ -53,9 +56,13 @@ static void help(void)
 	       "  image confirm [HASH]     confirm the running image\n"
 	       "  image erase              erase slot 1\n"
 	       "  echo TEXT | reset | params\n"
+	       "  scan                     BLE devices around (for --timeout, default 5s)\n"
 	       "\n"
 	       "Options:\n"
 	       "  -t, --transport SPEC     device to talk to (or $OTACTL_TRANSPORT)\n"
+	       "      --hci SPEC           BLE controller: tty:PATH[@BAUD], userchan:hciN, unix:PATH,\n"
+	       "                           tcp:HOST:PORT (or $OTACTL_HCI)\n"
+	       "      --connect-timeout T  BLE: how long to look for the device (default 10s)\n"
 	       "      --window auto|N      requests in flight: adaptive (default) or fixed; never\n"
 	       "                           more than the device has buffers\n"
 	       "      --rate auto|R        image bytes per second, k/M suffixes: adaptive (default:\n"
@@ -95,6 +102,8 @@ enum {
 	OPT_BOOT_TIMEOUT,
 	OPT_JSON,
 	OPT_VERSION,
+	OPT_HCI,
+	OPT_CONNECT_TIMEOUT,
 	OPT_PACE_KEY,
 	OPT_PACE_FILE,
 	OPT_NO_PACE_MEMORY,
@@ -195,12 +204,18 @@ static int parse_other_option(int c, const char *v)
 		return 0;
 	case OPT_TIMEOUT:
 	case OPT_BOOT_TIMEOUT:
+	case OPT_CONNECT_TIMEOUT:
 		if (parse_usec(v, &u) < 0 || u == 0)
 			return usage_error("not a duration: '%s' (e.g. 5, 500ms, 2min)", v);
 		if (c == OPT_TIMEOUT)
 			arg.timeout_usec = arg.params.rsp_timeout_usec = u;
-		else
+		else if (c == OPT_BOOT_TIMEOUT)
 			arg.params.boot_timeout_usec = u;
+		else
+			arg.params.tr.connect_timeout_usec = u;
+		return 0;
+	case OPT_HCI:
+		arg.params.tr.hci = v;
 		return 0;
 	case OPT_JSON:
 		arg.json = true;
@@ -231,6 +246,8 @@ static int parse_args(int argc, char **argv)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "hci", required_argument, NULL, OPT_HCI },
+		{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 		{ "pace-key", required_argument, NULL, OPT_PACE_KEY },
 		{ "pace-file", required_argument, NULL, OPT_PACE_FILE },
 		{ "no-pace-memory", no_argument, NULL, OPT_NO_PACE_MEMORY },
@@ -262,8 +279,28 @@ static int parse_args(int argc, char **argv)
 	}
 	if (!arg.transport)
 		arg.transport = getenv("OTACTL_TRANSPORT");
+	if (!arg.params.tr.hci)
+		arg.params.tr.hci = getenv("OTACTL_HCI");
 	arg.argc = argc - optind;
 	arg.argv = argv + optind;
+	return 0;
+}
+
+/* The device and, for BLE, the controller. */
+static int check_link_args(bool scan)
+{
+	bool ble = scan || (arg.transport && strncmp(arg.transport, "ble:", 4) == 0);
+
+	if (!scan && !arg.transport)
+		return usage_error("no device: give -t udp:HOST[:PORT], -t serial:PATH or "
+				   "-t ble:ADDRESS|name=NAME");
+	if (ble && !arg.params.tr.hci)
+		return usage_error("BLE needs a controller: give --hci SPEC or $OTACTL_HCI "
+				   "(tty:PATH[@BAUD], userchan:hciN, unix:PATH, tcp:HOST:PORT)");
+	if (ble && hci_spec_check(arg.params.tr.hci) < 0)
+		return usage_error("--hci '%s' is not a controller spec: tty:PATH[@BAUD], "
+				   "userchan:hciN, unix:PATH or tcp:HOST:PORT",
+				   arg.params.tr.hci);
 	return 0;
 }
 
@@ -290,7 +327,7 @@ int main(int argc, char **argv)
 		int (*fn)(int argc, char **argv);
 	} commands[] = {
 		{ "update", cmd_update }, { "image", cmd_image },   { "echo", cmd_echo },
-		{ "reset", cmd_reset },   { "params", cmd_params },
+		{ "reset", cmd_reset },   { "params", cmd_params }, { "scan", cmd_scan },
 	};
 	int r;
 
@@ -303,10 +340,9 @@ int main(int argc, char **argv)
 		usage_error("missing command");
 		return EXIT_USAGE;
 	}
-	if (!arg.transport) {
-		usage_error("no device: give -t udp:HOST[:PORT] or -t serial:PATH");
-		return EXIT_USAGE;
-	}
+	r = check_link_args(strcmp(arg.argv[0], "scan") == 0);
+	if (r != 0)
+		return -r;
 	if (load_key() < 0)
 		return EXIT_IMAGE;
 	signal(SIGPIPE, SIG_IGN);

@@ -1,6 +1,6 @@
-/* main.c — otasim: a simulated nRF52840 running Zephyr's mcumgr behind MCUboot, served over UDP
- * and/or a pty (docs/otasim.md, man/otasim.1). Parses options, builds the device, the server and
- * the front ends, prints their ready lines, runs the loop until SIGTERM/SIGINT. */
+/* main.c — otasim: a simulated nRF52840 running Zephyr's mcumgr behind MCUboot, served over UDP,
+ * a pty and/or BLE (docs/otasim.md, man/otasim.1). Parses options, builds the device, the server
+ * and the front ends, prints their ready lines, runs the loop until SIGTERM/SIGINT. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -10,7 +10,9 @@
 #include <string.h>
 #include <systemd/sd-event.h>
 
+#include "otad/bt.h"
 #include "otad/image.h"
+#include "sim/ble.h"
 #include "sim/device.h"
 #include "sim/main.h"
 #include "sim/profile.h"
@@ -31,7 +33,9 @@
 static struct sim_profile arg_profile;
 static const char *arg_udp, *arg_serial_link, *arg_state, *arg_trace, *arg_log, *arg_key;
 static const char *arg_initial_image;
-static bool arg_serial, arg_reenumerate;
+static const char *arg_hci, *arg_name;
+static uint64_t arg_att_mtu;
+static bool arg_serial, arg_reenumerate, arg_ble;
 static uint64_t arg_seed = 1;
 static double arg_speed = 1.0;
 static struct img_version arg_initial_version = {.major = 1};
@@ -41,9 +45,13 @@ static struct sim_faults arg_faults = {.drop_response = arg_drops};
 static FILE *log_file;
 
 struct context {
+	sd_event *event;
 	struct sim_server *server;
 	struct sim_udp *udp;
 	struct sim_pty *pty;
+	struct sim_ble *ble;
+	char ble_address[32]; /* set when the controller is ready */
+	bool device_up;
 	bool ready; /* ready lines printed */
 };
 
@@ -51,6 +59,7 @@ static void help(void)
 {
 	printf("otasim [--profile NAME] [--udp ADDR:PORT] [--serial [--serial-link PATH] "
 	       "[--reenumerate]]\n"
+	       "       [--ble --hci SPEC [--name NAME] [--att-mtu N]]\n"
 	       "       [--state FILE] [--trace FILE] [--log FILE] [--key PEM] [--seed N] "
 	       "[--speed X]\n"
 	       "       [--initial-version V] [--initial-image FILE] [--image-check | "
@@ -60,6 +69,7 @@ static void help(void)
 	       "       [--safe-rate R] [--latency MS] [--bandwidth R]\n"
 	       "       [--drop-response N[,N...]] [--reboot-at OFF] [--mute-at OFF] "
 	       "[--mute-after N]\n"
+	       "       [--disconnect-at OFF]\n"
 	       "otasim --list-profiles\n"
 	       "otasim mkimage --version V --size N [--key PEM] [--seed S] [--header-size H] "
 	       "OUT\n\n"
@@ -147,6 +157,11 @@ enum {
 	ARG_REBOOT_AT,
 	ARG_MUTE_AT,
 	ARG_MUTE_AFTER,
+	ARG_DISCONNECT_AT,
+	ARG_BLE,
+	ARG_HCI,
+	ARG_NAME,
+	ARG_ATT_MTU,
 	ARG_LIST_PROFILES,
 	ARG_VERSION,
 };
@@ -178,6 +193,11 @@ static const struct option options[] = {
 	{"reboot-at", required_argument, NULL, ARG_REBOOT_AT},
 	{"mute-at", required_argument, NULL, ARG_MUTE_AT},
 	{"mute-after", required_argument, NULL, ARG_MUTE_AFTER},
+	{"disconnect-at", required_argument, NULL, ARG_DISCONNECT_AT},
+	{"ble", no_argument, NULL, ARG_BLE},
+	{"hci", required_argument, NULL, ARG_HCI},
+	{"name", required_argument, NULL, ARG_NAME},
+	{"att-mtu", required_argument, NULL, ARG_ATT_MTU},
 	{"list-profiles", no_argument, NULL, ARG_LIST_PROFILES},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, ARG_VERSION},
@@ -199,8 +219,6 @@ static int bad(const char *opt, const char *val)
 /* Options that take a number or a name. 1: not one of these. */
 static int parse_valued(int c, const char *v, struct overrides *o, const char **profile)
 {
-	uint64_t u;
-
 	switch (c) {
 	case ARG_PROFILE:
 		*profile = v;
@@ -236,21 +254,43 @@ static int parse_valued(int c, const char *v, struct overrides *o, const char **
 		o->has_bandwidth = true;
 		return parse_size(v, &o->bandwidth) < 0 || !o->bandwidth ? bad("--bandwidth", v)
 									 : 0;
+	case ARG_ATT_MTU:
+		return parse_u64(v, &arg_att_mtu) < 0 || arg_att_mtu < 23 || arg_att_mtu > 517
+			       ? bad("--att-mtu (23..517)", v)
+			       : 0;
+	}
+	return 1;
+}
+
+/* Parses an offset of the image for a fault flag. */
+static int parse_offset(const char *opt, const char *v, bool *ret_has, uint32_t *ret)
+{
+	uint64_t u;
+
+	*ret_has = true;
+	if (parse_size(v, &u) < 0 || u > UINT32_MAX)
+		return bad(opt, v);
+	*ret = (uint32_t)u;
+	return 0;
+}
+
+/* Fault flags. 1: not one of these. */
+static int parse_fault(int c, const char *v)
+{
+	struct sim_faults *f = &arg_faults;
+
+	switch (c) {
 	case ARG_DROP_RESPONSE:
 		return parse_drops(v) < 0 ? bad("--drop-response", v) : 0;
 	case ARG_REBOOT_AT:
-		arg_faults.has_reboot_at = true;
-		return parse_size(v, &u) < 0 || u > UINT32_MAX
-			       ? bad("--reboot-at", v)
-			       : (arg_faults.reboot_at = (uint32_t)u, 0);
+		return parse_offset("--reboot-at", v, &f->has_reboot_at, &f->reboot_at);
 	case ARG_MUTE_AT:
-		arg_faults.has_mute_at = true;
-		return parse_size(v, &u) < 0 || u > UINT32_MAX
-			       ? bad("--mute-at", v)
-			       : (arg_faults.mute_at = (uint32_t)u, 0);
+		return parse_offset("--mute-at", v, &f->has_mute_at, &f->mute_at);
 	case ARG_MUTE_AFTER:
-		arg_faults.has_mute_after = true;
-		return parse_u64(v, &arg_faults.mute_after) < 0 ? bad("--mute-after", v) : 0;
+		f->has_mute_after = true;
+		return parse_u64(v, &f->mute_after) < 0 ? bad("--mute-after", v) : 0;
+	case ARG_DISCONNECT_AT:
+		return parse_offset("--disconnect-at", v, &f->has_disconnect_at, &f->disconnect_at);
 	}
 	return 1;
 }
@@ -270,6 +310,15 @@ static int parse_plain(int c, const char *v, struct overrides *o)
 		return 0;
 	case ARG_REENUMERATE:
 		arg_reenumerate = true;
+		return 0;
+	case ARG_BLE:
+		arg_ble = true;
+		return 0;
+	case ARG_HCI:
+		arg_hci = v;
+		return 0;
+	case ARG_NAME:
+		arg_name = v;
 		return 0;
 	case ARG_STATE:
 		arg_state = v;
@@ -328,6 +377,28 @@ static int apply_overrides(const char *name, const struct overrides *o)
 	return 0;
 }
 
+static int check_front_ends(void)
+{
+	if (!arg_udp && !arg_serial && !arg_ble)
+		return log_error("nothing to serve: give --udp ADDR:PORT, --serial and/or --ble"),
+		       -EINVAL;
+	if ((arg_serial_link || arg_reenumerate) && !arg_serial)
+		return log_error("--serial-link and --reenumerate need --serial"), -EINVAL;
+	if ((arg_hci || arg_name || arg_att_mtu || arg_faults.has_disconnect_at) && !arg_ble)
+		return log_error("--hci, --name, --att-mtu and --disconnect-at need --ble"),
+		       -EINVAL;
+	if (arg_ble && !arg_hci)
+		return log_error("--ble needs a controller: --hci SPEC (tty:PATH[@BAUD], "
+				 "userchan:hciN, unix:PATH, tcp:HOST:PORT)"),
+		       -EINVAL;
+	if (arg_ble && hci_spec_check(arg_hci) < 0)
+		return bad("--hci (tty:PATH[@BAUD], userchan:hciN, unix:PATH, tcp:HOST:PORT)",
+			   arg_hci);
+	if (arg_name && (!*arg_name || strlen(arg_name) > 248))
+		return bad("--name (1..248 bytes)", arg_name);
+	return 0;
+}
+
 /* 0: run; 1: done (help, list); < 0: error. */
 static int parse_argv(int argc, char *argv[])
 {
@@ -350,16 +421,17 @@ static int parse_argv(int argc, char *argv[])
 		}
 		r = parse_valued(c, optarg, &o, &profile);
 		if (r == 1)
+			r = parse_fault(c, optarg);
+		if (r == 1)
 			r = parse_plain(c, optarg, &o);
 		if (r < 0)
 			return r;
 	}
 	if (optind < argc)
 		return log_error("unexpected argument '%s'", argv[optind]), -EINVAL;
-	if (!arg_udp && !arg_serial)
-		return log_error("nothing to serve: give --udp ADDR:PORT and/or --serial"), -EINVAL;
-	if ((arg_serial_link || arg_reenumerate) && !arg_serial)
-		return log_error("--serial-link and --reenumerate need --serial"), -EINVAL;
+	r = check_front_ends();
+	if (r < 0)
+		return r;
 	return apply_overrides(profile, &o);
 }
 
@@ -441,12 +513,18 @@ static int open_device(struct sim_prng *prng, const uint8_t *key, size_t key_len
 	return 0;
 }
 
+/* Once the device has booted and every front end is reachable. */
 static void print_ready(struct context *ctx)
 {
+	if (ctx->ready || !ctx->device_up || (ctx->ble && !ctx->ble_address[0]))
+		return;
+	ctx->ready = true;
 	if (ctx->udp)
 		printf("udp: %s\n", sim_udp_address(ctx->udp));
 	if (ctx->pty && sim_pty_path(ctx->pty))
 		printf("pty: %s\n", sim_pty_path(ctx->pty));
+	if (ctx->ble)
+		printf("ble: %s %s\n", arg_name ? arg_name : "otasim", ctx->ble_address);
 	fflush(stdout);
 }
 
@@ -454,10 +532,31 @@ static void on_device_up(void *user_data)
 {
 	struct context *ctx = user_data;
 
-	if (!ctx->ready) {
-		ctx->ready = true;
-		print_ready(ctx);
-	}
+	ctx->device_up = true;
+	print_ready(ctx);
+}
+
+static void on_ble_ready(const char *address, void *user_data)
+{
+	struct context *ctx = user_data;
+
+	snprintf(ctx->ble_address, sizeof(ctx->ble_address), "%s", address);
+	print_ready(ctx);
+}
+
+static void on_ble_fatal(const char *why, void *user_data)
+{
+	struct context *ctx = user_data;
+
+	log_error("--ble: %s", why);
+	sd_event_exit(ctx->event, -EIO);
+}
+
+static void on_ble_log(char level, const char *text, void *user_data)
+{
+	struct context *ctx = user_data;
+
+	log_line(level, sim_server_now(ctx->server), text, NULL);
 }
 
 static void on_pty_opened(const char *path, void *user_data)
@@ -486,6 +585,11 @@ static int start_front_ends(sd_event *e, struct context *ctx)
 {
 	static const struct sim_pty_ops pty_ops = {.opened = on_pty_opened,
 						   .discard = on_pty_discard};
+	static const struct sim_ble_ops ble_ops = {
+		.ready = on_ble_ready, .fatal = on_ble_fatal, .log = on_ble_log};
+	const struct sim_ble_params ble_params = {.hci = arg_hci,
+						  .name = arg_name ? arg_name : "otasim",
+						  .att_mtu = (uint16_t)arg_att_mtu};
 	int r;
 
 	if (arg_udp) {
@@ -500,6 +604,11 @@ static int start_front_ends(sd_event *e, struct context *ctx)
 			return log_error_errno(r, "--serial: cannot open a pty%s%s: %m",
 					       arg_serial_link ? " linked at " : "",
 					       arg_serial_link ? arg_serial_link : "");
+	}
+	if (arg_ble) {
+		r = sim_ble_new(e, ctx->server, &ble_params, &ble_ops, ctx, &ctx->ble);
+		if (r < 0)
+			return log_error_errno(r, "--ble: controller %s: %m", arg_hci);
 	}
 	return 0;
 }
@@ -520,6 +629,7 @@ static int serve(struct sim_device *dev, struct sim_trace *trace)
 	r = sd_event_default(&e);
 	if (r < 0)
 		return log_error_errno(r, "sd-event: %m");
+	ctx.event = e;
 	if (sd_event_add_signal(e, NULL, SIGTERM, on_signal, NULL) < 0 ||
 	    sd_event_add_signal(e, NULL, SIGINT, on_signal, NULL) < 0) {
 		log_error("cannot watch SIGTERM/SIGINT");
@@ -537,6 +647,7 @@ static int serve(struct sim_device *dev, struct sim_trace *trace)
 	ctx.server = sim_server_free(ctx.server);
 	sim_udp_free(ctx.udp);
 	sim_pty_free(ctx.pty);
+	sim_ble_free(ctx.ble);
 	sd_event_unref(e);
 	return r;
 }

@@ -20,6 +20,7 @@ struct sim_port {
 	struct sim_port_ops ops;
 	void *user_data;
 	size_t overhead;
+	unsigned epoch; /* bumped at each disconnection: older requests belong to a dead link */
 	struct sim_port *next;
 };
 
@@ -33,6 +34,7 @@ struct req {
 	uint8_t peer[SIM_PEER_MAX];
 	size_t peer_len;
 	unsigned seq, inflight;
+	unsigned epoch; /* the port's epoch at reception */
 	bool corrupt, has_buffer;
 	uint64_t event; /* pending clock event */
 };
@@ -66,7 +68,7 @@ struct sim_server {
 	unsigned inflight;  /* received from clients, neither answered nor dropped */
 	uint64_t responses; /* responses produced, for --drop-response / --mute-after */
 	uint64_t log_time;  /* model time stamped on device log lines */
-	bool down, halted, muted, reboot_fired, mute_fired;
+	bool down, halted, muted, reboot_fired, mute_fired, disconnect_fired;
 	uint64_t boot_event, reset_event;
 };
 
@@ -143,6 +145,12 @@ static void drop(struct sim_server *s, struct req *r, const char *reason)
 static void start_work(struct sim_server *s, uint64_t when);
 static void reboot(struct sim_server *s, uint64_t when, const char *cause);
 
+/* The request came over a link that has since gone away. */
+static bool stale(const struct req *r)
+{
+	return r->epoch != r->port->epoch;
+}
+
 /* A buffer came free: a stalled request takes it (BLE flow control lets it in). */
 static void release_buffer(struct sim_server *s, struct req *r)
 {
@@ -182,6 +190,7 @@ static struct req *req_new(struct sim_server *s, struct sim_port *port, const ui
 	if (peer)
 		memcpy(r->peer, peer, r->peer_len);
 	r->seq = len >= 7 ? pkt[6] : 0;
+	r->epoch = port->epoch;
 	r->all_next = s->all;
 	if (s->all)
 		s->all->all_prev = r;
@@ -223,6 +232,10 @@ static void on_arrival(uint64_t when, void *userdata)
 
 	r->event = 0;
 	s->log_time = when;
+	if (stale(r)) {
+		drop(s, r, "disconnect");
+		return;
+	}
 	if (s->muted) {
 		drop(s, r, "mute");
 		return;
@@ -368,6 +381,10 @@ static void respond(struct sim_server *s, struct req *r, uint64_t when)
 			drop(s, r, "fault");
 			return;
 		}
+	if (stale(r)) {
+		drop(s, r, "disconnect");
+		return;
+	}
 	copy = malloc(m->rsp_len);
 	if (!copy) {
 		drop(s, r, "oom");
@@ -405,6 +422,15 @@ static void on_complete(uint64_t when, void *userdata)
 	    covers(m, s->faults.mute_at)) {
 		s->mute_fired = s->muted = true;
 		slog(s, 'W', "fault: muted after writing offset %u", s->faults.mute_at);
+	}
+	if (m->kind == SIM_MGMT_UPLOAD && s->faults.has_disconnect_at && !s->disconnect_fired &&
+	    covers(m, s->faults.disconnect_at)) {
+		s->disconnect_fired = true;
+		slog(s, 'W', "fault: link dropped after writing offset %u",
+		     s->faults.disconnect_at);
+		sim_server_port_disconnected(s, r->port, "fault");
+		if (r->port->ops.disconnect)
+			r->port->ops.disconnect(r->port->user_data);
 	}
 	reset = m->reset;
 	release_buffer(s, r);
@@ -464,6 +490,10 @@ static void on_delivered(uint64_t when, void *userdata)
 
 	r->event = 0;
 	s->log_time = when;
+	if (stale(r)) {
+		drop(s, r, "disconnect");
+		return;
+	}
 	if (s->inflight > 0)
 		s->inflight--;
 	sim_trace_event(s->trace, "rsp", real_s(s), "seq=%u group=%u id=%u len=%zu", r->seq,
@@ -539,6 +569,47 @@ static void reboot(struct sim_server *s, uint64_t when, const char *cause)
 		if (p->ops.down)
 			p->ops.down(p->user_data);
 	boot(s, when);
+}
+
+/* Takes the requests of port out of f, onto *out (linked by next). */
+static void fifo_take_port(struct fifo *f, const struct sim_port *port, struct req **out)
+{
+	struct fifo keep = {0};
+	struct req *r;
+
+	while ((r = fifo_pop(f))) {
+		if (r->port == port) {
+			r->next = *out;
+			*out = r;
+		} else {
+			fifo_push(&keep, r);
+		}
+	}
+	*f = keep;
+}
+
+void sim_server_port_disconnected(struct sim_server *s, struct sim_port *port, const char *cause)
+{
+	uint64_t now = sim_clock_now(s->clock);
+	struct req *gone = NULL, *next;
+
+	s->log_time = now;
+	port->epoch++;
+	sim_trace_event(s->trace, "disconnect", real_s(s), "cause=%s", cause);
+	slog(s, 'I', "smp: link disconnected (%s)", cause);
+	fifo_take_port(&s->queue, port, &gone);
+	fifo_take_port(&s->stalled, port, &gone);
+	for (; gone; gone = next) {
+		next = gone->next;
+		drop(s, gone, "disconnect");
+	}
+	/* Buffers freed: requests of other ports waiting for one get in. (Requests wait for a
+	 * buffer only while the worker is busy, so it picks them up when it is done.) */
+	while (s->held < s->p.buf_count && (next = fifo_pop(&s->stalled))) {
+		next->has_buffer = true;
+		s->held++;
+		fifo_push(&s->queue, next);
+	}
 }
 
 void sim_server_power_on(struct sim_server *s)

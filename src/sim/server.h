@@ -3,7 +3,7 @@
  * the device model), and their responses cross the downlink back to the front end they came
  * from. Faults, resets and MCUboot boots happen here; every event goes to the trace.
  *
- * A front end (UDP, pty, later BLE) registers a port and hands in whole SMP packets with an
+ * A front end (UDP, pty, BLE) registers a port and hands in whole SMP packets with an
  * opaque peer address; it gets whole response packets back for that peer. */
 #pragma once
 
@@ -28,6 +28,9 @@ struct sim_port_ops {
 	/* The device resets / has booted and its transport is up again. May be NULL. */
 	void (*down)(void *user_data);
 	void (*up)(void *user_data);
+	/* The --disconnect-at fault fired: drop the link now (the server has already called
+	 * sim_server_port_disconnected()). May be NULL (connectionless ports). */
+	void (*disconnect)(void *user_data);
 };
 
 struct sim_server_ops {
@@ -47,6 +50,8 @@ struct sim_faults {
 	uint32_t mute_at;
 	bool has_mute_after;
 	uint64_t mute_after;
+	bool has_disconnect_at;
+	uint32_t disconnect_at;
 };
 
 /* The device, trace and faults are borrowed (faults' array too). speed: model time per real. */
@@ -64,6 +69,12 @@ void sim_server_power_on(struct sim_server *s);
 /* One whole SMP packet from a client, now. peer: up to SIM_PEER_MAX bytes, copied. */
 void sim_server_receive(struct sim_server *s, struct sim_port *port, const uint8_t *pkt, size_t len,
 			const void *peer, size_t peer_len);
+
+/* The port's link went away (BLE disconnection), cause "central", "reset" or "fault": as
+ * Zephyr's smp_bt, requests of the old link that wait for a buffer or the worker are dropped,
+ * and responses to it (the one being processed, those on the downlink) are never delivered
+ * ("drop reason=disconnect"). Traced as "disconnect cause=...". */
+void sim_server_port_disconnected(struct sim_server *s, struct sim_port *port, const char *cause);
 
 bool sim_server_is_up(const struct sim_server *s);
 uint64_t sim_server_now(struct sim_server *s); /* model us */

@@ -22,7 +22,7 @@ struct tr_ops {
 	void (*destroy)(struct tr *t);
 };
 
-#define TR_NOTE_MAX    160
+#define TR_NOTE_MAX    256
 #define TR_PENDING_MAX 16
 
 struct tr_pending {
@@ -54,6 +54,7 @@ DEFINE_FREE_CLEANUP(struct tr, tr_free)
  * first, calls tr_init() and returns the base. */
 int tr_udp_open(sd_event *e, const char *addr, const struct tr_options *o, struct tr **ret);
 int tr_serial_open(sd_event *e, const char *addr, const struct tr_options *o, struct tr **ret);
+int tr_ble_open(sd_event *e, const char *addr, const struct tr_options *o, struct tr **ret);
 
 /* Takes desc (malloc'd). The link starts down; call tr_link_up() once it is open. */
 int tr_init(struct tr *t, const struct tr_ops *ops, sd_event *e, const struct tr_options *o,

@@ -18,11 +18,11 @@ struct tr_scheme {
 	int (*open)(sd_event *e, const char *addr, const struct tr_options *o, struct tr **ret);
 };
 
-/* Add a link here. "ble" belongs to the bt/ layer, which is not built yet. */
+/* Add a link here. */
 static const struct tr_scheme schemes[] = {
 	{"udp", tr_udp_open},
 	{"serial", tr_serial_open},
-	{"ble", NULL},
+	{"ble", tr_ble_open},
 };
 
 int tr_open(sd_event *e, const char *spec, const struct tr_options *o, struct tr **ret)

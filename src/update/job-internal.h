@@ -71,7 +71,7 @@ struct upd_job {
 	uint64_t boot_deadline;
 	uint64_t last_progress;
 	char boot_problem[160];
-	char last_stray[128]; /* what the device sent that matched no request, for timeouts */
+	char last_stray[256]; /* what the device sent that matched no request, for timeouts */
 };
 
 uint64_t job_now(struct upd_job *j);

@@ -209,9 +209,19 @@ static void on_link_event(enum tr_event ev, int err, void *user_data)
 		j->link_up = false;
 		if (j->up)
 			uploader_link_down(j->up);
+		/* The link never came up, or bringing it back gave up (the transport's last
+		 * discard text says why): nothing will. Waiting for a rebooting device is the
+		 * boot step's business, bounded by its own deadline. */
+		if (!was_up && j->step != UPD_STEP_RESET && j->step != UPD_STEP_BOOT) {
+			job_fail(j, err, UPD_FAIL_LINK, "cannot reach %s: %s", tr_describe(j->tr),
+				 j->last_stray[0] ? j->last_stray : strerror(err < 0 ? -err : EIO));
+			return;
+		}
 		if (was_up && j->step != UPD_STEP_RESET && j->step != UPD_STEP_BOOT)
 			job_note(j, 4, "link to %s lost (%s); reconnecting", tr_describe(j->tr),
 				 strerror(err < 0 ? -err : EIO));
+		if (was_up) /* what the transport says from now on is about getting it back */
+			j->last_stray[0] = 0;
 		/* Get it back the way this transport's device comes back (reopen, rescan). */
 		if (tr_reconnect(j->tr) < 0)
 			job_fail(j, err, UPD_FAIL_LINK, "link to %s lost and cannot be reopened",

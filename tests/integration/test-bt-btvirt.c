@@ -454,6 +454,23 @@ static void test_disconnect_reason_readvertise_and_reconnect(void **state)
 	assert_memory_equal(f->p.rx, buf, sizeof(buf));
 }
 
+static void test_freeing_the_central_disconnects_the_peripheral(void **state)
+{
+	struct fx *f = *state;
+
+	advertise(f);
+	scan_for_peripheral(f);
+	connect_gatt(f);
+	/* a command in flight must not hold the Disconnect back: nothing answers it */
+	assert_int_equal(hci_conn_update(f->c.conn, &(struct hci_conn_params){12, 24, 0, 300, 0}),
+			 0);
+	f->c.gc = gatt_client_free(f->c.gc);
+	f->c.hci = hci_dev_free(f->c.hci);
+	WAIT_FOR(f, f->p.disconnects == 1, 3000);
+	assert_int_equal(f->p.reason, HCI_ERR_REMOTE_USER_TERM);
+	WAIT_FOR(f, hci_is_advertising(f->p.hci), 2000); /* and it advertises again */
+}
+
 static void test_connect_to_silent_address_fails_with_named_error(void **state)
 {
 	struct fx *f = *state;
@@ -709,6 +726,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mtu_23_client_works, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_writes_throughput, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect_reason_readvertise_and_reconnect,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_freeing_the_central_disconnects_the_peripheral,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_connect_to_silent_address_fails_with_named_error, setup, teardown),

@@ -63,6 +63,50 @@ int tl_sim_start(struct tl_sim *s, const char *name, const char *kind, const cha
 	return 0;
 }
 
+int tl_sim_start_ble(struct tl_sim *s, const char *name, const char *hci,
+		     const char *const *extra)
+{
+	const char *argv[64];
+	char line[256], want[128];
+	unsigned n = 0;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	snprintf(s->trace, sizeof(s->trace), "%s/%s.trace", tl_tmpdir(), name);
+	snprintf(s->state, sizeof(s->state), "%s/%s.state", tl_tmpdir(), name);
+	argv[n++] = tl_bin("otasim");
+	argv[n++] = "--ble";
+	argv[n++] = "--hci";
+	argv[n++] = hci;
+	argv[n++] = "--name";
+	argv[n++] = name;
+	argv[n++] = "--trace";
+	argv[n++] = s->trace;
+	argv[n++] = "--state";
+	argv[n++] = s->state;
+	for (unsigned i = 0; extra && extra[i] && n < 62; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	r = tl_spawn(&s->proc, (char *const *)argv);
+	if (r < 0)
+		return r;
+	r = tl_proc_read_line(&s->proc, line, sizeof(line), 20000);
+	snprintf(want, sizeof(want), "ble: %s ", name);
+	if (r >= 0 && strncmp(line, want, strlen(want)) == 0) {
+		snprintf(s->ble_addr, sizeof(s->ble_addr), "%s", line + strlen(want));
+		snprintf(s->spec, sizeof(s->spec), "ble:name=%s", name);
+	} else if (r >= 0) {
+		r = -EPROTO;
+	}
+	if (r < 0) {
+		tl_proc_kill(&s->proc, SIGKILL);
+		(void)tl_proc_wait(&s->proc, 5000);
+		return r;
+	}
+	return 0;
+}
+
 int tl_sim_stop(struct tl_sim *s)
 {
 	tl_proc_kill(&s->proc, SIGTERM);

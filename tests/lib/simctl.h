@@ -15,12 +15,17 @@ struct tl_sim {
 	char trace[512]; /* trace file path */
 	char state[512]; /* state file path (kept across restarts of the same device) */
 	char name[64];
+	char ble_addr[32]; /* BLE: the peripheral's address from its ready line */
 };
 
 /* Starts otasim with "--udp 127.0.0.1:0" (kind "udp") or "--serial" (kind "serial"), a trace and
  * a state file named after name in tl_tmpdir(), plus extra args (NULL-terminated, may be NULL).
  * Waits for its ready line(s). Returns 0 or -errno. */
 int tl_sim_start(struct tl_sim *s, const char *name, const char *kind, const char *const *extra);
+/* Starts otasim as a BLE peripheral (--ble --hci hci --name name) with a trace and a state
+ * file as tl_sim_start(); waits for its "ble: NAME ADDRESS" line. spec is "ble:name=NAME". */
+int tl_sim_start_ble(struct tl_sim *s, const char *name, const char *hci,
+		     const char *const *extra);
 /* SIGTERM and wait; returns otasim's exit code. */
 int tl_sim_stop(struct tl_sim *s);
 

@@ -525,6 +525,51 @@ static void test_tty_spec(void **state)
 	assert_int_equal(hci_parse_tty_spec("/dev/x@", path, sizeof(path), &baud), -EINVAL);
 }
 
+static void test_controller_spec_syntax(void **state)
+{
+	static const char *const good[] = {
+		"tty:/dev/ttyACM0",
+		"tty:/dev/ttyUSB0@115200",
+		"unix:/tmp/bt-server-le",
+		"tcp:127.0.0.1:45550",
+		"tcp:[::1]:1",
+		"tcp:localhost:65535",
+		"userchan:hci0",
+		"userchan:hci12",
+	};
+	static const char *const bad[] = {
+		"",	      "hci0",	       "tty:",	       "tty:/dev/x@9",	 "unix:",
+		"tcp:host",   "tcp::1234",     "tcp:host:0",   "tcp:host:65536", "tcp:host:12x",
+		"tcp:[]:1",   "userchan:",     "userchan:hci", "userchan:hcix",	 "userchan:0",
+		"bogus:spec", "TTY:/dev/tty0",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(hci_spec_check(good[i]), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (hci_spec_check(bad[i]) != -EINVAL)
+			fail_msg("'%s' accepted", bad[i]);
+	}
+	assert_int_equal(hci_spec_check(NULL), -EINVAL);
+}
+
+static void test_hci_reasons_as_errno(void **state)
+{
+	assert_int_equal(hci_status_to_errno(0x00), 0);
+	assert_int_equal(hci_status_to_errno(0x13), -ECONNRESET);
+	assert_int_equal(hci_status_to_errno(0x08), -ETIMEDOUT);
+	assert_int_equal(hci_status_to_errno(0x22), -ETIMEDOUT);
+	assert_int_equal(hci_status_to_errno(0x15), -EHOSTDOWN);
+	assert_int_equal(hci_status_to_errno(0x16), -ECONNABORTED);
+	assert_int_equal(hci_status_to_errno(0x3e), -ECONNREFUSED);
+	assert_int_equal(hci_status_to_errno(0x03), -ENODEV);
+	assert_int_equal(hci_status_to_errno(0x0c), -EBUSY);
+	assert_int_equal(hci_status_to_errno(0x05), -EACCES);
+	assert_int_equal(hci_status_to_errno(0x3b), -EINVAL);
+	assert_int_equal(hci_status_to_errno(0x1f), -EIO);
+	assert_int_equal(hci_status_to_errno(0xff), -EIO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +586,8 @@ int main(void)
 		cmocka_unit_test(test_adv_data_build_parse_merge),
 		cmocka_unit_test(test_addresses_uuids_and_names),
 		cmocka_unit_test(test_tty_spec),
+		cmocka_unit_test(test_controller_spec_syntax),
+		cmocka_unit_test(test_hci_reasons_as_errno),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

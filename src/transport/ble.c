@@ -1,0 +1,711 @@
+/* ble.c — the BLE transport: mcumgr's SMP over GATT (Zephyr smp_bt.c) on the bt/ host. Finds the
+ * device by address or name (scan), connects, discovers the SMP characteristic, sends each SMP
+ * packet as Write Commands of ATT_MTU - 3 bytes and reassembles notifications by the SMP
+ * header's length. Reconnects the way a rebooting BLE device comes back: scan again, connect
+ * once it has been seen advertising twice, settle apart (transport.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "otad/bt.h"
+#include "otad/reasm.h"
+#include "transport/transport-internal.h"
+
+#define BLE_SETTLE_DEFAULT   (500 * USEC_PER_MSEC)
+#define BLE_RETRY_USEC	     (200 * USEC_PER_MSEC)
+#define BLE_CONN_ATTEMPT_MAX (5 * USEC_PER_SEC)
+/* Bytes queued in the host beyond this are refused with -ENOBUFS: the owner is not pacing. */
+#define BLE_BACKLOG_MAX (256 * 1024)
+
+enum ble_state {
+	BLE_IDLE,	 /* down; nothing in progress */
+	BLE_CONTROLLER,	 /* the controller initialises */
+	BLE_SCANNING,	 /* looking for the device */
+	BLE_SETTLING,	 /* seen once (reconnect): looking again after settle */
+	BLE_CONNECTING,	 /* LE Create Connection */
+	BLE_DISCOVERING, /* GATT: MTU, service, characteristic, CCCD */
+	BLE_UP,
+	BLE_CLOSING, /* tr_reconnect() disconnected: waiting for the Disconnection Complete */
+	BLE_WAITING, /* a failed attempt: trying again after BLE_RETRY_USEC */
+};
+
+struct ble_target {
+	bool by_name;
+	char name[ADV_NAME_MAX + 1];
+	struct bt_addr addr;
+	bool any_type; /* no "/public" or "/random": either matches */
+};
+
+struct tr_ble {
+	struct tr tr;
+	struct ble_target target;
+	char *hci_spec;
+	struct hci_conn_params conn_params;
+	uint16_t att_mtu;
+	uint64_t connect_timeout, settle;
+
+	enum ble_state state;
+	bool ever_up;	   /* failures of the first open are final for the controller */
+	bool reconnecting; /* the settle rule applies */
+	bool confirming;   /* seen once, looked again: a sighting now connects */
+	bool in_send;
+	struct hci_dev *hci;
+	struct hci_conn *conn;
+	struct gatt_client *gc;
+	struct reasm *rx;
+	struct bt_addr peer;
+
+	sd_event_source *deadline; /* the attempt gives up */
+	sd_event_source *step;	   /* settle, confirm window, retry */
+	sd_event_source *reap;	   /* frees what died inside its own callbacks */
+	struct hci_dev *dead_hci;
+	struct gatt_client *dead_gc;
+
+	uint64_t attempt_timeout;
+	unsigned seen_others; /* reports that did not match, for the give-up text */
+	bool seen;	      /* the device was seen in this attempt */
+	int last_err;	      /* the last failure of this attempt */
+	char last_why[TR_NOTE_MAX];
+};
+
+static struct tr_ble *to_ble(struct tr *t)
+{
+	return (struct tr_ble *)t;
+}
+
+static void ble_step(struct tr_ble *b);
+static void scan_start(struct tr_ble *b);
+
+/* ---- spec ------------------------------------------------------------------------------- */
+
+/* "ADDRESS[/public|/random]" or "name=NAME". */
+static int parse_target(const char *s, struct ble_target *ret)
+{
+	const char *slash;
+	char addr[BT_ADDR_STRLEN];
+	uint8_t type = BT_ADDR_LE_PUBLIC;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!strncmp(s, "name=", 5)) {
+		if (!s[5] || strlen(s + 5) > ADV_NAME_MAX)
+			return -EINVAL;
+		ret->by_name = true;
+		strcpy(ret->name, s + 5);
+		return 0;
+	}
+	slash = strchr(s, '/');
+	if (slash && !strcmp(slash + 1, "random"))
+		type = BT_ADDR_LE_RANDOM;
+	else if (slash && strcmp(slash + 1, "public"))
+		return -EINVAL;
+	ret->any_type = !slash;
+	if ((slash ? (size_t)(slash - s) : strlen(s)) != BT_ADDR_STRLEN - 1)
+		return -EINVAL;
+	memcpy(addr, s, BT_ADDR_STRLEN - 1);
+	addr[BT_ADDR_STRLEN - 1] = 0;
+	return bt_addr_from_str(addr, type, &ret->addr);
+}
+
+static char *describe(const struct ble_target *t)
+{
+	char a[BT_ADDR_STRLEN], *d = NULL;
+	int r;
+
+	if (t->by_name)
+		r = asprintf(&d, "ble:name=%s", t->name);
+	else
+		r = asprintf(&d, "ble:%s%s%s", bt_addr_to_str(&t->addr, a), t->any_type ? "" : "/",
+			     t->any_type ? "" : bt_addr_type_str(t->addr.type));
+	return r < 0 ? NULL : d;
+}
+
+static bool target_matches(const struct ble_target *t, const struct hci_adv_report *r)
+{
+	if (!r->connectable && !r->scan_rsp)
+		return false;
+	if (t->by_name) {
+		/* A shortened name (one too long for the scan response) matches as a prefix. */
+		size_t n = strlen(r->ad.name);
+
+		if (!r->ad.has_name || !adv_data_has_uuid128(&r->ad, &bt_uuid_smp_service))
+			return false;
+		return r->ad.name_complete ? !strcmp(r->ad.name, t->name)
+					   : n > 0 && !strncmp(r->ad.name, t->name, n);
+	}
+	if (!t->any_type && r->addr.type != t->addr.type)
+		return false;
+	return !memcmp(r->addr.b, t->addr.b, sizeof(t->addr.b));
+}
+
+/* ---- timers and reaping ------------------------------------------------------------------ */
+
+static uint64_t now_usec(struct tr_ble *b)
+{
+	uint64_t t = 0;
+
+	sd_event_now(b->tr.event, CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static int on_reap(sd_event_source *s, void *userdata)
+{
+	struct tr_ble *b = userdata;
+
+	b->dead_gc = gatt_client_free(b->dead_gc);
+	b->dead_hci = hci_dev_free(b->dead_hci);
+	return 0;
+}
+
+/* Frees the GATT client and/or controller from the loop, never inside their own callbacks. */
+static void bury(struct tr_ble *b, bool gc, bool hci)
+{
+	if (gc && b->gc) {
+		gatt_client_free(b->dead_gc);
+		b->dead_gc = TAKE_PTR(b->gc);
+	}
+	if (hci && b->hci) {
+		hci_dev_free(b->dead_hci);
+		b->dead_hci = TAKE_PTR(b->hci);
+		b->conn = NULL;
+	}
+	(void)sd_event_source_set_enabled(b->reap, SD_EVENT_ONESHOT);
+}
+
+static int arm(struct tr_ble *b, sd_event_source *s, uint64_t when)
+{
+	int r = sd_event_source_set_time(s, when);
+
+	return r < 0 ? r : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+/* Stops whatever the attempt is doing with the controller (scan, connection attempt). */
+static void stop_activity(struct tr_ble *b)
+{
+	(void)sd_event_source_set_enabled(b->step, SD_EVENT_OFF);
+	if (!b->hci || !hci_dev_is_ready(b->hci))
+		return;
+	if (hci_is_scanning(b->hci))
+		(void)hci_scan_stop(b->hci);
+	(void)hci_connect_cancel(b->hci);
+}
+
+/* Abandons the connection of a failed attempt: no more callbacks from it, and it is dropped. */
+static void drop_conn(struct tr_ble *b)
+{
+	bury(b, true, false);
+	if (!b->conn)
+		return;
+	hci_conn_set_callbacks(b->conn, NULL, NULL, NULL);
+	(void)hci_conn_disconnect(b->conn, 0);
+	b->conn = NULL;
+}
+
+/* ---- giving up, retrying ----------------------------------------------------------------- */
+
+static void give_up(struct tr_ble *b, int err, const char *why)
+{
+	stop_activity(b);
+	(void)sd_event_source_set_enabled(b->deadline, SD_EVENT_OFF);
+	drop_conn(b);
+	b->state = BLE_IDLE;
+	b->reconnecting = b->confirming = false;
+	reasm_reset(b->rx);
+	tr_post_note(&b->tr, "%s", why);
+	tr_link_down(&b->tr, err);
+}
+
+/* A failure of this attempt: remembered for the give-up text, retried unless final. */
+static void attempt_failed(struct tr_ble *b, int err, bool final, const char *fmt, ...)
+	_printf_(4, 5);
+static void attempt_failed(struct tr_ble *b, int err, bool final, const char *fmt, ...)
+{
+	va_list ap;
+
+	b->last_err = err;
+	va_start(ap, fmt);
+	vsnprintf(b->last_why, sizeof(b->last_why), fmt, ap);
+	va_end(ap);
+	if (final) {
+		give_up(b, err, b->last_why);
+		return;
+	}
+	stop_activity(b);
+	drop_conn(b);
+	b->state = BLE_WAITING;
+	if (arm(b, b->step, now_usec(b) + BLE_RETRY_USEC) < 0)
+		give_up(b, err, b->last_why);
+}
+
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct tr_ble *b = userdata;
+	char why[TR_NOTE_MAX + 64];
+
+	if (b->last_err) {
+		snprintf(why, sizeof(why), "gave up after %.1f s: %s",
+			 (double)b->attempt_timeout / USEC_PER_SEC, b->last_why);
+		give_up(b, b->last_err, why);
+		return 0;
+	}
+	if (b->seen)
+		snprintf(why, sizeof(why), "seen advertising, but not connected within %.1f s",
+			 (double)b->attempt_timeout / USEC_PER_SEC);
+	else
+		snprintf(why, sizeof(why),
+			 "not seen advertising%s within %.1f s (%u other report%s)",
+			 b->target.by_name ? " the SMP service" : "",
+			 (double)b->attempt_timeout / USEC_PER_SEC, b->seen_others,
+			 b->seen_others == 1 ? "" : "s");
+	give_up(b, b->seen || b->ever_up ? -ETIMEDOUT : -ENXIO, why);
+	return 0;
+}
+
+/* A new attempt (open or reconnect) with its own deadline; 0 or -errno (then given up). */
+static int attempt_begin(struct tr_ble *b, uint64_t timeout, bool reconnecting)
+{
+	b->reconnecting = reconnecting;
+	b->confirming = false;
+	b->seen = false;
+	b->seen_others = 0;
+	b->last_err = 0;
+	b->last_why[0] = 0;
+	b->attempt_timeout = timeout;
+	if (arm(b, b->deadline, now_usec(b) + timeout) < 0) {
+		give_up(b, -ENOMEM, "cannot arm a timer");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- GATT and the link --------------------------------------------------------------------- */
+
+static void on_notify(struct gatt_client *c, const uint8_t *value, size_t len, void *user_data)
+{
+	struct tr_ble *b = user_data;
+
+	if (b->state == BLE_UP)
+		reasm_feed(b->rx, value, len);
+}
+
+static void on_gatt_writable(struct gatt_client *c, void *user_data)
+{
+	struct tr_ble *b = user_data;
+
+	/* Inside tr_send() the owner is still queueing: it reads tr_backlog() after. */
+	if (b->state == BLE_UP && !b->in_send)
+		tr_emit_writable(&b->tr);
+}
+
+static void on_gatt_ready(struct gatt_client *c, int err, uint8_t ecode, void *user_data)
+{
+	struct tr_ble *b = user_data;
+	char a[BT_ADDR_STRLEN];
+
+	bt_addr_to_str(&b->peer, a);
+	if (b->state != BLE_DISCOVERING || err == -ENOTCONN)
+		return; /* on -ENOTCONN the disconnected callback follows and says why */
+	if (err == -ENOENT) {
+		attempt_failed(b, -ENOENT, true,
+			       "%s has no SMP characteristic (service " BT_SMP_SERVICE_UUID_STR
+			       " with write without response, notify and a CCCD)",
+			       a);
+		return;
+	}
+	if (err == -EIO) {
+		attempt_failed(b, -EPROTO, true, "GATT discovery on %s failed: ATT error 0x%02x %s",
+			       a, ecode, att_strerror(ecode));
+		return;
+	}
+	if (err) {
+		attempt_failed(b, err, false, "GATT discovery on %s failed: %s", a, strerror(-err));
+		return;
+	}
+	(void)sd_event_source_set_enabled(b->deadline, SD_EVENT_OFF);
+	reasm_reset(b->rx);
+	b->state = BLE_UP;
+	b->ever_up = true;
+	b->reconnecting = b->confirming = false;
+	tr_link_up(&b->tr);
+}
+
+static void on_disconnected(struct hci_conn *conn, uint8_t reason, void *user_data)
+{
+	struct tr_ble *b = user_data;
+	int err = hci_status_to_errno(reason);
+	char a[BT_ADDR_STRLEN];
+
+	if (conn != b->conn)
+		return;
+	bt_addr_to_str(&b->peer, a);
+	b->conn = NULL;
+	reasm_reset(b->rx);
+	/* Freeing the client here is allowed: this is the connection's callback, not its own. */
+	b->gc = gatt_client_free(b->gc);
+	switch (b->state) {
+	case BLE_UP:
+		b->state = BLE_IDLE;
+		tr_post_note(&b->tr, "link to %s lost: 0x%02x %s", a, reason, hci_strerror(reason));
+		tr_link_down(&b->tr, err);
+		break;
+	case BLE_CLOSING:
+		ble_step(b);
+		break;
+	case BLE_DISCOVERING:
+		attempt_failed(b, err, false, "%s disconnected during GATT discovery: 0x%02x %s", a,
+			       reason, hci_strerror(reason));
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct hci_conn_callbacks conn_callbacks = {
+	.disconnected = on_disconnected,
+};
+
+static void on_connect(struct hci_dev *hci, int err, uint8_t status, struct hci_conn *conn,
+		       void *user_data)
+{
+	static const struct gatt_client_callbacks gatt_callbacks = {
+		.ready = on_gatt_ready,
+		.notify = on_notify,
+		.writable = on_gatt_writable,
+	};
+	struct tr_ble *b = user_data;
+	struct gatt_client_params gp = {&bt_uuid_smp_service, &bt_uuid_smp_char, b->att_mtu};
+	char a[BT_ADDR_STRLEN];
+	int r;
+
+	bt_addr_to_str(&b->peer, a);
+	if (b->state != BLE_CONNECTING) { /* cancelled; a connection that won the race goes */
+		if (!err && conn)
+			(void)hci_conn_disconnect(conn, 0);
+		return;
+	}
+	if (err) {
+		attempt_failed(b, status ? hci_status_to_errno(status) : err, false,
+			       "connecting to %s failed: %s", a,
+			       status ? hci_dev_last_error(hci) : strerror(-err));
+		return;
+	}
+	b->conn = conn;
+	b->state = BLE_DISCOVERING;
+	hci_conn_set_callbacks(conn, &conn_callbacks, b, NULL);
+	r = gatt_client_new(conn, &gp, &gatt_callbacks, b, NULL, &b->gc);
+	if (r < 0)
+		attempt_failed(b, r, false, "GATT on %s: %s", a, strerror(-r));
+}
+
+/* ---- scanning ----------------------------------------------------------------------------- */
+
+static void connect_peer(struct tr_ble *b)
+{
+	uint64_t left = 0, now = now_usec(b);
+	struct hci_conn_params p = b->conn_params;
+	char a[BT_ADDR_STRLEN];
+	int r;
+
+	(void)sd_event_source_get_time(b->deadline, &left);
+	p.timeout_usec = left > now ? MIN(left - now, BLE_CONN_ATTEMPT_MAX) : BLE_RETRY_USEC;
+	(void)hci_scan_stop(b->hci);
+	b->state = BLE_CONNECTING;
+	r = hci_connect(b->hci, &b->peer, &p, on_connect, b, NULL);
+	if (r < 0)
+		attempt_failed(b, r, false, "connecting to %s: %s", bt_addr_to_str(&b->peer, a),
+			       strerror(-r));
+}
+
+static void on_report(struct hci_dev *hci, int err, const struct hci_adv_report *r, void *user_data)
+{
+	struct tr_ble *b = user_data;
+
+	if (err) {
+		if (b->state == BLE_SCANNING || b->state == BLE_SETTLING)
+			attempt_failed(b, err, false, "scanning failed: %s",
+				       hci_dev_last_error(hci));
+		return;
+	}
+	if (b->state != BLE_SCANNING)
+		return;
+	if (!target_matches(&b->target, r)) {
+		b->seen_others++;
+		return;
+	}
+	b->seen = true;
+	b->peer = r->addr;
+	if (!b->reconnecting || b->confirming) {
+		connect_peer(b);
+		return;
+	}
+	/* First sighting after a gap: look again after settle. */
+	(void)hci_scan_stop(hci);
+	b->state = BLE_SETTLING;
+	if (arm(b, b->step, now_usec(b) + b->settle) < 0)
+		give_up(b, -ENOMEM, "cannot arm a timer");
+}
+
+static void scan_start(struct tr_ble *b)
+{
+	const struct hci_scan_params sp = {0}; /* active: the name is in the scan response */
+	int r;
+
+	b->state = BLE_SCANNING;
+	if (hci_is_scanning(b->hci))
+		return;
+	r = hci_scan_start(b->hci, &sp, on_report, b, NULL);
+	if (r < 0)
+		attempt_failed(b, r, false, "cannot scan: %s", strerror(-r));
+}
+
+static int on_step(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct tr_ble *b = userdata;
+
+	switch (b->state) {
+	case BLE_SETTLING: /* look again: a sighting within settle confirms */
+		b->confirming = true;
+		scan_start(b);
+		if (b->state == BLE_SCANNING && arm(b, b->step, usec + b->settle) < 0)
+			give_up(b, -ENOMEM, "cannot arm a timer");
+		break;
+	case BLE_SCANNING: /* not confirmed: it went away; the next sighting is a first one */
+		b->confirming = false;
+		break;
+	case BLE_WAITING:
+		ble_step(b);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* ---- the controller ----------------------------------------------------------------------- */
+
+static void on_hci_ready(struct hci_dev *hci, int err, uint8_t status, void *user_data)
+{
+	struct tr_ble *b = user_data;
+	const char *text = hci_dev_last_error(hci);
+
+	if (err) {
+		bury(b, false, true);
+		if (b->state == BLE_CONTROLLER)
+			attempt_failed(b, err, !b->ever_up, "controller %s: %s", b->hci_spec,
+				       text[0] ? text : strerror(-err));
+		return;
+	}
+	if (b->state == BLE_CONTROLLER)
+		ble_step(b);
+}
+
+static void on_hci_fatal(struct hci_dev *hci, int err, void *user_data)
+{
+	struct tr_ble *b = user_data;
+	const char *text = hci_dev_last_error(hci);
+	char why[TR_NOTE_MAX + 256];
+
+	snprintf(why, sizeof(why), "controller %s failed: %s", b->hci_spec,
+		 text[0] ? text : strerror(-err));
+	bury(b, true, true);
+	if (b->state == BLE_IDLE)
+		return;
+	if (b->state == BLE_UP) { /* the disconnected callback has reported the link */
+		b->state = BLE_IDLE;
+		return;
+	}
+	attempt_failed(b, err, false, "%s", why);
+}
+
+static void open_controller(struct tr_ble *b)
+{
+	static const struct hci_dev_callbacks cb = {.ready = on_hci_ready, .fatal = on_hci_fatal};
+	int r;
+
+	b->state = BLE_CONTROLLER;
+	r = hci_dev_new(b->tr.event, b->hci_spec, &cb, b, NULL, &b->hci);
+	if (r < 0) {
+		b->hci = NULL;
+		attempt_failed(b, r, !b->ever_up, "controller %s: %s", b->hci_spec, strerror(-r));
+	}
+}
+
+/* Does what the attempt needs next: controller, then scanning. */
+static void ble_step(struct tr_ble *b)
+{
+	if (!b->hci) {
+		open_controller(b);
+		return;
+	}
+	if (!hci_dev_is_ready(b->hci)) {
+		b->state = BLE_CONTROLLER;
+		return; /* on_hci_ready continues */
+	}
+	scan_start(b);
+}
+
+/* ---- tr_ops ------------------------------------------------------------------------------ */
+
+static int ble_send(struct tr *t, const uint8_t *pkt, size_t len)
+{
+	struct tr_ble *b = to_ble(t);
+	size_t max, off, n;
+	int r = 0;
+
+	if (b->state != BLE_UP || !b->gc || !gatt_client_is_ready(b->gc))
+		return -ENOTCONN;
+	if (gatt_client_backlog(b->gc) + len > BLE_BACKLOG_MAX)
+		return -ENOBUFS;
+	max = gatt_client_max_write(b->gc);
+	b->in_send = true;
+	for (off = 0; off < len; off += n) {
+		n = MIN(max, len - off);
+		r = gatt_client_write(b->gc, pkt + off, n);
+		if (r < 0)
+			break;
+	}
+	b->in_send = false;
+	if (r < 0 && off > 0) {
+		/* Part of the packet is out: the device's reassembly is now out of step. */
+		tr_post_note(t, "a partial SMP packet was sent (%s); disconnecting", strerror(-r));
+		(void)hci_conn_disconnect(b->conn, 0);
+	}
+	return r < 0 ? r : 0;
+}
+
+static size_t ble_max_packet(const struct tr *t)
+{
+	return REASM_MAX_PACKET;
+}
+
+static size_t ble_backlog(const struct tr *t)
+{
+	const struct tr_ble *b = (const struct tr_ble *)t;
+
+	return b->state == BLE_UP && b->gc ? gatt_client_backlog(b->gc) : 0;
+}
+
+static int ble_reconnect(struct tr *t)
+{
+	struct tr_ble *b = to_ble(t);
+	uint64_t timeout = t->reconnect_timeout;
+
+	switch (b->state) {
+	case BLE_UP:
+		tr_link_down(t, -ECONNRESET);
+		b->state = BLE_CLOSING;
+		reasm_reset(b->rx);
+		if (attempt_begin(b, timeout, true) < 0)
+			return 0;
+		if (!b->conn || hci_conn_disconnect(b->conn, 0) < 0) {
+			drop_conn(b);
+			ble_step(b);
+		}
+		return 0;
+	case BLE_IDLE:
+		if (attempt_begin(b, timeout, true) == 0)
+			ble_step(b);
+		return 0;
+	default:
+		return 0; /* already on its way back */
+	}
+}
+
+static void ble_destroy(struct tr *t)
+{
+	struct tr_ble *b = to_ble(t);
+
+	b->state = BLE_IDLE;
+	gatt_client_free(b->gc);
+	gatt_client_free(b->dead_gc);
+	hci_dev_free(b->hci); /* it also tells the controller to drop the link */
+	hci_dev_free(b->dead_hci);
+	reasm_free(b->rx);
+	sd_event_source_disable_unref(b->deadline);
+	sd_event_source_disable_unref(b->step);
+	sd_event_source_disable_unref(b->reap);
+	free(b->hci_spec);
+}
+
+static const struct tr_ops ble_ops = {
+	.send = ble_send,
+	.max_packet = ble_max_packet,
+	.frame_overhead = 0,
+	.backlog = ble_backlog,
+	.reconnect = ble_reconnect,
+	.destroy = ble_destroy,
+};
+
+/* ---- open -------------------------------------------------------------------------------- */
+
+static void on_rx_packet(const uint8_t *pkt, size_t len, void *user_data)
+{
+	tr_emit_packet(user_data, pkt, len);
+}
+
+static void on_rx_discard(const char *why, void *user_data)
+{
+	tr_emit_discard(user_data, "notification: %s", why);
+}
+
+static void set_options(struct tr_ble *b, const struct tr_options *o)
+{
+	b->connect_timeout = o->connect_timeout_usec ?: TR_CONNECT_TIMEOUT_DEFAULT;
+	b->settle = o->settle_usec ?: BLE_SETTLE_DEFAULT;
+	b->att_mtu = o->att_mtu;
+	b->conn_params = (struct hci_conn_params){
+		.interval_min = o->conn_interval_min ?: 12,
+		.interval_max = o->conn_interval_max ?: 24,
+		.latency = o->conn_latency,
+		.supervision_timeout = o->supervision_timeout ?: 200,
+	};
+	b->conn_params.interval_max = MAX(b->conn_params.interval_max, b->conn_params.interval_min);
+}
+
+static int add_sources(struct tr_ble *b, sd_event *e)
+{
+	int r;
+
+	r = sd_event_add_time(e, &b->deadline, CLOCK_MONOTONIC, UINT64_MAX, 0, on_deadline, b);
+	if (r >= 0)
+		r = sd_event_add_time(e, &b->step, CLOCK_MONOTONIC, UINT64_MAX, 0, on_step, b);
+	if (r >= 0)
+		r = sd_event_add_defer(e, &b->reap, on_reap, b);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(b->reap, SD_EVENT_OFF);
+	return r;
+}
+
+int tr_ble_open(sd_event *e, const char *addr, const struct tr_options *o, struct tr **ret)
+{
+	static const struct reasm_ops rx_ops = {.packet = on_rx_packet, .discard = on_rx_discard};
+	_cleanup_(tr_freep) struct tr *t = NULL;
+	struct ble_target target;
+	struct tr_ble *b;
+	int r;
+
+	if (!o || hci_spec_check(o->hci) < 0 || parse_target(addr, &target) < 0)
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	t = &b->tr;
+	t->ops = &ble_ops;
+	b->target = target;
+	r = tr_init(t, &ble_ops, e, o, describe(&target));
+	if (r < 0)
+		return r;
+	b->hci_spec = strdup(o->hci);
+	b->rx = reasm_new(NULL, &rx_ops, t);
+	if (!t->desc || !b->hci_spec || !b->rx)
+		return -ENOMEM;
+	set_options(b, o);
+	r = add_sources(b, e);
+	if (r < 0)
+		return r;
+	if (attempt_begin(b, b->connect_timeout, false) == 0)
+		ble_step(b);
+	*ret = TAKE_PTR(t);
+	return 0;
+}

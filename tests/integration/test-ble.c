@@ -1,0 +1,400 @@
+/* test-ble.c — otactl and otasim over emulated Bluetooth LE (BlueZ's btvirt): scan, the whole
+ * verified update (reset and re-found re-advertising device included), a link lost mid-upload
+ * resumed at the device's offset, a device reboot mid-upload, MTU 23 and a negotiated MTU, and
+ * the errors of a wrong controller or an absent device with their exit codes. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/btvirt.h"
+#include "lib/simctl.h"
+#include "lib/testlib.h"
+#include "util/macro.h"
+
+#define SPEED "20" /* model 20x real time */
+
+struct fx {
+	struct btvirt bv;
+	struct tl_sim sim;
+	bool sim_running;
+};
+
+static int setup(void **state)
+{
+	struct fx *f;
+	int r;
+
+	if (!btvirt_available())
+		skip();
+	f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	r = btvirt_start(&f->bv);
+	if (r < 0)
+		fail_msg("btvirt: %s (log %s)", strerror(-r), f->bv.log);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (!f)
+		return 0;
+	if (f->sim_running)
+		tl_sim_stop(&f->sim);
+	btvirt_stop(&f->bv);
+	free(f);
+	return 0;
+}
+
+static void start_sim(struct fx *f, const char *name, const char *const *extra)
+{
+	assert_int_equal(tl_sim_start_ble(&f->sim, name, f->bv.spec, extra), 0);
+	f->sim_running = true;
+}
+
+static void stop_sim(struct fx *f)
+{
+	f->sim_running = false;
+	assert_int_equal(tl_sim_stop(&f->sim), 0);
+}
+
+static const char *make_image(const char *name, const char *version, const char *size)
+{
+	const char *path = tl_path(name);
+	char *argv[] = {(char *)tl_bin("otasim"),
+			"mkimage",
+			"--version",
+			(char *)version,
+			"--size",
+			(char *)size,
+			(char *)path,
+			NULL};
+
+	assert_int_equal(tl_run(argv, 20000, NULL, NULL), 0);
+	return path;
+}
+
+/* otactl ARGS... (NULL-terminated); exit code, stdout and stderr (may be NULL). */
+static int otactl(char **out, char **err, ...)
+{
+	const char *argv[40];
+	unsigned n = 0;
+	char *e = NULL;
+	va_list ap;
+	int r;
+
+	argv[n++] = tl_bin("otactl");
+	va_start(ap, err);
+	for (const char *a; (a = va_arg(ap, const char *)) && n < 38;)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	r = tl_run((char *const *)argv, 120000, out, &e);
+	if (e && *e && !err)
+		fprintf(stderr, "otactl stderr: %s\n", e);
+	if (err)
+		*err = e;
+	else
+		free(e);
+	return r;
+}
+
+static unsigned count(const struct tl_sim *s, const char *name, const char *key, const char *val)
+{
+	return (unsigned)tl_sim_count_events((struct tl_sim *)s, name, key, val);
+}
+
+static void test_scan_lists_the_peripheral_with_its_smp_service(void **state)
+{
+	struct fx *f = *state;
+	char *out = NULL, want[128];
+
+	start_sim(f, "otasim-scan", NULL);
+	assert_int_equal(
+		otactl(&out, NULL, "--hci", f->bv.spec, "scan", "--timeout", "500ms", NULL), 0);
+	snprintf(want, sizeof(want), "%s  public     -  yes  otasim-scan", f->sim.ble_addr);
+	assert_true(tl_contains(out, "ADDRESS            TYPE    RSSI  SMP  NAME"));
+	assert_true(tl_contains(out, want));
+	free(out);
+	assert_int_equal(otactl(&out, NULL, "--hci", f->bv.spec, "scan", "--timeout", "500ms",
+				"--json", NULL),
+			 0);
+	snprintf(want, sizeof(want),
+		 "{\"address\":\"%s\",\"type\":\"public\",\"name\":\"otasim-scan\",\"rssi\":null,"
+		 "\"smp\":true,\"connectable\":true}",
+		 f->sim.ble_addr);
+	assert_true(tl_contains(out, want));
+	free(out);
+}
+
+static void test_update_over_ble_ends_in_verified_confirmed_boot(void **state)
+{
+	struct fx *f = *state;
+	const char *extra[] = {"--speed", SPEED, NULL};
+	const char *img = make_image("ble-v2.bin", "2.0.0", "40k");
+	char spec[64], *out = NULL, *log;
+
+	start_sim(f, "otasim-upd", extra);
+	assert_int_equal(
+		otactl(&out, NULL, "-t", f->sim.spec, "--hci", f->bv.spec, "update", img, NULL), 0);
+	assert_true(tl_contains(out, "done: device runs 2.0.0"));
+	assert_true(tl_contains(out, "confirmed"));
+	free(out);
+	/* MCUboot swapped at the reset; the device was found again advertising after it and the
+	 * image confirmed over the new connection */
+	assert_int_equal(count(&f->sim, "boot", "result", "swap-test"), 1);
+	assert_int_equal(count(&f->sim, "reset", "cause", "command"), 1);
+	assert_int_equal(count(&f->sim, "state-write", "result", "confirm"), 1);
+	/* by address too, with $OTACTL_HCI */
+	snprintf(spec, sizeof(spec), "ble:%s/public", f->sim.ble_addr);
+	setenv("OTACTL_HCI", f->bv.spec, 1);
+	assert_int_equal(otactl(&out, NULL, "-t", spec, "image", "list", NULL), 0);
+	unsetenv("OTACTL_HCI");
+	assert_true(tl_contains(out, "version: 2.0.0"));
+	assert_true(tl_contains(out, "flags: bootable confirmed active"));
+	free(out);
+	stop_sim(f);
+	log = tl_proc_stderr(&f->sim.proc);
+	assert_true(tl_contains(log, "ble: notifications enabled (ATT MTU 498)"));
+	free(log);
+}
+
+/* The first upload event after the link was lost: a resume (off 0 answered with the device's
+ * offset), and nothing written twice. */
+static void assert_resumed_after_disconnect(const struct tl_sim *s)
+{
+	struct tl_event *ev;
+	size_t n, i, writes_at_0 = 0;
+	bool after = false, checked = false;
+
+	assert_int_equal(tl_trace_load(s->trace, &ev, &n), 0);
+	for (i = 0; i < n; i++) {
+		const char *res = tl_ev_get(&ev[i], "result");
+
+		if (!strcmp(ev[i].name, "disconnect") && tl_ev_get(&ev[i], "cause") &&
+		    !strcmp(tl_ev_get(&ev[i], "cause"), "fault"))
+			after = true;
+		if (strcmp(ev[i].name, "upload") != 0)
+			continue;
+		if (tl_ev_u64(&ev[i], "off") == 0 && res && !strcmp(res, "ok"))
+			writes_at_0++;
+		if (after && !checked) {
+			checked = true;
+			assert_int_equal(tl_ev_u64(&ev[i], "off"), 0);
+			assert_string_equal(res, "ignored");
+			assert_true(tl_ev_u64(&ev[i], "next") > 16000);
+		}
+	}
+	free(ev);
+	assert_true(checked);
+	assert_int_equal(writes_at_0, 1); /* never started again from 0 */
+}
+
+static void test_link_lost_mid_upload_resumes_at_the_devices_offset(void **state)
+{
+	struct fx *f = *state;
+	const char *extra[] = {"--speed", SPEED, "--disconnect-at", "16000", NULL};
+	const char *img = make_image("ble-disc.bin", "3.0.0", "40k");
+	char *out = NULL;
+
+	start_sim(f, "otasim-disc", extra);
+	assert_int_equal(otactl(&out, NULL, "-t", f->sim.spec, "--hci", f->bv.spec, "update", img,
+				"-v", NULL),
+			 0);
+	assert_true(tl_contains(out, "lost (Connection reset by peer); reconnecting"));
+	assert_true(tl_contains(out, "done: device runs 3.0.0"));
+	assert_false(tl_contains(out, "lost the upload"));
+	free(out);
+	assert_int_equal(count(&f->sim, "disconnect", "cause", "fault"), 1);
+	assert_true(count(&f->sim, "drop", "reason", "disconnect") >= 1);
+	assert_resumed_after_disconnect(&f->sim);
+	assert_int_equal(count(&f->sim, "boot", "result", "swap-test"), 1);
+}
+
+static unsigned count_first_chunks_written(const struct tl_sim *s)
+{
+	struct tl_event *ev;
+	size_t n;
+	unsigned c = 0;
+
+	assert_int_equal(tl_trace_load(s->trace, &ev, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		const char *res = tl_ev_get(&ev[i], "result");
+
+		c += !strcmp(ev[i].name, "upload") && tl_ev_u64(&ev[i], "off") == 0 && res &&
+		     !strcmp(res, "ok");
+	}
+	free(ev);
+	return c;
+}
+
+static void test_device_reboot_mid_upload_restarts_from_zero(void **state)
+{
+	struct fx *f = *state;
+	const char *extra[] = {"--speed", SPEED, "--reboot-at", "12000", NULL};
+	const char *img = make_image("ble-reboot.bin", "3.1.0", "32k");
+	char *out = NULL;
+
+	start_sim(f, "otasim-reboot", extra);
+	assert_int_equal(otactl(&out, NULL, "-t", f->sim.spec, "--hci", f->bv.spec, "update", img,
+				"-v", NULL),
+			 0);
+	assert_true(tl_contains(out, "lost (Host is down); reconnecting")); /* 0x15 power off */
+	assert_true(tl_contains(out, "done: device runs 3.1.0"));
+	free(out);
+	assert_int_equal(count(&f->sim, "upload", "result", "reboot"), 1);
+	/* the device forgot the upload: the first chunk after the reconnect opened a new one */
+	assert_int_equal(count_first_chunks_written(&f->sim), 2);
+	/* the reboot dropped the link; at the reset command the client had hung up already */
+	assert_int_equal(count(&f->sim, "disconnect", "cause", "reset"), 1);
+}
+
+static void test_mtu_23_carries_packets_in_many_writes_and_notifications(void **state)
+{
+	struct fx *f = *state;
+	const char *extra[] = {"--speed", SPEED, "--att-mtu", "23", NULL};
+	const char *img = make_image("ble-mtu.bin", "4.0.0", "12k");
+	char *out = NULL, *log;
+
+	start_sim(f, "otasim-mtu23", extra);
+	/* 2475-byte requests: 124 Write Commands each; the image list answer: several
+	 * notifications of 20 bytes */
+	assert_int_equal(
+		otactl(&out, NULL, "-t", f->sim.spec, "--hci", f->bv.spec, "update", img, NULL), 0);
+	assert_true(tl_contains(out, "done: device runs 4.0.0"));
+	free(out);
+	assert_int_equal(
+		otactl(&out, NULL, "-t", f->sim.spec, "--hci", f->bv.spec, "image", "list", NULL),
+		0);
+	assert_true(tl_contains(out, "version: 4.0.0"));
+	free(out);
+	assert_int_equal(count(&f->sim, "drop", NULL, NULL), 0);
+	stop_sim(f);
+	log = tl_proc_stderr(&f->sim.proc);
+	assert_true(tl_contains(log, "ble: notifications enabled (ATT MTU 23)"));
+	assert_false(tl_contains(log, "write dropped"));
+	free(log);
+}
+
+static void test_wrong_controller_and_absent_device_exit_codes(void **state)
+{
+	struct fx *f = *state;
+	const char *img = make_image("ble-none.bin", "5.0.0", "8k");
+	char missing[300], *out = NULL, *err = NULL;
+
+	/* no controller at all, or not a controller spec: usage (2) */
+	assert_int_equal(otactl(&out, &err, "-t", "ble:name=x", "echo", "hi", NULL), 2);
+	assert_true(tl_contains(err, "BLE needs a controller: give --hci SPEC or $OTACTL_HCI"));
+	free(out);
+	free(err);
+	assert_int_equal(
+		otactl(&out, &err, "--hci", "bogus:x", "-t", "ble:name=x", "echo", "hi", NULL), 2);
+	assert_true(tl_contains(err, "--hci 'bogus:x' is not a controller spec"));
+	free(out);
+	free(err);
+	assert_int_equal(otactl(&out, &err, "--hci", "tcp:nohost", "scan", NULL), 2);
+	free(out);
+	free(err);
+	assert_int_equal(
+		otactl(&out, &err, "--hci", f->bv.spec, "-t", "ble:00:11:22", "echo", "hi", NULL),
+		2);
+	free(out);
+	free(err);
+	/* a controller that is not there: link (4), named */
+	snprintf(missing, sizeof(missing), "unix:%s/no-controller", tl_tmpdir());
+	assert_int_equal(
+		otactl(&out, &err, "--hci", missing, "-t", "ble:name=x", "echo", "hi", NULL), 4);
+	assert_true(tl_contains(err, "cannot reach ble:name=x: controller unix:"));
+	assert_true(tl_contains(err, "No such file or directory"));
+	free(out);
+	free(err);
+	assert_int_equal(otactl(&out, &err, "--hci", missing, "scan", NULL), 4);
+	assert_true(tl_contains(err, "cannot open the controller unix:"));
+	free(out);
+	free(err);
+	/* no such device: link (4) after --connect-timeout, for one-shot commands and update */
+	assert_int_equal(otactl(&out, &err, "--hci", f->bv.spec, "-t", "ble:name=nobody",
+				"--connect-timeout", "300ms", "echo", "hi", NULL),
+			 4);
+	assert_true(tl_contains(err, "cannot reach ble:name=nobody: not seen advertising the SMP "
+				     "service within 0.3 s"));
+	free(out);
+	free(err);
+	assert_int_equal(otactl(&out, NULL, "--hci", f->bv.spec, "-t", "ble:C0:11:22:33:44:55",
+				"--connect-timeout", "300ms", "update", img, NULL),
+			 4);
+	assert_true(tl_contains(out, "failed (link, during connect): cannot reach "
+				     "ble:C0:11:22:33:44:55: not seen advertising within 0.3 s"));
+	free(out);
+}
+
+/* otasim ARGS... (NULL-terminated); exit code and stderr. */
+static int otasim(char **err, ...)
+{
+	const char *argv[20];
+	unsigned n = 0;
+	va_list ap;
+
+	argv[n++] = tl_bin("otasim");
+	va_start(ap, err);
+	for (const char *a; (a = va_arg(ap, const char *)) && n < 18;)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return tl_run((char *const *)argv, 20000, NULL, err);
+}
+
+static void test_otasim_ble_options_are_checked(void **state)
+{
+	struct fx *f = *state;
+	char missing[300], *err = NULL;
+
+	assert_int_equal(otasim(&err, "--ble", NULL), 2);
+	assert_true(tl_contains(err, "--ble needs a controller: --hci SPEC"));
+	free(err);
+	assert_int_equal(otasim(&err, "--udp", "127.0.0.1:0", "--hci", f->bv.spec, NULL), 2);
+	assert_true(tl_contains(err, "need --ble"));
+	free(err);
+	assert_int_equal(otasim(&err, "--ble", "--hci", "tty:", NULL), 2);
+	assert_true(tl_contains(err, "invalid --hci"));
+	free(err);
+	assert_int_equal(otasim(&err, "--ble", "--hci", f->bv.spec, "--att-mtu", "22", NULL), 2);
+	free(err);
+	assert_int_equal(otasim(&err, "--udp", "127.0.0.1:0", "--disconnect-at", "100", NULL), 2);
+	free(err);
+	snprintf(missing, sizeof(missing), "unix:%s/no-controller", tl_tmpdir());
+	assert_int_equal(otasim(&err, "--ble", "--hci", missing, NULL), 1);
+	assert_true(tl_contains(err, "--ble: controller unix:"));
+	assert_true(tl_contains(err, "No such file or directory"));
+	free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_scan_lists_the_peripheral_with_its_smp_service,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_update_over_ble_ends_in_verified_confirmed_boot, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_link_lost_mid_upload_resumes_at_the_devices_offset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_reboot_mid_upload_restarts_from_zero,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_mtu_23_carries_packets_in_many_writes_and_notifications, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_controller_and_absent_device_exit_codes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_otasim_ble_options_are_checked, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
