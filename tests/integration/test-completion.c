@@ -45,7 +45,7 @@ static void test_completion_knows_every_command_and_option(void **state)
 	/* Every --option anywhere in the help. */
 	for (p = strstr(help, "--"); p; p = strstr(p + 2, "--")) {
 		char opt[40];
-		size_t n = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
+		size_t n = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz0123456789-");
 
 		if (n == 0 || n + 3 > sizeof(opt))
 			continue;
