@@ -97,13 +97,16 @@ void manager_add_device(struct manager *m, struct device *d)
 	device_bus_added(d);
 }
 
-static void remove_device(struct manager *m, struct device *d)
+void manager_remove_device(struct manager *m, struct device *d)
 {
 	for (struct device **p = &m->devices; *p; p = &(*p)->next)
 		if (*p == d) {
 			*p = d->next;
 			break;
 		}
+	for (struct job *j = m->jobs; j; j = j->next)
+		if (j->device == d)
+			j->device = NULL; /* finished jobs stay in the history without it */
 	device_bus_removed(d);
 	device_free(d);
 }
@@ -147,7 +150,7 @@ static int sync_devices(struct manager *m)
 		if (d->listed && !fleet_config_device(m->config, d->name)) {
 			d->listed = false;
 			if (!d->job)
-				remove_device(m, d);
+				manager_remove_device(m, d);
 		}
 	}
 	for (struct device *d = m->devices; d; d = d->next)

@@ -88,6 +88,8 @@ struct device *manager_find_device(struct manager *m, const char *name);
  * transport is ble:ADDRESS[/TYPE]. */
 struct device *manager_find_ble_device(struct manager *m, const char *address);
 void manager_add_device(struct manager *m, struct device *d);
+/* Drops d (its object goes from the bus; jobs of the history forget it) and frees it. */
+void manager_remove_device(struct manager *m, struct device *d);
 /* The group of d under the current config (name, address, advertised data), and its version. */
 void manager_assign_group(struct manager *m, struct device *d);
 struct job *manager_find_job(struct manager *m, uint32_t id);

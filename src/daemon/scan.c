@@ -2,7 +2,8 @@
  * each advertiser said (address, name, RSSI, advertising data and scan response), then make each
  * one a device (or update the one it is), find its group by name, address or advertised data,
  * and read the slots of the group members (the policy follows the poll as for listed devices).
- * A device in no group is only listed: nothing connects to it. */
+ * A device in no group is only listed: nothing connects to it. Scanned devices not heard for an
+ * hour are dropped. */
 #include "daemon/scan.h"
 #include "daemon/device.h"
 #include "daemon/manager.h"
@@ -16,6 +17,9 @@
 #include <strings.h>
 
 #define SCAN_MAX_SEEN 256
+/* A scanned device not heard for this long is dropped (phones rotate random addresses: the list
+ * would only grow), unless a job or a poll has it. */
+#define SCAN_FORGET_USEC (3600 * USEC_PER_SEC)
 
 struct seen {
 	struct bt_addr addr;
@@ -129,6 +133,20 @@ static void apply(struct scan *s, const struct seen *e, uint64_t now)
 		device_poll(d); /* waits for the controller: the scan still holds it */
 }
 
+static void forget_unheard(struct manager *m)
+{
+	uint64_t now = manager_realtime();
+
+	for (struct device *d = m->devices, *next; d; d = next) {
+		next = d->next;
+		if (d->scanned && !d->listed && !d->job && !d->polling && !d->poll_wanted &&
+		    d->last_seen + SCAN_FORGET_USEC < now) {
+			log_info("%s: not heard for an hour, forgotten", d->name);
+			manager_remove_device(m, d);
+		}
+	}
+}
+
 static int on_end(sd_event_source *src, void *userdata)
 {
 	struct scan *s = userdata;
@@ -143,6 +161,7 @@ static int on_end(sd_event_source *src, void *userdata)
 		log_info("scan: %zu BLE device%s heard", s->n_seen, s->n_seen == 1 ? "" : "s");
 	for (size_t i = 0; i < s->n_seen; i++)
 		apply(s, &s->seen[i], now);
+	forget_unheard(m);
 	manager_scan_done(m); /* frees s */
 	return 0;
 }
