@@ -326,8 +326,10 @@ static void test_scanned_device_matched_by_name_is_updated_other_left_alone(void
 	f->otad_up = false;
 	assert_int_equal(tl_otad_stop(&f->otad), 0);
 	check_controller_lent_to_one(f);
-	f->udp_up = false;
+	f->udp_up = f->sensor_up = f->other_up = false;
 	assert_int_equal(tl_sim_stop(&f->udp), 0);
+	assert_int_equal(tl_sim_stop(&f->sensor), 0);
+	assert_int_equal(tl_sim_stop(&f->other), 0);
 	free(sensor_path);
 	free(other_path);
 }
