@@ -84,7 +84,8 @@ static int on_defer_done(sd_event_source *s, void *userdata)
 	return 0;
 }
 
-static void finish(struct upd_job *j, int err, enum upd_fail fail, const char *fmt, va_list ap)
+_printf_(4, 0) static void finish(struct upd_job *j, int err, enum upd_fail fail, const char *fmt,
+				   va_list ap)
 {
 	if (j->finished)
 		return;
