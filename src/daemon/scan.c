@@ -121,7 +121,7 @@ static void apply(struct scan *s, const struct seen *e, uint64_t now)
 		return;
 	}
 	if (e->rssi != 127)
-		d->rssi = e->rssi;
+		d->rssi = (int16_t)e->rssi; /* dBm, negative */
 	d->last_seen = e->when;
 	d->adv_len = (size_t)e->adv_len + e->rsp_len;
 	memcpy(d->adv, e->data, d->adv_len);
