@@ -131,7 +131,7 @@ static int hex4(struct parser *ps, uint32_t *ret)
 /* After "\u": one code point, a surrogate pair taken whole. */
 static int unicode_escape(struct parser *ps, uint32_t *ret)
 {
-	uint32_t hi, lo;
+	uint32_t hi = 0, lo = 0; /* set by hex4 unless it fails (gcc -O3 cannot tell) */
 	int r;
 
 	r = hex4(ps, &hi);
