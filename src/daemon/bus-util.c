@@ -2,8 +2,11 @@
 #include "daemon/bus-util.h"
 #include "util/macro.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 int bus_prop_get_chars(sd_bus *bus, const char *path, const char *iface, const char *prop,
 		       sd_bus_message *reply, void *userdata, sd_bus_error *e)
@@ -54,4 +57,27 @@ void bus_emit_changed(sd_bus *bus, const char *path, const char *iface, const ch
 		names[n++] = (char *)s;
 	names[n] = NULL;
 	(void)sd_bus_emit_properties_changed_strv(bus, path, iface, names);
+}
+
+int bus_node_list(const void *first, size_t next_off, size_t path_off, char ***ret)
+{
+#define NEXT(o) (*(const void *const *)((const char *)(o) + next_off))
+	size_t n = 0, i = 0;
+	char **l;
+
+	for (const void *o = first; o; o = NEXT(o))
+		n++;
+	l = calloc(n + 1, sizeof(char *));
+	if (!l)
+		return -ENOMEM;
+	for (const void *o = first; o; o = NEXT(o))
+		if (!(l[i++] = strdup((const char *)o + path_off))) {
+			for (size_t k = 0; k < i; k++)
+				free(l[k]);
+			free(l);
+			return -ENOMEM;
+		}
+#undef NEXT
+	*ret = l;
+	return 0;
 }

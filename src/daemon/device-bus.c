@@ -8,6 +8,7 @@
 #include "util/hex.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,23 +98,9 @@ static int device_enumerate(sd_bus *bus, const char *path, void *userdata, char 
 			    sd_bus_error *e)
 {
 	struct manager *m = userdata;
-	size_t n = 0, i = 0;
-	char **l;
 
-	for (struct device *d = m->devices; d; d = d->next)
-		n++;
-	l = calloc(n + 1, sizeof(char *));
-	if (!l)
-		return -ENOMEM;
-	for (struct device *d = m->devices; d; d = d->next)
-		if (!(l[i++] = strdup(d->path))) {
-			for (size_t k = 0; k < i; k++)
-				free(l[k]);
-			free(l);
-			return -ENOMEM;
-		}
-	*nodes = l;
-	return 0;
+	return bus_node_list(m->devices, offsetof(struct device, next),
+			     offsetof(struct device, path), nodes);
 }
 
 int device_bus_register(struct manager *m)

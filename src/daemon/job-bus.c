@@ -8,6 +8,7 @@
 #include "util/parse.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,23 +128,9 @@ static int job_enumerate(sd_bus *bus, const char *path, void *userdata, char ***
 			 sd_bus_error *e)
 {
 	struct manager *m = userdata;
-	size_t n = 0, i = 0;
-	char **l;
 
-	for (struct job *j = m->jobs; j; j = j->next)
-		n++;
-	l = calloc(n + 1, sizeof(char *));
-	if (!l)
-		return -ENOMEM;
-	for (struct job *j = m->jobs; j; j = j->next)
-		if (!(l[i++] = strdup(j->path))) {
-			for (size_t k = 0; k < i; k++)
-				free(l[k]);
-			free(l);
-			return -ENOMEM;
-		}
-	*nodes = l;
-	return 0;
+	return bus_node_list(m->jobs, offsetof(struct job, next), offsetof(struct job, path),
+			     nodes);
 }
 
 int job_bus_register(struct manager *m)
