@@ -56,7 +56,8 @@ struct fleet_device {
 struct fleet_settings {
 	unsigned max_jobs;
 	uint64_t poll_interval_usec; /* how often listed devices' slots are read; 0 = never */
-	uint64_t scan_interval_usec; /* BLE scans */
+	uint64_t scan_interval_usec; /* BLE scans with Controller=; 0 = only on Scan() */
+	uint64_t scan_duration_usec; /* how long one scan listens */
 	uint64_t retry_delay_usec; /* after a failed fleet job, before the device is tried again */
 	char *controller;	   /* BLE controller spec (tr_options.hci) */
 	unsigned history;	   /* finished jobs kept */

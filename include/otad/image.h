@@ -111,6 +111,9 @@ enum img_err {
 	IMG_ERR_HASH_UNSUPPORTED,   /* only a SHA-384/512 TLV: not supported */
 	IMG_ERR_NO_KEY_HASH,        /* signature TLV without a KEYHASH/PUBKEY TLV before it */
 	IMG_ERR_BAD_KEY,            /* key PEM unreadable (img_verify_signature returns -EINVAL) */
+	IMG_ERR_IHEX,               /* Intel HEX file: text says what, line where */
+	IMG_ERR_ZIP,                /* zip archive: text says what */
+	IMG_ERR_MANIFEST,           /* the zip's manifest.json: text says what, line where */
 };
 
 /* Which part of a TLV area a diagnostic is about (TLV_TRUNCATED, TLV_OVERRUN). */
@@ -133,10 +136,16 @@ struct img_diag {
 	 * the given key's. */
 	uint8_t tlv_hash[32];
 	uint8_t data_hash[32];
+	/* Image files (img_load_any): the part of the file the diagnostic is about ("app.bin" in a
+	 * zip; "" = the file itself), the 1-based line (IHEX, MANIFEST; 0 = none), and for IHEX, ZIP
+	 * and MANIFEST what is wrong, in words. */
+	char where[96];
+	unsigned line;
+	char text[200];
 };
 
 /* Enough for every message img_diag_format() writes. */
-#define IMG_DIAG_MAX 320
+#define IMG_DIAG_MAX 448
 
 const char *img_strerror(enum img_err err);
 /* "bad magic 0x12345678 at offset 0 (expected 0x96f3b83d)" into buf (IMG_DIAG_MAX fits every
@@ -207,3 +216,40 @@ int img_load(const char *path, const char *key_pem, size_t key_pem_len, struct i
 	     struct img_diag *diag);
 /* Accepts NULL; returns NULL. */
 struct img *img_free(struct img *i);
+
+/* ---- Image files in any format (format.c) ------------------------------------------------- */
+enum img_format {
+	IMG_FORMAT_BIN,  /* a signed MCUboot image as imgtool writes it (zephyr.signed.bin) */
+	IMG_FORMAT_IHEX, /* the same bytes as Intel HEX (zephyr.signed.hex): one contiguous block */
+	IMG_FORMAT_ZIP,  /* nRF Connect SDK dfu_application.zip: manifest.json + MCUboot images */
+};
+const char *img_format_name(enum img_format f); /* "MCUboot binary", "Intel HEX", "zip" */
+
+struct img_file_entry {
+	uint32_t image; /* SMP image number: the manifest's image_index; 0 for .bin and .hex */
+	char name[96];  /* member of the zip, "" otherwise */
+	uint32_t addr;  /* IHEX: flash address of the first byte (the slot); 0 otherwise */
+	struct img *img;
+};
+
+struct img_file {
+	enum img_format format;
+	bool numbered; /* the file says which image number each image is (a zip's manifest) */
+	size_t n;      /* >= 1 */
+	struct img_file_entry *entries; /* ascending image numbers, each at most once */
+};
+
+/* Reads path, tells its format by content (MCUboot magic, "PK\3\4", ':' records), and loads
+ * every MCUboot image it holds, each checked as img_load() does (and with key_pem when given).
+ * Returns 0, -EBADMSG with diag (diag->where names the zip member or manifest.json; a caller
+ * prefixes the path), -EFBIG, -ENOMEM, or another negative errno from reading path. */
+int img_load_any(const char *path, const char *key_pem, size_t key_pem_len,
+		 struct img_file **ret, struct img_diag *diag);
+/* Accepts NULL; returns NULL. */
+struct img_file *img_file_free(struct img_file *f);
+/* The entry for SMP image number image, NULL if the file has none. */
+const struct img_file_entry *img_file_find(const struct img_file *f, uint32_t image);
+/* Which image an update of image number `image` takes from f: the only one of a single-image
+ * file (whatever its number), else the one numbered `image`. NULL when a multi-image file has
+ * no such image. */
+struct img_file_entry *img_file_select(struct img_file *f, uint32_t image);

@@ -83,7 +83,7 @@ struct upd_params {
 	size_t chunk_max;            /* cap on image bytes per request; 0 = largest that fits */
 	enum upd_mode mode;
 	unsigned retries;            /* extra attempts after a bootloader refusal */
-	uint32_t image;              /* SMP image number (0 = the application) */
+	uint32_t image;              /* SMP image number (0 = the application); see upd_job_new */
 	uint64_t rsp_timeout_usec;   /* per request; 0 = 5 s */
 	uint64_t erase_timeout_usec; /* extra allowance for the first chunk; 0 = estimated from len */
 	uint64_t boot_timeout_usec;  /* device back after reset; 0 = 60 s */
@@ -143,8 +143,11 @@ struct upd_callbacks {
 	void (*done)(struct upd_job *j, const struct upd_result *result, void *ud);
 };
 
-/* Creates a job updating the device at transport spec with the image at image_path. Nothing
- * happens before upd_job_start(). */
+/* Creates a job updating the device at transport spec with the image at image_path: a signed
+ * MCUboot .bin, its Intel HEX, or a dfu_application.zip (img_load_any). A single-image file is
+ * the image to update; a multi-image zip gives image p->image. A zip's manifest decides the SMP
+ * image number (a one-image zip of image 1 updates image 1). Nothing happens before
+ * upd_job_start(). */
 int upd_job_new(sd_event *e, const char *spec, const char *image_path,
 		const struct upd_params *p, const struct upd_callbacks *cb, void *user_data,
 		struct upd_job **ret);

@@ -124,6 +124,7 @@ size_t adv_build_scan_rsp(const char *name, uint8_t out[31])
 	len = MIN(len, (size_t)29);
 	out[0] = (uint8_t)(len + 1);
 	out[1] = complete ? AD_NAME_COMPLETE : AD_NAME_SHORT;
-	memcpy(out + 2, name, len);
+	/* AD names carry no NUL (CSS Part A 1.2) */
+	memcpy(out + 2, name, len); /* NOLINT(bugprone-not-null-terminated-result) */
 	return len + 2;
 }

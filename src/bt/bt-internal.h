@@ -240,7 +240,7 @@ struct hci_evt {
 };
 /* Decodes an event packet (header included, no indicator). 0, -EBADMSG when truncated or
  * inconsistent, -ENOENT for an event this host does not handle (not an error). */
-int hci_evt_parse(const uint8_t *pkt, size_t len, struct hci_evt *ret);
+int hci_evt_parse(const uint8_t *pkt, size_t len, struct hci_evt *ev);
 
 /* One report of an (extended) advertising report event. */
 struct hci_raw_report {

@@ -101,7 +101,7 @@ static size_t check_range(const uint8_t *pdu, size_t len, size_t min_len, uint16
 static size_t read_by_group(struct gatt_server *s, const uint8_t *pdu, size_t len, uint8_t *out,
 			    size_t mtu)
 {
-	uint16_t start, end;
+	uint16_t start = 0, end = 0;
 	size_t n = check_range(pdu, len, 7, &start, &end, out), elen = 0;
 
 	if (n)
@@ -116,7 +116,7 @@ static size_t read_by_group(struct gatt_server *s, const uint8_t *pdu, size_t le
 				       out);
 	out[0] = ATT_READ_BY_GROUP_RSP; /* 3.4.4.10 */
 	n = 2;
-	for (uint16_t h = start; h <= MIN(end, (uint16_t)H_LAST); h++) {
+	for (int h = start; h <= MIN(end, (uint16_t)H_LAST); h++) {
 		const struct gatt_attr *a = &s->attrs[h];
 
 		if (a->type16 != GATT_UUID_PRIMARY)
@@ -140,14 +140,14 @@ static size_t read_by_group(struct gatt_server *s, const uint8_t *pdu, size_t le
 static size_t find_by_type(struct gatt_server *s, const uint8_t *pdu, size_t len, uint8_t *out,
 			   size_t mtu)
 {
-	uint16_t start, end;
+	uint16_t start = 0, end = 0;
 	size_t n = check_range(pdu, len, 7, &start, &end, out);
 
 	if (n)
 		return n;
 	out[0] = ATT_FIND_BY_TYPE_RSP; /* 3.4.3.4 */
 	n = 1;
-	for (uint16_t h = start; h <= MIN(end, (uint16_t)H_LAST) && n + 4 <= mtu; h++) {
+	for (int h = start; h <= MIN(end, (uint16_t)H_LAST) && n + 4 <= mtu; h++) {
 		const struct gatt_attr *a = &s->attrs[h];
 
 		if (a->type16 != get_le16(pdu + 5) || a->len != len - 7 ||
@@ -165,7 +165,7 @@ static size_t find_by_type(struct gatt_server *s, const uint8_t *pdu, size_t len
 static size_t read_by_type(struct gatt_server *s, const uint8_t *pdu, size_t len, uint8_t *out,
 			   size_t mtu)
 {
-	uint16_t start, end;
+	uint16_t start = 0, end = 0;
 	size_t n = check_range(pdu, len, 7, &start, &end, out), elen = 0;
 
 	if (n)
@@ -174,7 +174,7 @@ static size_t read_by_type(struct gatt_server *s, const uint8_t *pdu, size_t len
 		return att_error_build(pdu[0], 0, ATT_ECODE_INVALID_PDU, out);
 	out[0] = ATT_READ_BY_TYPE_RSP; /* 3.4.4.2 */
 	n = 2;
-	for (uint16_t h = start; h <= MIN(end, (uint16_t)H_LAST); h++) {
+	for (int h = start; h <= MIN(end, (uint16_t)H_LAST); h++) {
 		const struct gatt_attr *a = &s->attrs[h];
 		size_t cap = MIN(mtu - 4, (size_t)253);
 		size_t vlen = MIN(a->len, cap);
@@ -203,7 +203,7 @@ static size_t read_by_type(struct gatt_server *s, const uint8_t *pdu, size_t len
 static size_t find_info(struct gatt_server *s, const uint8_t *pdu, size_t len, uint8_t *out,
 			size_t mtu)
 {
-	uint16_t start, end;
+	uint16_t start = 0, end = 0;
 	size_t n = check_range(pdu, len, 5, &start, &end, out), tlen = 0;
 	uint8_t t[16];
 
@@ -211,7 +211,7 @@ static size_t find_info(struct gatt_server *s, const uint8_t *pdu, size_t len, u
 		return n;
 	out[0] = ATT_FIND_INFO_RSP; /* 3.4.3.2 */
 	n = 2;
-	for (uint16_t h = start; h <= MIN(end, (uint16_t)H_LAST); h++) {
+	for (int h = start; h <= MIN(end, (uint16_t)H_LAST); h++) {
 		size_t l = attr_type(s, h, t);
 
 		if ((tlen && l != tlen) || n + 2 + l > mtu)

@@ -376,11 +376,13 @@ static void init_result(struct hci_dev *hci, uint8_t status, const uint8_t *ret,
 			hci->info.manufacturer = get_le16(ret + 5);
 		}
 		break;
-	case HCI_OP_READ_LOCAL_COMMANDS: /* 7.4.2 */
-		memcpy(hci->commands, ret + 1, MIN(len - 1, sizeof(hci->commands)));
+	case HCI_OP_READ_LOCAL_COMMANDS: /* 7.4.2; without return parameters: none known */
+		if (len >= 1)
+			memcpy(hci->commands, ret + 1, MIN(len - 1, sizeof(hci->commands)));
 		break;
 	case HCI_OP_READ_LOCAL_FEATURES: /* 7.4.3 */
-		memcpy(hci->features, ret + 1, MIN(len - 1, sizeof(hci->features)));
+		if (len >= 1)
+			memcpy(hci->features, ret + 1, MIN(len - 1, sizeof(hci->features)));
 		break;
 	case HCI_OP_READ_BD_ADDR: /* 7.4.6 */
 		if (len >= 7)

@@ -14,6 +14,26 @@
 
 #include "bt/bt-internal.h"
 
+/* Under AddressSanitizer the unused part of the reassembly buffer is poisoned while a packet is
+ * handed out, so a decoder reading past the end of a packet is caught as it would be with an
+ * exactly sized buffer (fuzz/fuzz-bt-host.c relies on it). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define H4_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define H4_ASAN 1
+#endif
+#ifdef H4_ASAN
+#include <sanitizer/asan_interface.h>
+#define h4_poison(p, n)	  ASAN_POISON_MEMORY_REGION(p, n)
+#define h4_unpoison(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define h4_poison(p, n)	  ((void)(p), (void)(n))
+#define h4_unpoison(p, n) ((void)(p), (void)(n))
+#endif
+
 struct out_buf {
 	struct out_buf *next;
 	size_t len, off;
@@ -108,7 +128,9 @@ void h4_parser_feed(struct h4_parser *p, const uint8_t *data, size_t len, h4_pac
 			if (p->len < p->need)
 				continue;
 		}
+		h4_poison(p->buf + p->len, sizeof(p->buf) - p->len);
 		fn(p->buf[0], p->buf + 1, p->len - 1, user_data);
+		h4_unpoison(p->buf + p->len, sizeof(p->buf) - p->len);
 		p->len = 0;
 		p->need = 0;
 	}
@@ -393,7 +415,7 @@ static int open_unix(const char *path, int *ret_fd)
 
 	if (!*path || strlen(path) >= sizeof(sa.sun_path))
 		return -EINVAL;
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

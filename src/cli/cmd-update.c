@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "util/fileio.h"
+#include "util/json.h"
 
 struct run {
 	char pace_path[PATH_MAX]; /* "" = no pace memory */
@@ -123,7 +124,7 @@ static void load_pace(struct run *r, struct upd_params *p)
 			 p->memory.good.window, p->memory.good_bps);
 }
 
-int run_update(const char *image_path, enum upd_step stop_after)
+static int run_one(const char *image_path, enum upd_step stop_after, uint32_t image)
 {
 	static const struct upd_callbacks cbs = {
 		.step = on_step, .progress = on_progress, .note = on_note, .done = on_done,
@@ -134,6 +135,7 @@ int run_update(const char *image_path, enum upd_step stop_after)
 	int e;
 
 	p.stop_after = stop_after;
+	p.image = image;
 	load_pace(&r, &p);
 	progress_init(&r.progress, stdout, arg.json, arg.verbosity);
 	e = sd_event_default(&r.event);
@@ -157,6 +159,53 @@ int run_update(const char *image_path, enum upd_step stop_after)
 	upd_job_free(r.job);
 	sd_event_unref(r.event);
 	return r.exit_code;
+}
+
+/* Before each image of a multi-image file: which one, of how many. */
+static void announce(const struct img_file_entry *e, size_t i, size_t n)
+{
+	struct json j;
+
+	if (arg.json) {
+		json_init(&j, stdout);
+		json_begin_object(&j, NULL);
+		json_str(&j, "event", "image");
+		json_u64(&j, "image", e->image);
+		json_str(&j, "file", e->name);
+		json_u64(&j, "index", i + 1);
+		json_u64(&j, "count", n);
+		json_end_object(&j);
+		json_end_line(&j);
+		return;
+	}
+	printf("== image %u (%s), %zu of %zu\n", e->image, e->name, i + 1, n);
+	fflush(stdout);
+}
+
+/* A multi-image zip (nRF5340: application and network core) is updated one image at a time, in
+ * ascending image numbers, each with the whole verified flow (upload, verify, test, reset, boot
+ * check, confirm) before the next; the first failure stops the sequence. --image-num picks one
+ * image. Images that depend on each other (MCUboot dependency TLVs) need one reset for both,
+ * which this does not do. */
+int run_update(const char *image_path, enum upd_step stop_after)
+{
+	struct img_file *f = NULL;
+	int code = EXIT_OK;
+
+	if (arg.image_num_set || img_load_any(image_path, NULL, 0, &f, NULL) < 0 || f->n == 1) {
+		img_file_free(f); /* errors are the job's to report */
+		return run_one(image_path, stop_after, arg.params.image);
+	}
+	for (size_t i = 0; i < f->n && code == EXIT_OK; i++) {
+		announce(&f->entries[i], i, f->n);
+		code = run_one(image_path, stop_after, f->entries[i].image);
+		if (code != EXIT_OK && i + 1 < f->n)
+			log_error("image %u failed: not updating image%s %u%s", f->entries[i].image,
+				  i + 2 < f->n ? "s" : "", f->entries[i + 1].image,
+				  i + 2 < f->n ? " and after" : "");
+	}
+	img_file_free(f);
+	return code;
 }
 
 int cmd_update(int argc, char **argv)

@@ -16,6 +16,7 @@ struct cli_args {
 	const char *pace_key;  /* NULL = the transport spec */
 	const char *pace_file; /* NULL = $XDG_STATE_HOME/otad/pace */
 	bool no_pace_memory;
+	bool image_num_set; /* --image-num given: update that image only */
 	struct upd_params params;
 	int argc;
 	char **argv;

@@ -49,7 +49,9 @@ static void help(void)
 	       "                           SMP over GATT, through the controller of --hci\n"
 	       "\n"
 	       "Commands:\n"
-	       "  update FILE              upload, verify, test, reset, check the boot, confirm\n"
+	       "  update FILE              upload, verify, test, reset, check the boot, confirm;\n"
+	       "                           FILE: signed .bin, its .hex, or dfu_application.zip\n"
+	       "                           (each image of a multi-image zip in turn)\n"
 	       "  image upload FILE        upload and verify only\n"
 	       "  image list               slots with versions, hashes and flags\n"
 	       "  image test HASH          mark the image in slot 1 for a test boot\n"
@@ -85,7 +87,7 @@ static void help(void)
 	       "      --key PEM            verify the image signature with this key first\n"
 	       "      --force              upload even if the device already has the image\n"
 	       "      --no-downgrade       the device refuses an image not newer than its own\n"
-	       "      --image-num N        SMP image number (default 0)\n"
+	       "      --image-num N        SMP image number (default 0; a zip's manifest says)\n"
 	       "      --timeout T          answer timeout per request (default 5s)\n"
 	       "      --boot-timeout T     how long the device may take to come back (60s)\n"
 	       "      --json               JSON lines on stdout\n"
@@ -216,6 +218,7 @@ static int parse_other_option(int c, const char *v)
 		if (parse_u64(v, &u) < 0 || u > 15)
 			return usage_error("--image-num takes 0..15, not '%s'", v);
 		arg.params.image = (uint32_t)u;
+		arg.image_num_set = true;
 		return 0;
 	case OPT_TIMEOUT:
 	case OPT_BOOT_TIMEOUT:

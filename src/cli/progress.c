@@ -10,10 +10,12 @@
 
 void progress_init(struct progress *p, FILE *f, bool json, int verbosity)
 {
+	const char *term = getenv("TERM");
+
 	*p = (struct progress){ .f = f, .verbosity = verbosity };
 	if (json)
 		p->style = PROGRESS_JSON;
-	else if (isatty(fileno(f)) && getenv("TERM") && strcmp(getenv("TERM"), "dumb") != 0)
+	else if (isatty(fileno(f)) && term && strcmp(term, "dumb") != 0)
 		p->style = PROGRESS_BAR;
 	else
 		p->style = PROGRESS_LINES;

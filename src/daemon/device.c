@@ -49,6 +49,10 @@ static void poll_close_now(struct device *d)
 	d->tr = tr_free(d->tr);
 	d->poll_close = sd_event_source_disable_unref(d->poll_close);
 	d->polling = false;
+	if (d->poll_ctl) {
+		d->poll_ctl = false;
+		manager_controller_give_back(d->m);
+	}
 }
 
 struct device *device_free(struct device *d)
@@ -181,8 +185,17 @@ void device_poll(struct device *d)
 
 	if (d->polling || d->job)
 		return;
+	if (transport_is_ble(d->transport)) {
+		if (!manager_controller_take(d->m, CTL_POLL, d->name)) {
+			d->poll_wanted = true;
+			return;
+		}
+		d->poll_ctl = true;
+	}
+	d->poll_wanted = false;
 	d->polling = true;
 	d->poll_ok = false;
+	sd_event_now(d->m->event, CLOCK_MONOTONIC, &d->polled_at);
 	r = tr_open(d->m->event, d->transport, &o, &d->tr);
 	if (r >= 0)
 		r = smp_client_new(d->m->event, d->tr, &poll_ops, d, &d->smp);

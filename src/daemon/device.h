@@ -22,9 +22,12 @@ struct device {
 	char *address; /* BLE address, or the transport spec */
 	char *group;   /* group name, NULL = none */
 	char path[512];
-	bool listed;	    /* in a fleet file (else ad hoc, from StartUpdate) */
+	bool listed;	    /* in a fleet file (else ad hoc, from StartUpdate, or scanned) */
+	bool scanned;	    /* found by a BLE scan (scan.c) */
 	int16_t rssi;	    /* BLE; 0 = unknown */
-	uint64_t last_seen; /* CLOCK_REALTIME µs of the last answer */
+	uint64_t last_seen; /* CLOCK_REALTIME µs of the last answer or advertisement */
+	uint8_t adv[62];    /* BLE: last advertising data + scan response, for MatchAdvertised= */
+	size_t adv_len;
 	struct smp_image_state slots;
 	bool has_slots;
 	char target[48];  /* the group's version */
@@ -39,13 +42,17 @@ struct device {
 	struct smp_client *smp;
 	unsigned poll_id;
 	bool polling;
-	bool poll_ok; /* the last poll read the slots */
+	bool poll_ok;	    /* the last poll read the slots */
+	bool poll_wanted;   /* BLE: waits for the controller */
+	bool poll_ctl;	    /* BLE: this poll holds the controller */
+	uint64_t polled_at; /* CLOCK_MONOTONIC µs the last poll started; 0 = never */
 	sd_event_source *poll_close;
 };
 
 int device_new(struct manager *m, const char *name, const char *transport, struct device **ret);
 struct device *device_free(struct device *d);
-/* Reads the slots over the device's transport (asynchronous; manager_device_polled() follows). */
+/* Reads the slots over the device's transport (asynchronous; manager_device_polled() follows).
+ * A BLE device's poll waits while another user holds the controller (controller.c). */
 void device_poll(struct device *d);
 /* Version slot 0 runs, or NULL. */
 const char *device_running_version(const struct device *d);

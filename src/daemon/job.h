@@ -20,7 +20,8 @@ struct job {
 	double rate;
 	unsigned window;
 	uint64_t last_save, last_emit;
-	bool counted; /* in manager->n_running */
+	bool counted;	       /* in manager->n_running */
+	bool holds_controller; /* a BLE job: lent the controller (controller.c) */
 };
 
 int job_new(struct manager *m, struct device *d, const struct job_record *rec, struct job **ret);

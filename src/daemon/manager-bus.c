@@ -53,6 +53,8 @@ static int resolve_device(struct manager *m, const char *name, struct device **r
 				     "(udp:HOST[:PORT], serial:PATH, ble:ADDRESS) or a BLE address",
 				     name);
 	d = manager_find_device(m, spec);
+	if (!d && is_ble_address(name))
+		d = manager_find_ble_device(m, name); /* seen in a scan, listed by another name */
 	if (d) {
 		*ret = d;
 		return 0;

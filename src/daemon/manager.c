@@ -5,6 +5,7 @@
 #include "daemon/manager.h"
 #include "daemon/device.h"
 #include "daemon/job.h"
+#include "daemon/scan.h"
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/macro.h"
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
@@ -71,7 +73,21 @@ struct job *manager_find_job(struct manager *m, uint32_t id)
 	return NULL;
 }
 
-static void add_device(struct manager *m, struct device *d)
+struct device *manager_find_ble_device(struct manager *m, const char *address)
+{
+	size_t n = strlen(address);
+
+	for (struct device *d = m->devices; d; d = d->next) {
+		const char *a = d->transport + 4; /* ble:ADDRESS[/TYPE] */
+
+		if (transport_is_ble(d->transport) && strncasecmp(a, address, n) == 0 &&
+		    (a[n] == 0 || a[n] == '/'))
+			return d;
+	}
+	return NULL;
+}
+
+void manager_add_device(struct manager *m, struct device *d)
 {
 	struct device **p = &m->devices;
 
@@ -81,22 +97,24 @@ static void add_device(struct manager *m, struct device *d)
 	device_bus_added(d);
 }
 
-static void remove_device(struct manager *m, struct device *d)
+void manager_remove_device(struct manager *m, struct device *d)
 {
 	for (struct device **p = &m->devices; *p; p = &(*p)->next)
 		if (*p == d) {
 			*p = d->next;
 			break;
 		}
+	for (struct job *j = m->jobs; j; j = j->next)
+		if (j->device == d)
+			j->device = NULL; /* finished jobs stay in the history without it */
 	device_bus_removed(d);
 	device_free(d);
 }
 
-/* The group of d under the current config, and its target version. */
-static void assign_group(struct manager *m, struct device *d)
+void manager_assign_group(struct manager *m, struct device *d)
 {
 	const struct fleet_group *g =
-		fleet_config_group_for(m->config, d->name, d->address, NULL, 0);
+		fleet_config_group_for(m->config, d->name, d->address, d->adv, d->adv_len);
 
 	device_set_group(d, g ? g->name : NULL);
 	snprintf(d->target, sizeof(d->target), "%s", g ? g->version_text : "");
@@ -117,7 +135,7 @@ static int sync_devices(struct manager *m)
 
 			if (r < 0)
 				return r;
-			add_device(m, d);
+			manager_add_device(m, d);
 		} else if (strcmp(d->transport, fd->transport) != 0) {
 			if (!(t = strdup(fd->transport)))
 				return -ENOMEM;
@@ -132,11 +150,11 @@ static int sync_devices(struct manager *m)
 		if (d->listed && !fleet_config_device(m->config, d->name)) {
 			d->listed = false;
 			if (!d->job)
-				remove_device(m, d);
+				manager_remove_device(m, d);
 		}
 	}
 	for (struct device *d = m->devices; d; d = d->next)
-		assign_group(m, d);
+		manager_assign_group(m, d);
 	return 0;
 }
 
@@ -207,12 +225,15 @@ struct manager *manager_free(struct manager *m)
 		m->devices = d->next;
 		device_free(d);
 	}
+	m->scan = scan_free(m->scan);
 	fetcher_free(m->fetcher);
 	job_store_free(m->store);
 	fleet_config_free(m->config);
 	sd_event_source_disable_unref(m->poll_timer);
 	sd_event_source_disable_unref(m->watchdog_timer);
 	sd_event_source_disable_unref(m->schedule_defer);
+	sd_event_source_disable_unref(m->scan_timer);
+	sd_event_source_disable_unref(m->ctl_defer);
 	sd_bus_flush_close_unref(m->bus);
 	sd_event_unref(m->event);
 	free(m->config_dir);
@@ -272,20 +293,66 @@ static int setup_watchdog(struct manager *m)
 		       : sd_event_source_set_enabled(m->watchdog_timer, SD_EVENT_ON);
 }
 
-/* ---- polling, signals, start, reload ----------------------------------------------------- */
+/* ---- polling, scanning, signals, start, reload ------------------------------------------- */
 
-void manager_scan(struct manager *m)
+static void poll_listed(struct manager *m)
 {
 	for (struct device *d = m->devices; d; d = d->next)
 		if (d->listed)
 			device_poll(d);
 }
 
+void manager_scan(struct manager *m)
+{
+	poll_listed(m);
+	manager_scan_ble(m, true);
+}
+
+void manager_scan_ble(struct manager *m, bool forced)
+{
+	int r;
+
+	if (!m->config->s.controller || m->scan)
+		return;
+	m->scan_forced = m->scan_forced || forced;
+	if (!manager_controller_take(m, CTL_SCAN, "")) {
+		m->scan_wanted = true; /* controller.c starts it once the controller is free */
+		return;
+	}
+	m->scan_wanted = false;
+	r = scan_new(m, m->scan_forced, &m->scan);
+	m->scan_forced = false;
+	if (r < 0) {
+		m->scan = NULL;
+		log_error_errno(r, "scan: cannot open the controller %s: %m",
+				m->config->s.controller);
+		manager_controller_give_back(m);
+	}
+}
+
+void manager_scan_done(struct manager *m)
+{
+	m->scan = scan_free(m->scan);
+	manager_controller_give_back(m);
+}
+
+static int on_scan_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct manager *m = userdata;
+
+	manager_scan_ble(m, false);
+	if (m->config->s.scan_interval_usec)
+		sd_event_source_set_time(s, usec + m->config->s.scan_interval_usec);
+	else
+		sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	return 0;
+}
+
 static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct manager *m = userdata;
 
-	manager_scan(m);
+	poll_listed(m);
 	manager_schedule(m); /* queued fleet jobs whose window has opened */
 	if (m->config->s.poll_interval_usec)
 		sd_event_source_set_time(s, usec + m->config->s.poll_interval_usec);
@@ -345,12 +412,20 @@ int manager_start(struct manager *m)
 				      on_poll_timer, m);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(m->poll_timer, SD_EVENT_ON);
+	/* the first scan at once (it is a no-op without Controller=), then every ScanInterval= */
+	if (r >= 0)
+		r = sd_event_add_time(m->event, &m->scan_timer, CLOCK_MONOTONIC, now_mono(m), 1000,
+				      on_scan_timer, m);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(m->scan_timer, SD_EVENT_ON);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the event loop: %m");
 	manager_schedule(m);
-	log_info("otad %s ready: %zu device%s, %zu group%s, state in %s", OTAD_VERSION,
+	log_info("otad %s ready: %zu device%s, %zu group%s, state in %s%s%s", OTAD_VERSION,
 		 m->config->n_devices, m->config->n_devices == 1 ? "" : "s", m->config->n_groups,
-		 m->config->n_groups == 1 ? "" : "s", m->state_dir);
+		 m->config->n_groups == 1 ? "" : "s", m->state_dir,
+		 m->config->s.controller ? ", BLE on " : "",
+		 m->config->s.controller ? m->config->s.controller : "");
 	sd_notify(0, "READY=1");
 	manager_notify_status(m, true);
 	return 0;
@@ -380,6 +455,10 @@ int manager_reload(struct manager *m, struct conf_error *err)
 	if (m->poll_timer && c->s.poll_interval_usec) {
 		sd_event_source_set_time(m->poll_timer, now_mono(m));
 		sd_event_source_set_enabled(m->poll_timer, SD_EVENT_ON);
+	}
+	if (m->scan_timer && c->s.scan_interval_usec && c->s.controller) {
+		sd_event_source_set_time(m->scan_timer, now_mono(m));
+		sd_event_source_set_enabled(m->scan_timer, SD_EVENT_ON);
 	}
 	log_info("configuration reloaded: %zu devices, %zu groups", c->n_devices, c->n_groups);
 	manager_schedule(m);

@@ -1,6 +1,7 @@
 /* scheduler.c — the manager's job queue: persisted jobs back at start, new jobs (by hand or from
  * the fleet policy after a poll), starting them within MaxJobs / one per device / MaxParallel per
- * group, and the bounded history of finished ones. */
+ * group / one BLE job while nothing else holds the controller, and the bounded history of
+ * finished ones. */
 #include "daemon/device.h"
 #include "daemon/job.h"
 #include "daemon/manager.h"
@@ -156,11 +157,8 @@ static unsigned minute_of_day(void)
 	return (unsigned)(tm.tm_hour * 60 + tm.tm_min);
 }
 
-static int on_schedule(sd_event_source *s, void *userdata)
+void manager_run_queue(struct manager *m)
 {
-	struct manager *m = userdata;
-
-	m->schedule_defer = sd_event_source_disable_unref(m->schedule_defer);
 	prune_history(m);
 	for (struct job *j = m->jobs; j && m->n_running < m->config->s.max_jobs; j = j->next) {
 		const struct fleet_group *g = fleet_config_group(m->config, j->rec.group);
@@ -172,11 +170,25 @@ static int on_schedule(sd_event_source *s, void *userdata)
 		/* a fleet job waits for its group's window, even once queued */
 		if (j->rec.automatic && g && !fleet_window_open(g, minute_of_day()))
 			continue;
+		/* a BLE job holds the controller from start to end: the others wait */
+		if (transport_is_ble(j->rec.transport)) {
+			if (!manager_controller_take(m, CTL_JOB, j->rec.device))
+				continue;
+			j->holds_controller = true;
+		}
 		m->n_running++;
 		j->counted = true;
 		job_start(j); /* may finish at once: manager_job_finished() defers to here again */
 	}
 	manager_notify_status(m, true);
+}
+
+static int on_schedule(sd_event_source *s, void *userdata)
+{
+	struct manager *m = userdata;
+
+	m->schedule_defer = sd_event_source_disable_unref(m->schedule_defer);
+	manager_run_queue(m);
 	return 0;
 }
 
@@ -194,6 +206,11 @@ void manager_job_finished(struct manager *m, struct job *j)
 		m->n_running--;
 		j->counted = false;
 	}
+	if (j->holds_controller) {
+		/* its transport is closed already: on_done freed the engine */
+		j->holds_controller = false;
+		manager_controller_give_back(m);
+	}
 	if (d && d->job == j) {
 		d->job = NULL;
 		device_bus_emit(d, "Job", NULL);
@@ -202,7 +219,7 @@ void manager_job_finished(struct manager *m, struct job *j)
 			snprintf(d->failed_version, sizeof(d->failed_version), "%s",
 				 j->rec.target_version);
 		}
-		if (d->listed)
+		if (d->listed || d->scanned)
 			device_poll(d); /* what it runs now, and whether it needs more */
 	}
 	manager_schedule(m);

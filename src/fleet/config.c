@@ -59,6 +59,7 @@ static void settings_init(struct fleet_settings *s)
 		.max_jobs = 2,
 		.poll_interval_usec = 300 * USEC_PER_SEC,
 		.scan_interval_usec = 60 * USEC_PER_SEC,
+		.scan_duration_usec = 5 * USEC_PER_SEC,
 		.retry_delay_usec = 3600 * USEC_PER_SEC,
 		.history = 50,
 		.max_image_size = 8 * 1024 * 1024,

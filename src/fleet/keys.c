@@ -67,6 +67,21 @@ static int p_usec(const char *v, void *dst, const struct fleet_settings *set, co
 	return 0;
 }
 
+/* A scan holds the one controller (otad.conf(5)): long enough to hear an advertiser, short
+ * enough not to keep BLE jobs waiting. */
+static int p_scan_duration(const char *v, void *dst, const struct fleet_settings *set,
+			   const char **why)
+{
+	uint64_t u;
+
+	if (parse_usec(v, &u) < 0 || u < 100 * USEC_PER_MSEC || u > 60 * USEC_PER_SEC) {
+		*why = "expected a duration from 100ms to 60s";
+		return -EINVAL;
+	}
+	*(uint64_t *)dst = u;
+	return 0;
+}
+
 static int p_size(const char *v, void *dst, const struct fleet_settings *set, const char **why)
 {
 	if (parse_size(v, dst) < 0) {
@@ -296,6 +311,7 @@ const struct conf_key fleet_daemon_keys[] = {
 	{"MaxJobs", p_max_jobs, S(max_jobs)},
 	{"PollInterval", p_usec, S(poll_interval_usec)},
 	{"ScanInterval", p_usec, S(scan_interval_usec)},
+	{"ScanDuration", p_scan_duration, S(scan_duration_usec)},
 	{"RetryDelay", p_usec, S(retry_delay_usec)},
 	{"Controller", p_string, S(controller)},
 	{"History", p_count, S(history)},

@@ -3,8 +3,11 @@
 #include "image/image-internal.h"
 #include "util/hex.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *img_strerror(enum img_err err)
 {
@@ -34,6 +37,9 @@ const char *img_strerror(enum img_err err)
 		[IMG_ERR_HASH_UNSUPPORTED] = "unsupported hash",
 		[IMG_ERR_NO_KEY_HASH] = "signature without key hash",
 		[IMG_ERR_BAD_KEY] = "unreadable key",
+		[IMG_ERR_IHEX] = "malformed Intel HEX",
+		[IMG_ERR_ZIP] = "malformed zip",
+		[IMG_ERR_MANIFEST] = "malformed manifest",
 	};
 
 	if ((unsigned)err >= sizeof(names) / sizeof(names[0]) || !names[err])
@@ -255,11 +261,8 @@ static bool fmt_signature(const struct img_diag *d, char *buf, size_t size)
 	}
 }
 
-char *img_diag_format(const struct img_diag *d, char *buf, size_t size)
+static void fmt_image(const struct img_diag *d, char *buf, size_t size)
 {
-	if (!buf || size == 0)
-		return buf;
-	buf[0] = 0;
 	switch (d->err) {
 	case IMG_OK:
 		snprintf(buf, size, "ok");
@@ -272,11 +275,47 @@ char *img_diag_format(const struct img_diag *d, char *buf, size_t size)
 	case IMG_ERR_KEY_MISMATCH:
 		fmt_hashes(d, buf, size);
 		break;
+	case IMG_ERR_IHEX:
+	case IMG_ERR_ZIP:
+	case IMG_ERR_MANIFEST:
+		snprintf(buf, size, "%s", d->text);
+		break;
 	default:
 		if (!fmt_header(d, buf, size) && !fmt_area(d, buf, size) &&
 		    !fmt_entries(d, buf, size) && !fmt_signature(d, buf, size))
 			snprintf(buf, size, "%s at offset %zu", img_strerror(d->err), d->offset);
 		break;
 	}
+}
+
+char *img_diag_format(const struct img_diag *d, char *buf, size_t size)
+{
+	int n = 0;
+
+	if (!buf || size == 0)
+		return buf;
+	buf[0] = 0;
+	/* "app.bin: bad magic ...", "manifest.json line 4: ...", "line 12: bad checksum ..." */
+	if (d->where[0] && d->line)
+		n = snprintf(buf, size, "%.*s line %u: ", (int)sizeof(d->where), d->where, d->line);
+	else if (d->where[0])
+		n = snprintf(buf, size, "%.*s: ", (int)sizeof(d->where), d->where);
+	else if (d->line)
+		n = snprintf(buf, size, "line %u: ", d->line);
+	if (n < 0 || (size_t)n >= size)
+		return buf;
+	fmt_image(d, buf + n, size - (size_t)n);
 	return buf;
+}
+
+int img_diag_set(struct img_diag *d, enum img_err err, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->err = err;
+	d->line = line;
+	va_start(ap, fmt);
+	vsnprintf(d->text, sizeof(d->text), fmt, ap);
+	va_end(ap);
+	return -EBADMSG;
 }

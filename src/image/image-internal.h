@@ -81,3 +81,37 @@ static inline void md_ctx_freep(EVP_MD_CTX **p)
 {
 	EVP_MD_CTX_free(*p);
 }
+
+/* ---- image files (load.c, format.c, ihex.c, manifest.c, zip.c) ------------------------------ */
+
+/* Fills d (err, line, text from fmt) and returns -EBADMSG. */
+int img_diag_set(struct img_diag *d, enum img_err err, unsigned line, const char *fmt, ...)
+	__attribute__((__format__(printf, 4, 5)));
+/* Checks data as img_load() does and, on success, hands it to a new img (*ret owns it; on
+ * failure data is freed). */
+int img_from_buffer(uint8_t *data, size_t len, const char *key_pem, size_t key_pem_len,
+		    struct img **ret, struct img_diag *d);
+
+/* Intel HEX text to the contiguous bytes it describes (malloc'd) and their first address.
+ * -EBADMSG (IMG_ERR_IHEX with the line), -EFBIG beyond IMG_MAX_FILE_SIZE, -ENOMEM. */
+int img_ihex_decode(const char *text, size_t len, uint8_t **ret, size_t *ret_len,
+		    uint32_t *ret_addr, struct img_diag *d);
+
+/* One image of a dfu_application.zip manifest. */
+struct img_manifest_entry {
+	char file[96];
+	uint32_t image;
+	bool has_size;
+	uint64_t size;
+	unsigned line; /* of the entry in manifest.json */
+};
+#define IMG_MANIFEST_MAX_ENTRIES 16
+#define IMG_IMAGE_NUM_MAX        15 /* highest SMP image number accepted (as otactl --image-num) */
+/* manifest.json to its entries (malloc'd array, ascending image numbers). -EBADMSG
+ * (IMG_ERR_MANIFEST with the line), -ENOMEM. */
+int img_manifest_parse(const char *text, size_t len, struct img_manifest_entry **ret,
+		       size_t *ret_n, struct img_diag *d);
+
+/* Fills f (format, numbered, entries) from a zip archive in memory. */
+int img_zip_load(const uint8_t *buf, size_t len, const char *key_pem, size_t key_pem_len,
+		 struct img_file *f, struct img_diag *d);

@@ -19,24 +19,19 @@ struct img *img_free(struct img *i)
 
 DEFINE_FREE_CLEANUP(struct img, img_free)
 
-int img_load(const char *path, const char *key_pem, size_t key_pem_len, struct img **ret,
-	     struct img_diag *diag)
+int img_from_buffer(uint8_t *data, size_t len, const char *key_pem, size_t key_pem_len,
+		    struct img **ret, struct img_diag *d)
 {
-	_cleanup_(img_freep) struct img *i = NULL;
-	struct img_diag dummy;
-	struct img_diag *d = diag ? diag : &dummy;
+	_cleanup_(img_freep) struct img *i = calloc(1, sizeof(*i));
 	uint8_t hash[IMG_HASH_LEN];
 	int r;
 
-	memset(d, 0, sizeof(*d));
-	if (!path || !ret)
-		return -EINVAL;
-	i = calloc(1, sizeof(*i));
-	if (!i)
+	if (!i) {
+		free(data);
 		return -ENOMEM;
-	r = read_full_file(path, IMG_MAX_FILE_SIZE, &i->data, &i->len);
-	if (r < 0)
-		return r;
+	}
+	i->data = data;
+	i->len = len;
 	/* Structure first, then one SHA-256 pass gives both the image hash (header, payload,
 	 * protected TLVs) and the whole-file hash an upload request carries. */
 	r = img_parse_no_hash(i->data, i->len, &i->info, d);
@@ -55,4 +50,22 @@ int img_load(const char *path, const char *key_pem, size_t key_pem_len, struct i
 	}
 	*ret = TAKE_PTR(i);
 	return 0;
+}
+
+int img_load(const char *path, const char *key_pem, size_t key_pem_len, struct img **ret,
+	     struct img_diag *diag)
+{
+	struct img_diag dummy;
+	struct img_diag *d = diag ? diag : &dummy;
+	uint8_t *data;
+	size_t len;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	if (!path || !ret)
+		return -EINVAL;
+	r = read_full_file(path, IMG_MAX_FILE_SIZE, &data, &len);
+	if (r < 0)
+		return r;
+	return img_from_buffer(data, len, key_pem, key_pem_len, ret, d);
 }

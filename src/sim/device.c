@@ -249,6 +249,10 @@ static uint16_t inspect_first(struct sim_device *d, const struct smp_upload_req 
 		return IMG_MGMT_ERR_INVALID_LENGTH;
 	if (get_le32(r->data) != IMG_MAGIC)
 		return IMG_MGMT_ERR_INVALID_IMAGE_HEADER_MAGIC;
+	/* One image pair (CONFIG_MCUMGR_GRP_IMG_UPDATABLE_IMAGE_NUMBER=1): img_mgmt finds no
+	 * slot for any other image number (img_mgmt_get_unused_slot_area_id). */
+	if (r->image != 0)
+		return IMG_MGMT_ERR_NO_FREE_SLOT;
 	if (r->sha_len > sizeof(u->sha))
 		return IMG_MGMT_ERR_INVALID_HASH;
 	if (r->sha_len > 0 && u->open && u->sha_len == r->sha_len &&

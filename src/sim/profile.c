@@ -199,9 +199,11 @@ void sim_profile_bottleneck(const struct sim_profile *p, size_t image_size,
 		}
 	}
 	ret->fixed_s = 2.0 * (double)p->latency_us / 1e6;
-	if (!p->progressive_erase) /* chunk 0 erases the image's sectors and the trailer's */
-		ret->fixed_s += (double)(DIV_ROUND_UP(image_size, p->sector_size) + 1) *
-				mean_us(p, p->erase_typ_us, p->erase_max_us) / 1e6;
+	if (!p->progressive_erase) { /* chunk 0 erases the image's sectors and the trailer's */
+		uint64_t sectors = DIV_ROUND_UP(image_size, p->sector_size) + 1;
+
+		ret->fixed_s += (double)sectors * mean_us(p, p->erase_typ_us, p->erase_max_us) / 1e6;
+	}
 	if (p->image_check) /* the last chunk: SHA-256 over what was written, read back */
 		ret->fixed_s += (double)image_size / (double)p->read_rate;
 	ret->seconds = ret->fixed_s + (double)image_size / ret->rate;

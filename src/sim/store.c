@@ -63,7 +63,7 @@ static const char *parse_value(const struct key *k, const char *v, struct sim_st
 		if (strlen(v) >= sizeof(m->profile) ||
 		    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(v))
 			return "profile name is not [a-z0-9-]{0,31}";
-		strcpy((char *)field, v);
+		memcpy(field, v, strlen(v) + 1);
 		return NULL;
 	case KEY_U32:
 		if (parse_u32(v, (uint32_t *)(void *)field) < 0)
@@ -79,9 +79,9 @@ static const char *parse_value(const struct key *k, const char *v, struct sim_st
 		*(bool *)field = v[0] == '1';
 		return NULL;
 	case KEY_SWAP:
-		for (uint8_t i = 0; i < ARRAY_SIZE(swap_names); i++)
+		for (size_t i = 0; i < ARRAY_SIZE(swap_names); i++)
 			if (strcmp(v, swap_names[i]) == 0) {
-				*field = i;
+				*field = (uint8_t)i;
 				return NULL;
 			}
 		return "swap_type is not unset, none, test, perm or revert";

@@ -64,6 +64,7 @@ static void format_addr(struct sim_udp *u)
 	socklen_t len = sizeof(sa);
 	char host[INET6_ADDRSTRLEN] = "?";
 
+	memset(&sa, 0, sizeof(sa));
 	if (getsockname(u->fd, (struct sockaddr *)&sa, &len) < 0)
 		return;
 	if (sa.ss_family == AF_INET6) {

@@ -222,6 +222,7 @@ static int skip_chunks(struct cbor_reader *r, enum cr_type type)
 static int skip_at(struct cbor_reader *r, unsigned depth);
 
 /* The rest of an item whose head it is: its tagged item, string chunks or container entries. */
+/* NOLINTNEXTLINE(misc-no-recursion): depth < CR_MAX_DEPTH, checked in skip_at() */
 static int skip_rest_at(struct cbor_reader *r, const struct cr_item *it, unsigned depth)
 {
 	struct cr_iter iter;
@@ -249,6 +250,7 @@ static int skip_rest_at(struct cbor_reader *r, const struct cr_item *it, unsigne
 	}
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): depth < CR_MAX_DEPTH */
 static int skip_at(struct cbor_reader *r, unsigned depth)
 {
 	struct cr_item it;

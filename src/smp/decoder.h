@@ -50,6 +50,7 @@ struct smp_msg {
 	const char *trailing;
 };
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): type and member names go to offsetof() */
 #define SMP_FIELD_REASONS_(MSG, KEY, WHAT)                                                         \
 	.bad_type = MSG ": '" KEY "' is not " WHAT,                                                \
 	.bad_value = MSG ": '" KEY "' is out of range", .dup = MSG ": duplicate key '" KEY "'"
@@ -105,6 +106,7 @@ struct smp_msg {
 		.not_map = MSG ": not a CBOR map",                                                 \
 		.trailing = MSG ": trailing bytes after the map"                                   \
 	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 /* Decodes the map at the reader's position into target. *ret_seen gets bit i set for each
  * fields[i] present. Returns 0 or -EBADMSG with *ret_reason set. */

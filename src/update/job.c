@@ -84,7 +84,8 @@ static int on_defer_done(sd_event_source *s, void *userdata)
 	return 0;
 }
 
-static void finish(struct upd_job *j, int err, enum upd_fail fail, const char *fmt, va_list ap)
+_printf_(4, 0) static void finish(struct upd_job *j, int err, enum upd_fail fail, const char *fmt,
+				   va_list ap)
 {
 	if (j->finished)
 		return;
@@ -320,14 +321,41 @@ static int open_link(struct upd_job *j)
 	return 0; /* TR_EVENT_UP starts the query */
 }
 
+/* Takes the image to update from the file: the only one of a .bin, .hex or single-image zip, or
+ * image p.image of a multi-image zip. A zip's manifest says which image number it is. */
+static int take_image(struct upd_job *j, struct img_file *f)
+{
+	struct img_file_entry *e = img_file_select(f, j->p.image);
+	char have[64] = "";
+	size_t n = 0;
+
+	if (!e) {
+		for (size_t i = 0; i < f->n && n < sizeof(have); i++)
+			n += (size_t)snprintf(have + n, sizeof(have) - n, "%s%u", i ? ", " : "",
+					      f->entries[i].image);
+		job_fail(j, -ENOENT, UPD_FAIL_CONFIG, "%s holds images %s, not image %u",
+			 j->image_path, have, j->p.image);
+		return -ENOENT;
+	}
+	if (f->numbered) {
+		if (e->image != j->p.image || f->n > 1)
+			job_note(j, 6, "%s: image %u is %s", j->image_path, e->image, e->name);
+		j->p.image = e->image;
+	}
+	j->img = e->img;
+	e->img = NULL;
+	return 0;
+}
+
 int upd_job_start(struct upd_job *j)
 {
 	struct img_diag diag = { 0 };
-	char why[256];
+	struct img_file *f = NULL;
+	char why[IMG_DIAG_MAX];
 	int r;
 
 	job_enter(j, UPD_STEP_IMAGE);
-	r = img_load(j->image_path, j->p.key_pem, j->p.key_pem_len, &j->img, &diag);
+	r = img_load_any(j->image_path, j->p.key_pem, j->p.key_pem_len, &f, &diag);
 	if (r == -EBADMSG) {
 		job_fail(j, r, UPD_FAIL_IMAGE, "%s: %s", j->image_path,
 			 img_diag_format(&diag, why, sizeof(why)));
@@ -337,6 +365,10 @@ int upd_job_start(struct upd_job *j)
 		job_fail(j, r, UPD_FAIL_IMAGE, "%s: %s", j->image_path, strerror(-r));
 		return 0;
 	}
+	r = take_image(j, f);
+	img_file_free(f);
+	if (r < 0)
+		return 0;
 	j->st.total = j->img->len;
 	open_link(j);
 	return 0;

@@ -20,7 +20,9 @@ static bool valid_key(const char *key)
 {
 	if (!key || !*key || strlen(key) > 256)
 		return false;
-	for (const char *c = key; *c; c++)
+	/* Blanks and control characters only: a BLE name may be UTF-8 (bytes >= 0x80, negative
+	 * as a signed char). */
+	for (const unsigned char *c = (const unsigned char *)key; *c; c++)
 		if (*c <= ' ' || *c == 0x7f)
 			return false;
 	return true;
@@ -121,7 +123,7 @@ static int append(char **out, size_t *len, size_t *cap, const char *s)
 {
 	size_t n = strlen(s);
 
-	if (*len + n + 1 > *cap) {
+	if (!*out || *len + n + 1 > *cap) {
 		size_t c = MAX(*cap * 2, *len + n + 1024);
 		char *p = realloc(*out, c);
 

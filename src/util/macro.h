@@ -54,12 +54,14 @@ void closep(int *fd);
 #define _cleanup_close_ _cleanup_(closep)
 
 /* For x_free() functions that return NULL: defines x_freep() for _cleanup_(x_freep). */
+/* NOLINTBEGIN(bugprone-macro-parentheses): type is a type name */
 #define DEFINE_FREE_CLEANUP(type, func)                                                            \
 	static inline void func##p(type **p)                                                       \
 	{                                                                                          \
 		if (*p)                                                                            \
 			func(*p);                                                                  \
 	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 #define USEC_PER_SEC  UINT64_C(1000000)
 #define USEC_PER_MSEC UINT64_C(1000)

@@ -667,7 +667,7 @@ static void test_gatt_server_answers_discovery_and_reads(void **state)
 		      (uint8_t[]){0x01, 0x0a, 0x06, 0x00, 0x02}, 5);
 	n = strlen(PERIPH_NAME) - 7;
 	want[0] = 0x0d;
-	memcpy(want + 1, PERIPH_NAME + 7, n);
+	memcpy(want + 1, &PERIPH_NAME[7], n);
 	att_roundtrip(f, (uint8_t[]){0x0c, 0x03, 0x00, 0x07, 0x00}, 5, want, 1 + n);
 	att_roundtrip(f, (uint8_t[]){0x0a, 0x07, 0x00}, 3, (uint8_t[]){0x0b, 0x01, 0x00}, 3);
 	att_roundtrip(f, (uint8_t[]){0x0a, 0x99, 0x00}, 3,

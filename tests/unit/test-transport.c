@@ -403,6 +403,7 @@ static void udp_roundtrip(int family)
 {
 	sd_event *e = new_loop();
 	uint8_t buf[4096], big[2048];
+	size_t big_len;
 	uint16_t port;
 	char spec[64];
 	struct obs o;
@@ -424,8 +425,12 @@ static void udp_roundtrip(int family)
 	assert_int_equal(o.ups, 0);
 	assert_true(WAIT(e, NULL, o.ups == 1, 1000));
 	assert_int_equal(tr_frame_overhead(o.t), 0);
-	/* Loopback's path MTU is 64 KiB: 2 KiB requests go in one datagram. */
-	assert_true(tr_max_packet(o.t) >= 2048);
+	/* Loopback's path MTU is 64 KiB: 2 KiB requests go in one datagram. qemu-user (the arm64
+	 * tests) does not emulate IP_MTU: there the IPv4 fallback, 1472, is what it gets. */
+	if (getenv("OTAD_TEST_EMULATED") && family == AF_INET)
+		assert_int_equal(tr_max_packet(o.t), 1472);
+	else
+		assert_true(tr_max_packet(o.t) >= 2048);
 	assert_true(tr_max_packet(o.t) <= 65507);
 
 	assert_int_equal(tr_send(o.t, echo_req, sizeof(echo_req)), 0);
@@ -433,10 +438,11 @@ static void udp_roundtrip(int family)
 	assert_int_equal(udp_recv(srv, buf, sizeof(buf)), sizeof(echo_req));
 	assert_memory_equal(buf, echo_req, sizeof(echo_req));
 
-	make_pkt(big, sizeof(big), 7);
-	assert_int_equal(tr_send(o.t, big, sizeof(big)), 0);
-	assert_int_equal(udp_recv(srv, buf, sizeof(buf)), sizeof(big));
-	assert_memory_equal(buf, big, sizeof(big));
+	big_len = tr_max_packet(o.t) < sizeof(big) ? tr_max_packet(o.t) : sizeof(big);
+	make_pkt(big, big_len, 7);
+	assert_int_equal(tr_send(o.t, big, big_len), 0);
+	assert_int_equal(udp_recv(srv, buf, sizeof(buf)), big_len);
+	assert_memory_equal(buf, big, big_len);
 
 	/* The device answers; the owner answers back from inside recv(). */
 	o.answer_in_recv = true;
