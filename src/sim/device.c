@@ -390,7 +390,7 @@ static bool first_chunk(struct sim_device *d, const struct smp_upload_req *r, st
 	open_upload(d, r);
 	if (d->p.image_check && slot_matches(d, r->len, r->sha, r->sha_len, w)) {
 		/* The slot already holds this image: done without writing */
-		ret->off = r->len;
+		ret->off = ret->len = r->len;
 		ret->last = ret->has_match = ret->match = true;
 		close_upload(d);
 		return false;
@@ -443,9 +443,9 @@ void sim_device_upload(struct sim_device *d, const struct smp_upload_req *r, str
 	ret->off = u->off;
 	if (u->off == u->len) {
 		ret->last = true;
+		ret->len = u->len;
 		if (d->p.image_check) {
 			ret->check = true;
-			ret->len = u->len;
 			ret->sha_len = u->sha_len;
 			memcpy(ret->sha, u->sha, u->sha_len);
 		}
@@ -462,6 +462,14 @@ void sim_device_upload_check(struct sim_device *d, struct sim_upload *u, struct 
 	u->match = slot_matches(d, u->len, u->sha, u->sha_len, w);
 	if (!u->match)
 		sim_device_log(d, 'E', "Uploaded image sha256 hash verification failed");
+}
+
+int sim_device_slot_sha(struct sim_device *d, unsigned slot, uint32_t len, uint8_t ret[32])
+{
+	if (slot > 1 || len > d->p.slot_size)
+		return -EINVAL;
+	SHA256(sim_flash_slot(&d->flash, slot), len, ret);
+	return 0;
 }
 
 void sim_device_corrupt(struct sim_device *d, uint32_t off, uint32_t len)

@@ -71,7 +71,7 @@ struct sim_upload {
 	bool has_match, match;
 	/* image check pending for sim_device_upload_check() */
 	bool check;
-	uint32_t len;
+	uint32_t len; /* of the image, on the last chunk */
 	uint8_t sha[32];
 	size_t sha_len;
 };
@@ -81,6 +81,8 @@ void sim_device_upload(struct sim_device *d, const struct smp_upload_req *r, str
 /* The image check of a last chunk (CONFIG_IMG_ENABLE_IMAGE_CHECK): SHA-256 over the written
  * slot against the request's sha. Done after the overrun model had its say about the pages. */
 void sim_device_upload_check(struct sim_device *d, struct sim_upload *u, struct sim_work *w);
+/* SHA-256 of the first len bytes of a slot as they are now, at no model cost (for the trace). */
+int sim_device_slot_sha(struct sim_device *d, unsigned slot, uint32_t len, uint8_t ret[32]);
 /* Clears random bits in [off, off + len) of slot 1: a page programmed with corrupted data. */
 void sim_device_corrupt(struct sim_device *d, uint32_t off, uint32_t len);
 /* Whether an upload is open, and at which offset. */

@@ -39,8 +39,12 @@ static bool arg_serial, arg_reenumerate, arg_ble;
 static uint64_t arg_seed = 1;
 static double arg_speed = 1.0;
 static struct img_version arg_initial_version = {.major = 1};
-static uint32_t arg_drops[MAX_DROPS];
-static struct sim_faults arg_faults = {.drop_response = arg_drops};
+static uint32_t arg_drops[MAX_DROPS], arg_dups[MAX_DROPS];
+static struct sim_faults arg_faults = {
+	.drop_response = arg_drops,
+	.dup_response = arg_dups,
+	.link_loss_us = 1000 * 1000,
+};
 
 static FILE *log_file;
 
@@ -67,9 +71,10 @@ static void help(void)
 	       "       [--progressive-erase | --no-progressive-erase] [--buf-size N] "
 	       "[--buf-count N]\n"
 	       "       [--safe-rate R] [--latency MS] [--bandwidth R]\n"
-	       "       [--drop-response N[,N...]] [--reboot-at OFF] [--mute-at OFF] "
-	       "[--mute-after N]\n"
-	       "       [--disconnect-at OFF]\n"
+	       "       [--drop-response N[,N...]] [--dup-response N[,N...]] "
+	       "[--reboot-at OFF[,OFF...]]\n"
+	       "       [--mute-at OFF] [--mute-after N] [--disconnect-at OFF[,OFF...]]\n"
+	       "       [--link-loss-at OFF[,OFF...]] [--link-loss-time MS]\n"
 	       "otasim --list-profiles\n"
 	       "otasim mkimage --version V --size N [--key PEM] [--seed S] [--header-size H] "
 	       "OUT\n\n"
@@ -113,7 +118,8 @@ static int parse_ms(const char *s, uint64_t *ret)
 	return 0;
 }
 
-static int parse_drops(const char *s)
+/* "N[,N...]" of response numbers (1-based) into list, adding to *n. */
+static int parse_responses(const char *s, uint32_t *list, size_t *n)
 {
 	_cleanup_free_ char *copy = strdup(s);
 	char *save = NULL;
@@ -121,13 +127,13 @@ static int parse_drops(const char *s)
 	if (!copy)
 		return -ENOMEM;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		uint32_t n;
+		uint32_t v;
 
-		if (parse_u32(tok, &n) < 0 || n == 0 || arg_faults.n_drop_response >= MAX_DROPS)
+		if (parse_u32(tok, &v) < 0 || v == 0 || *n >= MAX_DROPS)
 			return -EINVAL;
-		arg_drops[arg_faults.n_drop_response++] = n;
+		list[(*n)++] = v;
 	}
-	return arg_faults.n_drop_response > 0 ? 0 : -EINVAL;
+	return *n > 0 ? 0 : -EINVAL;
 }
 
 enum {
@@ -158,6 +164,9 @@ enum {
 	ARG_MUTE_AT,
 	ARG_MUTE_AFTER,
 	ARG_DISCONNECT_AT,
+	ARG_DUP_RESPONSE,
+	ARG_LINK_LOSS_AT,
+	ARG_LINK_LOSS_TIME,
 	ARG_BLE,
 	ARG_HCI,
 	ARG_NAME,
@@ -194,6 +203,9 @@ static const struct option options[] = {
 	{"mute-at", required_argument, NULL, ARG_MUTE_AT},
 	{"mute-after", required_argument, NULL, ARG_MUTE_AFTER},
 	{"disconnect-at", required_argument, NULL, ARG_DISCONNECT_AT},
+	{"dup-response", required_argument, NULL, ARG_DUP_RESPONSE},
+	{"link-loss-at", required_argument, NULL, ARG_LINK_LOSS_AT},
+	{"link-loss-time", required_argument, NULL, ARG_LINK_LOSS_TIME},
 	{"ble", no_argument, NULL, ARG_BLE},
 	{"hci", required_argument, NULL, ARG_HCI},
 	{"name", required_argument, NULL, ARG_NAME},
@@ -274,6 +286,25 @@ static int parse_offset(const char *opt, const char *v, bool *ret_has, uint32_t 
 	return 0;
 }
 
+/* "OFF[,OFF...]": offsets a fault fires at, each once; added to f. */
+static int parse_offsets(const char *opt, const char *v, struct sim_fault_offsets *f)
+{
+	_cleanup_free_ char *copy = strdup(v);
+	char *save = NULL;
+	bool has;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (f->n >= SIM_FAULT_OFFSETS_MAX)
+			return bad(opt, v);
+		if (parse_offset(opt, tok, &has, &f->off[f->n]) < 0)
+			return -EINVAL;
+		f->n++;
+	}
+	return f->n > 0 ? 0 : bad(opt, v);
+}
+
 /* Fault flags. 1: not one of these. */
 static int parse_fault(int c, const char *v)
 {
@@ -281,16 +312,28 @@ static int parse_fault(int c, const char *v)
 
 	switch (c) {
 	case ARG_DROP_RESPONSE:
-		return parse_drops(v) < 0 ? bad("--drop-response", v) : 0;
+		return parse_responses(v, arg_drops, &f->n_drop_response) < 0
+			       ? bad("--drop-response", v)
+			       : 0;
+	case ARG_DUP_RESPONSE:
+		return parse_responses(v, arg_dups, &f->n_dup_response) < 0
+			       ? bad("--dup-response", v)
+			       : 0;
 	case ARG_REBOOT_AT:
-		return parse_offset("--reboot-at", v, &f->has_reboot_at, &f->reboot_at);
+		return parse_offsets("--reboot-at", v, &f->reboot_at);
+	case ARG_LINK_LOSS_AT:
+		return parse_offsets("--link-loss-at", v, &f->link_loss_at);
+	case ARG_LINK_LOSS_TIME:
+		return parse_ms(v, &f->link_loss_us) < 0 || !f->link_loss_us
+			       ? bad("--link-loss-time", v)
+			       : 0;
 	case ARG_MUTE_AT:
 		return parse_offset("--mute-at", v, &f->has_mute_at, &f->mute_at);
 	case ARG_MUTE_AFTER:
 		f->has_mute_after = true;
 		return parse_u64(v, &f->mute_after) < 0 ? bad("--mute-after", v) : 0;
 	case ARG_DISCONNECT_AT:
-		return parse_offset("--disconnect-at", v, &f->has_disconnect_at, &f->disconnect_at);
+		return parse_offsets("--disconnect-at", v, &f->disconnect_at);
 	}
 	return 1;
 }
@@ -384,7 +427,7 @@ static int check_front_ends(void)
 		       -EINVAL;
 	if ((arg_serial_link || arg_reenumerate) && !arg_serial)
 		return log_error("--serial-link and --reenumerate need --serial"), -EINVAL;
-	if ((arg_hci || arg_name || arg_att_mtu || arg_faults.has_disconnect_at) && !arg_ble)
+	if ((arg_hci || arg_name || arg_att_mtu || arg_faults.disconnect_at.n) && !arg_ble)
 		return log_error("--hci, --name, --att-mtu and --disconnect-at need --ble"),
 		       -EINVAL;
 	if (arg_ble && !arg_hci)

@@ -36,6 +36,7 @@ struct req {
 	unsigned seq, inflight;
 	unsigned epoch; /* the port's epoch at reception */
 	bool corrupt, has_buffer;
+	bool dup;	/* the --dup-response fault: delivered twice */
 	uint64_t event; /* pending clock event */
 };
 
@@ -68,7 +69,9 @@ struct sim_server {
 	unsigned inflight;  /* received from clients, neither answered nor dropped */
 	uint64_t responses; /* responses produced, for --drop-response / --mute-after */
 	uint64_t log_time;  /* model time stamped on device log lines */
-	bool down, halted, muted, reboot_fired, mute_fired, disconnect_fired;
+	bool down, halted, muted, mute_fired;
+	uint32_t reboot_fired, disconnect_fired, link_loss_fired; /* bit i: offset i fired */
+	uint64_t link_lost_until; /* model time: the link loss fault carries nothing before */
 	uint64_t boot_event, reset_event;
 };
 
@@ -240,6 +243,10 @@ static void on_arrival(uint64_t when, void *userdata)
 		drop(s, r, "mute");
 		return;
 	}
+	if (when < s->link_lost_until) {
+		drop(s, r, "link-loss");
+		return;
+	}
 	if (s->down) {
 		drop(s, r, "down");
 		return;
@@ -326,6 +333,19 @@ static bool covers(const struct sim_mgmt *m, uint32_t off)
 	       off - m->off < m->data_len;
 }
 
+/* Whether this chunk covers one of the offsets that has not fired yet; marks it fired. */
+static bool fires(const struct sim_mgmt *m, const struct sim_fault_offsets *f, uint32_t *fired,
+		  uint32_t *ret_off)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (!(*fired & (UINT32_C(1) << i)) && covers(m, f->off[i])) {
+			*fired |= UINT32_C(1) << i;
+			*ret_off = f->off[i];
+			return true;
+		}
+	return false;
+}
+
 static void trace_done(struct sim_server *s, struct req *r, const char *result)
 {
 	const struct sim_mgmt *m = &s->mgmt;
@@ -333,13 +353,21 @@ static void trace_done(struct sim_server *s, struct req *r, const char *result)
 	char hex[65];
 
 	switch (m->kind) {
-	case SIM_MGMT_UPLOAD:
+	case SIM_MGMT_UPLOAD: {
+		/* the last chunk: what slot 1 now holds, for checks of what was tested later */
+		char written[80] = "";
+		uint8_t md[32];
+
+		if (m->upload.last && sim_device_slot_sha(s->dev, 1, m->upload.len, md) == 0)
+			snprintf(written, sizeof(written), " written=%s", hex_encode(md, 32, hex));
 		sim_trace_event(s->trace, "upload", real_s(s),
 				"seq=%u off=%u len=%u inflight=%u expected=%u result=%s next=%u "
-				"rc=%d work_ms=%.3f",
+				"rc=%d work_ms=%.3f%s",
 				r->seq, m->off, m->data_len, r->inflight, m->upload.expected,
-				result, m->upload.off, m->rc, (double)s->work.duration / 1e3);
+				result, m->upload.off, m->rc, (double)s->work.duration / 1e3,
+				written);
 		break;
+	}
 	case SIM_MGMT_STATE_WRITE:
 		sim_trace_event(s->trace, "state-write", real_s(s),
 				"seq=%u hash=%s confirm=%d rc=%d result=%s", r->seq,
@@ -381,6 +409,12 @@ static void respond(struct sim_server *s, struct req *r, uint64_t when)
 			drop(s, r, "fault");
 			return;
 		}
+	for (size_t i = 0; i < s->faults.n_dup_response; i++)
+		r->dup |= s->faults.dup_response[i] == n;
+	if (when < s->link_lost_until) {
+		drop(s, r, "link-loss");
+		return;
+	}
 	if (stale(r)) {
 		drop(s, r, "disconnect");
 		return;
@@ -407,13 +441,13 @@ static void on_complete(uint64_t when, void *userdata)
 	struct sim_server *s = r->port->server;
 	struct sim_mgmt *m = &s->mgmt;
 	bool corrupt = s->work_corrupt, fault_reboot = false, reset;
+	uint32_t off;
 
 	r->event = 0;
 	s->working = NULL;
 	s->log_time = when;
-	if (m->kind == SIM_MGMT_UPLOAD && s->faults.has_reboot_at && !s->reboot_fired &&
-	    covers(m, s->faults.reboot_at)) {
-		s->reboot_fired = fault_reboot = true;
+	if (m->kind == SIM_MGMT_UPLOAD && fires(m, &s->faults.reboot_at, &s->reboot_fired, &off)) {
+		fault_reboot = true;
 		trace_done(s, r, "reboot");
 	} else {
 		trace_done(s, r, m->kind == SIM_MGMT_UPLOAD ? upload_result(m, corrupt) : NULL);
@@ -423,11 +457,16 @@ static void on_complete(uint64_t when, void *userdata)
 		s->mute_fired = s->muted = true;
 		slog(s, 'W', "fault: muted after writing offset %u", s->faults.mute_at);
 	}
-	if (m->kind == SIM_MGMT_UPLOAD && s->faults.has_disconnect_at && !s->disconnect_fired &&
-	    covers(m, s->faults.disconnect_at)) {
-		s->disconnect_fired = true;
-		slog(s, 'W', "fault: link dropped after writing offset %u",
-		     s->faults.disconnect_at);
+	if (m->kind == SIM_MGMT_UPLOAD &&
+	    fires(m, &s->faults.link_loss_at, &s->link_loss_fired, &off)) {
+		s->link_lost_until = when + s->faults.link_loss_us;
+		sim_trace_event(s->trace, "link-loss", real_s(s), "off=%u ms=%.3f", off,
+				(double)s->faults.link_loss_us / 1e3);
+		slog(s, 'W', "fault: link lost after writing offset %u", off);
+	}
+	if (m->kind == SIM_MGMT_UPLOAD &&
+	    fires(m, &s->faults.disconnect_at, &s->disconnect_fired, &off)) {
+		slog(s, 'W', "fault: link dropped after writing offset %u", off);
 		sim_server_port_disconnected(s, r->port, "fault");
 		if (r->port->ops.disconnect)
 			r->port->ops.disconnect(r->port->user_data);
@@ -494,12 +533,18 @@ static void on_delivered(uint64_t when, void *userdata)
 		drop(s, r, "disconnect");
 		return;
 	}
+	if (when < s->link_lost_until) {
+		drop(s, r, "link-loss");
+		return;
+	}
 	if (s->inflight > 0)
 		s->inflight--;
-	sim_trace_event(s->trace, "rsp", real_s(s), "seq=%u group=%u id=%u len=%zu", r->seq,
-			r->len >= 8 ? (unsigned)(r->pkt[4] << 8 | r->pkt[5]) : 0,
-			r->len >= 8 ? r->pkt[7] : 0, r->len);
-	r->port->ops.send(r->pkt, r->len, r->peer, r->peer_len, r->port->user_data);
+	for (int copy = 0; copy < 1 + r->dup; copy++) {
+		sim_trace_event(s->trace, "rsp", real_s(s), "seq=%u group=%u id=%u len=%zu%s",
+				r->seq, r->len >= 8 ? (unsigned)(r->pkt[4] << 8 | r->pkt[5]) : 0,
+				r->len >= 8 ? r->pkt[7] : 0, r->len, copy ? " dup=1" : "");
+		r->port->ops.send(r->pkt, r->len, r->peer, r->peer_len, r->port->user_data);
+	}
 	req_free(s, r);
 }
 

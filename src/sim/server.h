@@ -41,17 +41,26 @@ struct sim_server_ops {
 	void (*up)(void *user_data);
 };
 
+/* Image offsets a fault fires at, each once: when an upload chunk covering it is written. */
+#define SIM_FAULT_OFFSETS_MAX 32
+struct sim_fault_offsets {
+	uint32_t off[SIM_FAULT_OFFSETS_MAX];
+	size_t n;
+};
+
 struct sim_faults {
 	const uint32_t *drop_response; /* 1-based response numbers, all commands counted */
 	size_t n_drop_response;
-	bool has_reboot_at;
-	uint32_t reboot_at;
+	const uint32_t *dup_response; /* delivered twice, numbered as drop_response */
+	size_t n_dup_response;
+	struct sim_fault_offsets reboot_at;
 	bool has_mute_at;
 	uint32_t mute_at;
 	bool has_mute_after;
 	uint64_t mute_after;
-	bool has_disconnect_at;
-	uint32_t disconnect_at;
+	struct sim_fault_offsets disconnect_at; /* BLE: the device drops the link */
+	struct sim_fault_offsets link_loss_at;	/* any front end: nothing crosses for a while */
+	uint64_t link_loss_us;			/* model time */
 };
 
 /* The device, trace and faults are borrowed (faults' array too). speed: model time per real. */

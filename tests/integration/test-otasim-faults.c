@@ -15,6 +15,7 @@
 #include "lib/simctl.h"
 #include "lib/testlib.h"
 #include "otad/smp.h"
+#include "util/hex.h"
 
 #define TIMEOUT	 3000 /* ms for an answer that must come */
 #define SILENCE	 400  /* ms that prove an answer does not come */
@@ -248,6 +249,83 @@ static void test_reboot_at_fault_loses_upload(void **state)
 	tl_image_done(&img);
 }
 
+static void test_dup_response_fault_delivers_twice(void **state)
+{
+	const char *const more[] = {"--dup-response", "2", NULL};
+	uint8_t pkt[256], seq;
+	struct tl_client *c;
+	struct tl_sim sim;
+	struct smp_hdr h;
+
+	start(&sim, "dup", "udp", more);
+	c = tl_client_udp(sim.spec);
+	assert_int_equal(tl_smp_echo(c, "one", TIMEOUT), 0);
+	assert_int_equal(tl_client_send(c, SMP_VER_2, SMP_OP_READ, SMP_GROUP_OS, SMP_OS_ECHO,
+					(const uint8_t *)"\xa1\x61\x64\x63two", 7, &seq),
+			 0);
+	for (int i = 0; i < 2; i++) {
+		assert_true(tl_client_recv(c, pkt, sizeof(pkt), TIMEOUT) >= SMP_HDR_SIZE);
+		assert_int_equal(smp_hdr_decode(pkt, SMP_HDR_SIZE, &h), 0);
+		assert_int_equal(h.seq, seq);
+	}
+	assert_int_equal(tl_client_recv(c, pkt, sizeof(pkt), SILENCE), -ETIMEDOUT);
+	assert_int_equal(tl_smp_echo(c, "three", TIMEOUT), 0);
+	assert_int_equal(tl_sim_count_events(&sim, "rsp", "dup", "1"), 1);
+	tl_client_free(c);
+	stop(&sim);
+}
+
+/* The link carries nothing for a while; the device keeps the upload open, and the trace names
+ * the bytes slot 1 holds when the image is complete. */
+static void test_link_loss_keeps_upload_and_trace_names_written_bytes(void **state)
+{
+	const char *const more[] = {"--link-loss-at", "3000", "--link-loss-time", "40000", NULL};
+	struct smp_upload_rsp u;
+	struct tl_event *ev;
+	struct tl_image img;
+	struct tl_client *c;
+	struct tl_sim sim;
+	uint32_t off = 0, lost_at = 0;
+	unsigned completed = 0;
+	char hex[65];
+	size_t n;
+
+	assert_int_equal(tl_image_make(&img, "2.0.0", IMG_SIZE, 47), 0);
+	start(&sim, "link-loss", "udp", more);
+	c = tl_client_udp(sim.spec);
+	while (off < img.len) {
+		size_t len = tl_upload_chunk_len(&img, off, BODY_MAX);
+
+		if (off <= 3000 && 3000 < off + len) {
+			assert_int_equal(upload_call(c, &img, off, &u, SILENCE), -ETIMEDOUT);
+			assert_int_equal(tl_smp_wait_up(c, 10000), 0);
+			lost_at = off;
+			/* written before the loss: resent, the device answers where it is */
+			assert_true(upload_call(c, &img, off, &u, TIMEOUT) >= 0);
+			assert_int_equal(u.off, off + len);
+		} else {
+			assert_true(upload_call(c, &img, off, &u, TIMEOUT) >= 0);
+		}
+		assert_true(u.off > off);
+		off = u.off;
+	}
+	assert_true(lost_at > 0);
+	assert_int_equal(tl_sim_count_events(&sim, "link-loss", "off", "3000"), 1);
+	assert_true(tl_sim_count_events(&sim, "drop", "reason", "link-loss") >= 2);
+	assert_int_equal(tl_trace_load(sim.trace, &ev, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ev[i].name, "upload") == 0 && tl_ev_get(&ev[i], "written")) {
+			assert_string_equal(tl_ev_get(&ev[i], "written"),
+					    hex_encode(img.sha, 32, hex));
+			completed++;
+		}
+	free(ev);
+	assert_int_equal(completed, 1);
+	tl_client_free(c);
+	stop(&sim);
+	tl_image_done(&img);
+}
+
 static void test_mute_at_and_mute_after(void **state)
 {
 	const char *const at[] = {"--mute-at", "100", NULL};
@@ -359,6 +437,8 @@ int main(void)
 		cmocka_unit_test(test_overrun_sequential_upload_is_safe),
 		cmocka_unit_test(test_full_buffers_drop_or_stall),
 		cmocka_unit_test(test_drop_response_fault),
+		cmocka_unit_test(test_dup_response_fault_delivers_twice),
+		cmocka_unit_test(test_link_loss_keeps_upload_and_trace_names_written_bytes),
 		cmocka_unit_test(test_reboot_at_fault_loses_upload),
 		cmocka_unit_test(test_mute_at_and_mute_after),
 		cmocka_unit_test(test_reenumerate_moves_symlink),

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "lib/simctl.h"
+#include "otad/image.h"
+#include "util/fileio.h"
 #include "util/macro.h"
 #include "lib/testlib.h"
 
@@ -239,6 +241,65 @@ static void test_broken_image_is_refused_before_anything_is_sent(void **state)
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
+/* A signed image (ECDSA P-256, Ed25519) whose signature was tampered with: its SHA-256 TLV
+ * still holds, only the signature check with the configured key catches it, and it must do so
+ * before the first upload request (test-image-sign.c: the untampered image verifies). */
+static void signed_image_tampered_is_refused_before_upload(const char *alg, const char *priv,
+							    const char *pub)
+{
+	char name[64], key[600], pubkey[600], *out = NULL, *argv[12];
+	const char *extra[] = {"--speed", SPEED, NULL};
+	_cleanup_free_ uint8_t *data = NULL;
+	struct img_diag diag;
+	struct img_info info;
+	struct tl_sim sim;
+	const char *img;
+	size_t len;
+	FILE *f;
+
+	snprintf(key, sizeof(key), "%s/tests/data/keys/%s", OTAD_SOURCE_DIR, priv);
+	snprintf(pubkey, sizeof(pubkey), "%s/tests/data/keys/%s", OTAD_SOURCE_DIR, pub);
+	snprintf(name, sizeof(name), "signed-%s.bin", alg);
+	img = tl_path(name);
+	argv[0] = (char *)tl_bin("otasim");
+	argv[1] = "mkimage";
+	argv[2] = "--version";
+	argv[3] = "7.1.0";
+	argv[4] = "--size";
+	argv[5] = "8k";
+	argv[6] = "--key";
+	argv[7] = key;
+	argv[8] = (char *)img;
+	argv[9] = NULL;
+	assert_int_equal(tl_run(argv, 20000, NULL, NULL), 0);
+	assert_int_equal(read_full_file(img, 1024 * 1024, &data, &len), 0);
+	assert_int_equal(img_parse(data, len, &info, &diag), 0);
+	assert_true(info.sig_type != IMG_SIG_NONE && info.sig_len > 8);
+	f = fopen(img, "r+b");
+	assert_non_null(f);
+	fseek(f, (long)(info.sig_off + info.sig_len / 2), SEEK_SET);
+	fputc(data[info.sig_off + info.sig_len / 2] ^ 0x01, f);
+	fclose(f);
+	assert_int_equal(tl_sim_start(&sim, name, "udp", extra), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", "--key", pubkey, img, NULL), 3);
+	assert_true(tl_contains(out, "signature"));
+	free(out);
+	assert_int_equal(tl_sim_count_events(&sim, "upload", NULL, NULL), 0);
+	assert_int_equal(tl_sim_count_events(&sim, "state-write", NULL, NULL), 0);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+static void test_tampered_ecdsa_p256_image_is_refused_before_upload(void **state)
+{
+	signed_image_tampered_is_refused_before_upload("p256", "ec-p256.pem", "ec-p256.pub.pem");
+}
+
+static void test_tampered_ed25519_image_is_refused_before_upload(void **state)
+{
+	signed_image_tampered_is_refused_before_upload("ed25519", "ed25519.pem",
+						       "ed25519.pub.pem");
+}
+
 static void test_image_test_refuses_a_hash_the_device_does_not_hold(void **state)
 {
 	struct tl_sim sim;
@@ -271,6 +332,8 @@ int main(void)
 		cmocka_unit_test(test_device_that_stops_answering_times_out_with_exit_5),
 		cmocka_unit_test(test_broken_image_is_refused_before_anything_is_sent),
 		cmocka_unit_test(test_image_test_refuses_a_hash_the_device_does_not_hold),
+		cmocka_unit_test(test_tampered_ecdsa_p256_image_is_refused_before_upload),
+		cmocka_unit_test(test_tampered_ed25519_image_is_refused_before_upload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
