@@ -139,6 +139,9 @@ struct upd_callbacks {
 	void (*progress)(struct upd_job *j, const struct upd_status *st, void *ud);
 	/* Something worth a log line (retransmit, rewind, refusal, retry); level as syslog. */
 	void (*note)(struct upd_job *j, int level, const char *text, void *ud);
+	/* Learned something about the device's pace before the end (a refusal, before the retry):
+	 * remember it now, so that a crash or kill before done() does not lose it. May be NULL. */
+	void (*learned)(struct upd_job *j, const struct upd_pace_memory *m, void *ud);
 	/* Finished: result->fail says how. The job may be freed from here. */
 	void (*done)(struct upd_job *j, const struct upd_result *result, void *ud);
 };

@@ -48,26 +48,32 @@ static void on_note(struct upd_job *j, int level, const char *text, void *ud)
 }
 
 /* Remembers what the job learned about the device's pace (a verified boot, a refusal). */
-static void save_pace(struct run *r, const struct upd_result *res)
+static void save_pace(struct run *r, const struct upd_pace_memory *m)
 {
 	_cleanup_free_ char *dir = NULL;
 	int e;
 
-	if (!r->pace_path[0] || (!res->memory.has_good && !res->memory.has_refused))
+	if (!r->pace_path[0] || (!m->has_good && !m->has_refused))
 		return;
 	dir = strdup(r->pace_path);
 	e = dir ? mkdir_p(dirname(dir), 0755) : -ENOMEM;
 	if (e >= 0)
-		e = upd_pace_memory_save(r->pace_path, r->pace_key, &res->memory);
+		e = upd_pace_memory_save(r->pace_path, r->pace_key, m);
 	if (e < 0)
 		log_warning_errno(e, "cannot remember the pace in %s: %m", r->pace_path);
+}
+
+/* A refusal is remembered before the retry: a killed otactl does not try that pace again. */
+static void on_learned(struct upd_job *j, const struct upd_pace_memory *m, void *ud)
+{
+	save_pace(ud, m);
 }
 
 static void on_done(struct upd_job *j, const struct upd_result *res, void *ud)
 {
 	struct run *r = ud;
 
-	save_pace(r, res);
+	save_pace(r, &res->memory);
 	progress_result(&r->progress, res);
 	r->exit_code = exit_code_for(res->fail);
 	r->done = true;
@@ -127,7 +133,8 @@ static void load_pace(struct run *r, struct upd_params *p)
 static int run_one(const char *image_path, enum upd_step stop_after, uint32_t image)
 {
 	static const struct upd_callbacks cbs = {
-		.step = on_step, .progress = on_progress, .note = on_note, .done = on_done,
+		.step = on_step, .progress = on_progress, .note = on_note, .learned = on_learned,
+		.done = on_done,
 	};
 	struct run r = { .exit_code = EXIT_FAILURE_GENERIC };
 	struct upd_params p = arg.params;

@@ -146,6 +146,21 @@ static void note_running(struct device *d, const struct upd_result *res)
 	device_bus_emit(d, "Version", "Slots", NULL);
 }
 
+/* What the engine learned about the device's pace (a verified boot, a refusal), remembered for
+ * its next update (adaptive pacing only). */
+static void save_pace(struct job *j, const struct upd_pace_memory *m)
+{
+	if (j->rec.pace.window == UPD_WINDOW_AUTO && (m->has_good || m->has_refused) &&
+	    upd_pace_memory_save(j->m->pace_path, j->rec.device, m) < 0)
+		job_log(j, LOG_LVL_WARN, "cannot remember the pace in %s", j->m->pace_path);
+}
+
+/* A refusal is remembered before the retry: an otad killed during it resumes below that pace. */
+static void on_learned(struct upd_job *u, const struct upd_pace_memory *m, void *ud)
+{
+	save_pace(ud, m);
+}
+
 static void on_done(struct upd_job *u, const struct upd_result *result, void *ud)
 {
 	struct job *j = ud;
@@ -154,10 +169,7 @@ static void on_done(struct upd_job *u, const struct upd_result *result, void *ud
 
 	j->upd = upd_job_free(j->upd);
 	j->rec.pace_used = res->pace;
-	if (j->rec.pace.window == UPD_WINDOW_AUTO &&
-	    (res->memory.has_good || res->memory.has_refused) &&
-	    upd_pace_memory_save(j->m->pace_path, j->rec.device, &res->memory) < 0)
-		job_log(j, LOG_LVL_WARN, "cannot remember the pace in %s", j->m->pace_path);
+	save_pace(j, &res->memory);
 	if (res->fail == UPD_FAIL_NONE && d && res->version[0])
 		note_running(d, res);
 	if (res->fail == UPD_FAIL_NONE)
@@ -171,6 +183,7 @@ static const struct upd_callbacks upd_cbs = {
 	.step = on_step,
 	.progress = on_progress,
 	.note = on_note,
+	.learned = on_learned,
 	.done = on_done,
 };
 

@@ -587,6 +587,8 @@ static void retry_or_fail(struct upd_job *j, enum upd_fail fail, const char *fmt
 		j->refused_bps = j->res.avg_rate;
 	}
 	learn(j, false);
+	if (j->refused_here && j->cb.learned)
+		j->cb.learned(j, &j->res.memory, j->user_data);
 	if (j->st.attempt > j->p.retries) {
 		job_fail(j, fail == UPD_FAIL_REFUSED ? -EBADMSG : -EIO, fail, "%s", text);
 		return;

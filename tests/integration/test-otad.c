@@ -384,6 +384,75 @@ static void test_sigkill_mid_upload_then_restart_resumes_from_device_offset(void
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
+/* A refusal is remembered before the retry runs: otad killed during the retry resumes it one
+ * request at a time, below the refused pace, and the device refuses nothing more. */
+static void test_sigkill_during_retry_after_refusal_stays_sequential(void **state)
+{
+	struct tl_otad d;
+	struct tl_sim sim;
+	const char *extra[] = {"--speed", SPEED, "--profile", "spi-lp-overrun", NULL};
+	const char *img = make_image("refused.bin", "4.1.0", "64k");
+	struct tl_event *ev = NULL;
+	size_t n = 0;
+	unsigned refused = 0, starts = 0, after = 0;
+	char *out = NULL;
+
+	assert_int_equal(sim_start(&sim, "refusing", extra), 0);
+	start_otad(&d, "refusing", NULL);
+	{
+		char addr[700];
+		char *argv[] = {"busctl",      addr,	     "call",
+				"org.otad1",   "/org/otad1", "org.otad1.Manager1",
+				"StartUpdate", "ssa{sv}",    sim.spec,
+				(char *)img,   "1",	     "retries",
+				"u",	       "2",	     NULL};
+
+		snprintf(addr, sizeof(addr), "--address=%s", bus.address);
+		assert_int_equal(tl_run(argv, tl_timeout(20000), NULL, NULL), 0);
+	}
+	/* the first attempt, adaptive from a fresh start, outruns the flash: wait for the
+	 * refusal, then for the retry's first chunks, and kill otad in the middle of it */
+	assert_int_equal(tl_sim_wait_event(&sim, "boot", "result", "refused", tl_timeout(60000)),
+			 0);
+	for (int i = 0; i < tl_timeout(30000) / 20 && after < 3; i++) {
+		bool seen = false;
+
+		usleep(20000);
+		after = 0;
+		assert_int_equal(tl_trace_load(sim.trace, &ev, &n), 0);
+		for (size_t k = 0; k < n; k++) {
+			seen |= strcmp(ev[k].name, "boot") == 0 && tl_ev_get(&ev[k], "result") &&
+				strcmp(tl_ev_get(&ev[k], "result"), "refused") == 0;
+			after += seen && strcmp(ev[k].name, "upload") == 0;
+		}
+		free(ev);
+	}
+	assert_true(after >= 3);
+	tl_otad_kill9(&d);
+	restart_otad(&d);
+	assert_int_equal(otactl(&out, NULL, "watch", "1", NULL), 0);
+	assert_true(tl_contains(out, "done: device runs 4.1.0"));
+	free(out);
+	assert_int_equal(tl_trace_load(sim.trace, &ev, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		const char *res = tl_ev_get(&ev[i], "result");
+
+		if (strcmp(ev[i].name, "boot") == 0 && res && strcmp(res, "refused") == 0)
+			refused++;
+		if (strcmp(ev[i].name, "upload") != 0)
+			continue;
+		starts += tl_ev_u64(&ev[i], "off") == 0;
+		if (refused)
+			assert_int_equal(tl_ev_u64(&ev[i], "inflight"), 1);
+	}
+	free(ev);
+	assert_int_equal(refused, 1);
+	assert_true(starts >= 2); /* the first attempt, the retry (and its resume) */
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 1);
+	assert_int_equal(tl_otad_stop(&d), 0);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
 /* ---- cancel, listing, introspection, sd_notify -------------------------------------------- */
 
 static void test_cancel_listing_introspection_and_notify(void **state)
@@ -517,6 +586,8 @@ int main(void)
 					  cleanup),
 		cmocka_unit_test_teardown(
 			test_sigkill_mid_upload_then_restart_resumes_from_device_offset, cleanup),
+		cmocka_unit_test_teardown(test_sigkill_during_retry_after_refusal_stays_sequential,
+					  cleanup),
 		cmocka_unit_test_teardown(test_cancel_listing_introspection_and_notify, cleanup),
 		cmocka_unit_test_teardown(test_bad_requests_get_named_errors, cleanup),
 	};
