@@ -24,7 +24,7 @@ int tl_sim_start(struct tl_sim *s, const char *name, const char *kind, const cha
 	const char *argv[64];
 	char line[256];
 	unsigned n = 0;
-	bool udp = strcmp(kind, "udp") == 0;
+	bool udp = strcmp(kind, "udp") == 0, addr_given = false;
 	int r;
 
 	memset(s, 0, sizeof(*s));
@@ -32,10 +32,12 @@ int tl_sim_start(struct tl_sim *s, const char *name, const char *kind, const cha
 	snprintf(s->trace, sizeof(s->trace), "%s/%s.trace", tl_tmpdir(), name);
 	snprintf(s->state, sizeof(s->state), "%s/%s.state", tl_tmpdir(), name);
 	argv[n++] = tl_bin("otasim");
-	if (udp) {
+	for (unsigned i = 0; extra && extra[i]; i++)
+		addr_given |= strcmp(extra[i], "--udp") == 0;
+	if (udp && !addr_given) {
 		argv[n++] = "--udp";
 		argv[n++] = "127.0.0.1:0";
-	} else {
+	} else if (!udp) {
 		argv[n++] = "--serial";
 	}
 	argv[n++] = "--trace";
@@ -63,8 +65,7 @@ int tl_sim_start(struct tl_sim *s, const char *name, const char *kind, const cha
 	return 0;
 }
 
-int tl_sim_start_ble(struct tl_sim *s, const char *name, const char *hci,
-		     const char *const *extra)
+int tl_sim_start_ble(struct tl_sim *s, const char *name, const char *hci, const char *const *extra)
 {
 	const char *argv[64];
 	char line[256], want[128];
@@ -499,8 +500,14 @@ int tl_upload_sequential(struct tl_client *c, const struct tl_image *img, size_t
 const char *tl_mkimage(const char *name, const char *version, const char *size)
 {
 	const char *path = tl_path(name);
-	char *argv[] = { (char *)tl_bin("otasim"), "mkimage", "--version", (char *)version,
-			 "--size", (char *)size, (char *)path, NULL };
+	char *argv[] = {(char *)tl_bin("otasim"),
+			"mkimage",
+			"--version",
+			(char *)version,
+			"--size",
+			(char *)size,
+			(char *)path,
+			NULL};
 	char *err = NULL;
 	int r = tl_run(argv, 20000, NULL, &err);
 

@@ -18,7 +18,8 @@ struct tl_sim {
 	char ble_addr[32]; /* BLE: the peripheral's address from its ready line */
 };
 
-/* Starts otasim with "--udp 127.0.0.1:0" (kind "udp") or "--serial" (kind "serial"), a trace and
+/* Starts otasim with "--udp 127.0.0.1:0" (kind "udp", unless extra has its own --udp: a device
+ * that keeps its address across restarts) or "--serial" (kind "serial"), a trace and
  * a state file named after name in tl_tmpdir(), plus extra args (NULL-terminated, may be NULL).
  * Waits for its ready line(s). Returns 0 or -errno. */
 int tl_sim_start(struct tl_sim *s, const char *name, const char *kind, const char *const *extra);

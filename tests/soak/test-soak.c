@@ -17,11 +17,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +65,7 @@ static uint32_t below(uint32_t n)
 
 struct counts {
 	unsigned link_loss, ble_disconnect, reboot, drop, dup, corrupt, refused, sigkill;
+	unsigned refused_again; /* refused boots of a device that had seen one before */
 	unsigned jobs, verified, refused_jobs, temp_files, violations;
 };
 
@@ -84,7 +88,9 @@ static void violation(const char *fmt, ...)
 struct dev {
 	const char *name, *kind, *profile;
 	bool overrun;
-	bool active; /* takes part in this round */
+	bool active;	   /* takes part in this round */
+	bool refused_seen; /* its bootloader refused an image: sequential uploads from then on */
+	char udp_addr[32]; /* UDP: the same address every round, so otad knows it as one device */
 	struct tl_sim sim;
 	char trace[600];
 };
@@ -255,6 +261,21 @@ static void add_list(char *buf, size_t size, uint32_t v)
 	snprintf(buf + n, size - n, "%s%" PRIu32, n ? "," : "", v);
 }
 
+/* A UDP address on 127.0.0.1 that nothing uses now: the kernel's pick for a socket bound to port
+ * 0, closed again. */
+static void pick_udp_addr(char *buf, size_t size)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	snprintf(buf, size, "127.0.0.1:%u", ntohs(a.sin_port));
+}
+
 /* Starts d for one round with random faults over an image of len bytes. */
 static void dev_start(struct soak *s, struct dev *d, unsigned round, size_t len, bool reboot)
 {
@@ -293,6 +314,12 @@ static void dev_start(struct soak *s, struct dev *d, unsigned round, size_t len,
 	}
 	extra[n++] = "--dup-response";
 	extra[n++] = dups;
+	if (!ble) {
+		if (!d->udp_addr[0])
+			pick_udp_addr(d->udp_addr, sizeof(d->udp_addr));
+		extra[n++] = "--udp";
+		extra[n++] = d->udp_addr;
+	}
 	extra[n++] = "--seed";
 	extra[n++] = seed;
 	extra[n++] = "--trace"; /* one trace per round, the device (state) stays the same */
@@ -350,6 +377,12 @@ static void check_trace(struct dev *d, const struct job *j)
 				corrupt_session = false;
 			}
 			corrupt_session |= strcmp(res, "corrupt") == 0;
+			/* a refusal is remembered (before the retry, across SIGKILLs, for later
+			 * jobs): one request at a time from then on */
+			if (d->refused_seen && tl_ev_u64(e, "inflight") > 1)
+				violation("%s: %" PRIu64 " requests in flight at offset %" PRIu64
+					  " after a refusal",
+					  d->trace, tl_ev_u64(e, "inflight"), tl_ev_u64(e, "off"));
 			if (tl_ev_get(e, "written"))
 				snprintf(slot1, sizeof(slot1), "%s", tl_ev_get(e, "written"));
 		} else if (strcmp(e->name, "erase") == 0 && tl_ev_u64(e, "rc") == 0) {
@@ -359,7 +392,11 @@ static void check_trace(struct dev *d, const struct job *j)
 				violation("%s: corrupt slot tested, boot %s instead of a refusal",
 					  d->trace, res);
 			expect_refusal = false;
-			cnt.refused += strcmp(res, "refused") == 0;
+			if (strcmp(res, "refused") == 0) {
+				cnt.refused++;
+				cnt.refused_again += d->refused_seen;
+				d->refused_seen = true;
+			}
 			if (strncmp(res, "swap", 4) == 0 || strcmp(res, "refused") == 0)
 				slot1[0] = 0;
 			if (strncmp(res, "swap", 4) == 0 && hex_is(tl_ev_get(e, "hash"), j->hash))
@@ -643,13 +680,13 @@ static void test_fault_soak(void **state)
 	printf("soak:   disconnects %u (UDP link losses %u, BLE disconnects %u), device reboots "
 	       "%u, otad SIGKILLs %u,\n"
 	       "soak:   responses dropped %u, duplicated %u, overrun-corrupted chunks %u (boots "
-	       "refused %u)\n"
+	       "refused %u, %u of them after the device's first)\n"
 	       "soak:   %u jobs: %u verified boots, %u failed with the bootloader's refusal after "
 	       "all retries (overrun device only); %u temporary files seen after SIGKILLs; "
 	       "%.1f s\n",
 	       cnt.link_loss + cnt.ble_disconnect, cnt.link_loss, cnt.ble_disconnect, cnt.reboot,
-	       cnt.sigkill, cnt.drop, cnt.dup, cnt.corrupt, cnt.refused, cnt.jobs, cnt.verified,
-	       cnt.refused_jobs, cnt.temp_files,
+	       cnt.sigkill, cnt.drop, cnt.dup, cnt.corrupt, cnt.refused, cnt.refused_again,
+	       cnt.jobs, cnt.verified, cnt.refused_jobs, cnt.temp_files,
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	fflush(stdout);
 	sd_bus_flush_close_unref(s->b);
