@@ -154,6 +154,10 @@ struct upd_callbacks {
 int upd_job_new(sd_event *e, const char *spec, const char *image_path,
 		const struct upd_params *p, const struct upd_callbacks *cb, void *user_data,
 		struct upd_job **ret);
+/* The image file as the caller already loaded it (img_load_any with p->key_pem): the job takes
+ * its image from f instead of reading image_path again (which still names it in messages). The
+ * entry it takes is moved out of f, which must stay until upd_job_start() returns. */
+void upd_job_set_file(struct upd_job *j, struct img_file *f);
 int upd_job_start(struct upd_job *j);
 /* Stops what is in flight; done() follows with UPD_FAIL_CANCELLED (never mid-way through a
  * state write: a test/confirm already sent is seen through). */

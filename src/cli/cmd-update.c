@@ -130,7 +130,9 @@ static void load_pace(struct run *r, struct upd_params *p)
 			 p->memory.good.window, p->memory.good_bps);
 }
 
-static int run_one(const char *image_path, enum upd_step stop_after, uint32_t image)
+/* One job: image number `image` of the file, from f when the caller loaded it (else NULL). */
+static int run_one(const char *image_path, struct img_file *f, enum upd_step stop_after,
+		   uint32_t image)
 {
 	static const struct upd_callbacks cbs = {
 		.step = on_step, .progress = on_progress, .note = on_note, .learned = on_learned,
@@ -155,6 +157,8 @@ static int run_one(const char *image_path, enum upd_step stop_after, uint32_t im
 	sd_event_add_signal(r.event, NULL, SIGINT, on_signal, &r);
 	sd_event_add_signal(r.event, NULL, SIGTERM, on_signal, &r);
 	e = upd_job_new(r.event, arg.transport, image_path, &p, &cbs, &r, &r.job);
+	if (e >= 0 && f)
+		upd_job_set_file(r.job, f);
 	if (e < 0) {
 		log_error_errno(e, "cannot create the job: %m");
 		sd_event_unref(r.event);
@@ -199,13 +203,17 @@ int run_update(const char *image_path, enum upd_step stop_after)
 	struct img_file *f = NULL;
 	int code = EXIT_OK;
 
-	if (arg.image_num_set || img_load_any(image_path, NULL, 0, &f, NULL) < 0 || f->n == 1) {
-		img_file_free(f); /* errors are the job's to report */
-		return run_one(image_path, stop_after, arg.params.image);
+	/* read, parsed and hashed once: the jobs take their image from f */
+	if (img_load_any(image_path, arg.params.key_pem, arg.params.key_pem_len, &f, NULL) < 0)
+		return run_one(image_path, NULL, stop_after, arg.params.image); /* it reports why */
+	if (arg.image_num_set || f->n == 1) {
+		code = run_one(image_path, f, stop_after, arg.params.image);
+		img_file_free(f);
+		return code;
 	}
 	for (size_t i = 0; i < f->n && code == EXIT_OK; i++) {
 		announce(&f->entries[i], i, f->n);
-		code = run_one(image_path, stop_after, f->entries[i].image);
+		code = run_one(image_path, f, stop_after, f->entries[i].image);
 		if (code != EXIT_OK && i + 1 < f->n)
 			log_error("image %u failed: not updating image%s %u%s", f->entries[i].image,
 				  i + 2 < f->n ? "s" : "", f->entries[i + 1].image,

@@ -31,6 +31,7 @@ struct upd_job {
 	sd_event *event;
 	char *spec;
 	char *image_path;
+	struct img_file *file; /* loaded by the caller (upd_job_set_file), else NULL */
 	struct upd_params p;
 	struct upd_callbacks cb;
 	void *user_data;

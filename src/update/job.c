@@ -347,26 +347,35 @@ static int take_image(struct upd_job *j, struct img_file *f)
 	return 0;
 }
 
+void upd_job_set_file(struct upd_job *j, struct img_file *f)
+{
+	j->file = f;
+}
+
 int upd_job_start(struct upd_job *j)
 {
 	struct img_diag diag = { 0 };
-	struct img_file *f = NULL;
+	struct img_file *f = j->file, *loaded = NULL;
 	char why[IMG_DIAG_MAX];
 	int r;
 
 	job_enter(j, UPD_STEP_IMAGE);
-	r = img_load_any(j->image_path, j->p.key_pem, j->p.key_pem_len, &f, &diag);
-	if (r == -EBADMSG) {
-		job_fail(j, r, UPD_FAIL_IMAGE, "%s: %s", j->image_path,
-			 img_diag_format(&diag, why, sizeof(why)));
-		return 0;
-	}
-	if (r < 0) {
-		job_fail(j, r, UPD_FAIL_IMAGE, "%s: %s", j->image_path, strerror(-r));
-		return 0;
+	j->file = NULL;
+	if (!f) {
+		r = img_load_any(j->image_path, j->p.key_pem, j->p.key_pem_len, &loaded, &diag);
+		if (r == -EBADMSG) {
+			job_fail(j, r, UPD_FAIL_IMAGE, "%s: %s", j->image_path,
+				 img_diag_format(&diag, why, sizeof(why)));
+			return 0;
+		}
+		if (r < 0) {
+			job_fail(j, r, UPD_FAIL_IMAGE, "%s: %s", j->image_path, strerror(-r));
+			return 0;
+		}
+		f = loaded;
 	}
 	r = take_image(j, f);
-	img_file_free(f);
+	img_file_free(loaded);
 	if (r < 0)
 		return 0;
 	j->st.total = j->img->len;
