@@ -296,7 +296,7 @@ static void gen_console(void)
 
 /* ---- images ---- */
 
-static size_t read_file(const char *rel, uint8_t *buf, size_t size)
+size_t seed_read_file(const char *rel, uint8_t *buf, size_t size)
 {
 	char path[1024];
 	FILE *f;
@@ -325,7 +325,7 @@ static void gen_image(void)
 		snprintf(rel, sizeof(rel), "tests/data/image/imgtool-%s.bin", files[i]);
 		/* mode: repair the hash; key: Ed25519 for the Ed25519 images */
 		seed_u8(&s, (uint8_t)(1 | (strstr(files[i], "ed25519") ? 2 : 0)));
-		s.n += read_file(rel, s.d + s.n, sizeof(s.d) - s.n);
+		s.n += seed_read_file(rel, s.d + s.n, sizeof(s.d) - s.n);
 		seed_put("image", files[i], &s);
 	}
 }
@@ -467,7 +467,7 @@ static void gen_mgmt_update(const char *name, uint8_t mode, const char *key)
 	size_t len;
 
 	if (key) {
-		o.key_pem_len = read_file(key, pem, sizeof(pem));
+		o.key_pem_len = seed_read_file(key, pem, sizeof(pem));
 		o.key_pem = (const char *)pem;
 	}
 	if (img_build(&o, &img, &len) < 0 || img_parse(img, len, &info, NULL) < 0) {
@@ -516,5 +516,6 @@ int main(int argc, char **argv)
 	gen_reasm();
 	gen_mgmt();
 	gen_bt();
+	gen_files();
 	return 0;
 }

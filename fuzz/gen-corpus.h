@@ -24,4 +24,8 @@ void seed_smp(struct seed *s, uint8_t op, uint16_t group, uint8_t id, uint8_t se
 void seed_put(const char *target, const char *name, const struct seed *s);
 void seed_put_raw(const char *target, const char *name, const void *p, size_t n);
 
+/* Reads SOURCE_DIR/rel into buf (at most size bytes); exits on failure. */
+size_t seed_read_file(const char *rel, uint8_t *buf, size_t size);
+
 void gen_bt(void);
+void gen_files(void);

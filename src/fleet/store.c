@@ -38,12 +38,18 @@ int job_state_from_name(const char *s, enum job_state *ret)
 	return -EINVAL;
 }
 
-/* One line of value: newlines would break the file. */
+/* One line of value: newlines would break the file, and a backslash at its end would continue
+ * the value onto the next key's line (conf.h); a blank after it stops that, and the reader strips
+ * it again. */
 static void put(FILE *f, const char *key, const char *value)
 {
+	size_t n = strlen(value);
+
 	fprintf(f, "%s=", key);
 	for (const char *p = value; *p; p++)
 		fputc(*p == '\n' || *p == '\r' ? ' ' : *p, f);
+	if (n && value[n - 1] == '\\')
+		fputc(' ', f);
 	fputc('\n', f);
 }
 

@@ -62,6 +62,25 @@ static void test_record_round_trips(void **state)
 	free(text);
 }
 
+/* A value ending in a backslash (a Windows-style path in an error) must not swallow the next key:
+ * the reader joins a line ending in one with the next. */
+static void test_record_round_trips_values_ending_in_backslash(void **state)
+{
+	struct job_record r = sample(3), back;
+	struct conf_error err = {""};
+	char *text = NULL;
+
+	snprintf(r.device, sizeof(r.device), "dev\\");
+	snprintf(r.error, sizeof(r.error), "cannot open C:\\fw\\");
+	assert_int_equal(job_record_format(&r, &text), 0);
+	assert_int_equal(job_record_parse("3.job", text, &back, &err), 0);
+	assert_string_equal(back.device, "dev\\");
+	assert_string_equal(back.transport, r.transport);
+	assert_string_equal(back.error, "cannot open C:\\fw\\");
+	assert_int_equal(back.created, r.created);
+	free(text);
+}
+
 static void expect_corrupt(const char *text, const char *msg)
 {
 	struct job_record r;
@@ -179,6 +198,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_round_trips),
+		cmocka_unit_test(test_record_round_trips_values_ending_in_backslash),
 		cmocka_unit_test(test_corrupt_records_are_refused_with_line),
 		cmocka_unit_test(test_store_saves_loads_and_sets_corrupt_files_aside),
 	};
