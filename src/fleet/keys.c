@@ -208,7 +208,9 @@ int fleet_parse_window(const char *s, struct fleet_window *ret)
 	return ret->start == ret->end ? -EINVAL : 0;
 }
 
-/* Space-separated words, each through fn; the list is replaced, not appended to. */
+/* Space-separated words, each through fn. Whether a repeated key replaces the list (the caller
+ * empties it first: MaintenanceWindow=) or adds to it (MatchName=, MatchAddress=) is the
+ * caller's. */
 static int split_words(const char *v, int (*fn)(const char *w, void *dst), void *dst)
 {
 	_cleanup_free_ char *copy = strdup(v);
