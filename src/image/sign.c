@@ -23,39 +23,6 @@ static void bio_freep(BIO **p)
 	BIO_free(*p);
 }
 
-int img_sha256(const void *buf, size_t len, uint8_t out[IMG_HASH_LEN])
-{
-	unsigned n = 0;
-
-	if (EVP_Digest(buf, len, out, &n, EVP_sha256(), NULL) != 1 || n != IMG_HASH_LEN) {
-		ERR_clear_error();
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-int img_sha256_prefix(const void *buf, size_t prefix_len, size_t len,
-		      uint8_t out_prefix[IMG_HASH_LEN], uint8_t out_all[IMG_HASH_LEN])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new(), *rest = EVP_MD_CTX_new();
-	unsigned n1 = 0, n2 = 0;
-	bool ok;
-
-	ok = ctx && rest && prefix_len <= len && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-	     EVP_DigestUpdate(ctx, buf, prefix_len) == 1 && EVP_MD_CTX_copy_ex(rest, ctx) == 1 &&
-	     EVP_DigestFinal_ex(ctx, out_prefix, &n1) == 1 &&
-	     EVP_DigestUpdate(rest, (const uint8_t *)buf + prefix_len, len - prefix_len) == 1 &&
-	     EVP_DigestFinal_ex(rest, out_all, &n2) == 1 && n1 == IMG_HASH_LEN &&
-	     n2 == IMG_HASH_LEN;
-	EVP_MD_CTX_free(ctx);
-	EVP_MD_CTX_free(rest);
-	if (!ok) {
-		ERR_clear_error();
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* Never prompt on a terminal for the passphrase of an encrypted PEM. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {
