@@ -65,22 +65,6 @@ static void stop_sim(struct fx *f)
 	assert_int_equal(tl_sim_stop(&f->sim), 0);
 }
 
-static const char *make_image(const char *name, const char *version, const char *size)
-{
-	const char *path = tl_path(name);
-	char *argv[] = {(char *)tl_bin("otasim"),
-			"mkimage",
-			"--version",
-			(char *)version,
-			"--size",
-			(char *)size,
-			(char *)path,
-			NULL};
-
-	assert_int_equal(tl_run(argv, 20000, NULL, NULL), 0);
-	return path;
-}
-
 /* otactl ARGS... (NULL-terminated); exit code, stdout and stderr (may be NULL). */
 static int otactl(char **out, char **err, ...)
 {
@@ -138,7 +122,7 @@ static void test_update_over_ble_ends_in_verified_confirmed_boot(void **state)
 {
 	struct fx *f = *state;
 	const char *extra[] = {"--speed", SPEED, NULL};
-	const char *img = make_image("ble-v2.bin", "2.0.0", "40k");
+	const char *img = tl_mkimage("ble-v2.bin", "2.0.0", "40k");
 	char spec[64], *out = NULL, *log;
 
 	start_sim(f, "otasim-upd", extra);
@@ -201,7 +185,7 @@ static void test_link_lost_mid_upload_resumes_at_the_devices_offset(void **state
 {
 	struct fx *f = *state;
 	const char *extra[] = {"--speed", SPEED, "--disconnect-at", "16000", NULL};
-	const char *img = make_image("ble-disc.bin", "3.0.0", "40k");
+	const char *img = tl_mkimage("ble-disc.bin", "3.0.0", "40k");
 	char *out = NULL;
 
 	start_sim(f, "otasim-disc", extra);
@@ -239,7 +223,7 @@ static void test_device_reboot_mid_upload_restarts_from_zero(void **state)
 {
 	struct fx *f = *state;
 	const char *extra[] = {"--speed", SPEED, "--reboot-at", "12000", NULL};
-	const char *img = make_image("ble-reboot.bin", "3.1.0", "32k");
+	const char *img = tl_mkimage("ble-reboot.bin", "3.1.0", "32k");
 	char *out = NULL;
 
 	start_sim(f, "otasim-reboot", extra);
@@ -260,7 +244,7 @@ static void test_mtu_23_carries_packets_in_many_writes_and_notifications(void **
 {
 	struct fx *f = *state;
 	const char *extra[] = {"--speed", SPEED, "--att-mtu", "23", NULL};
-	const char *img = make_image("ble-mtu.bin", "4.0.0", "12k");
+	const char *img = tl_mkimage("ble-mtu.bin", "4.0.0", "12k");
 	char *out = NULL, *log;
 
 	start_sim(f, "otasim-mtu23", extra);
@@ -286,7 +270,7 @@ static void test_mtu_23_carries_packets_in_many_writes_and_notifications(void **
 static void test_wrong_controller_and_absent_device_exit_codes(void **state)
 {
 	struct fx *f = *state;
-	const char *img = make_image("ble-none.bin", "5.0.0", "8k");
+	const char *img = tl_mkimage("ble-none.bin", "5.0.0", "8k");
 	char missing[300], *out = NULL, *err = NULL;
 
 	/* no controller at all, or not a controller spec: usage (2) */

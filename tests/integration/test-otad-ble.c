@@ -71,22 +71,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const char *make_image(const char *name, const char *version)
-{
-	const char *path = tl_path(name);
-	char *argv[] = {(char *)tl_bin("otasim"),
-			"mkimage",
-			"--version",
-			(char *)version,
-			"--size",
-			"20k",
-			(char *)path,
-			NULL};
-
-	assert_int_equal(tl_run(argv, tl_timeout(20000), NULL, NULL), 0);
-	return path;
-}
-
 static int otactl(struct fx *f, char **out, ...)
 {
 	const char *argv[40];
@@ -229,7 +213,7 @@ static void check_controller_lent_to_one(struct fx *f)
 static void test_scanned_device_matched_by_name_is_updated_other_left_alone(void **state)
 {
 	struct fx *f = *state;
-	const char *dir = tl_path("ble-fleet"), *img = make_image("sensor2.bin", "2.0.0");
+	const char *dir = tl_path("ble-fleet"), *img = tl_mkimage("sensor2.bin", "2.0.0", "20k");
 	char *sensor_path = device_path("sensor-1"), *other_path = device_path("valve-1");
 	char conf[1500], *out, *v;
 	sd_bus *b;

@@ -21,7 +21,9 @@
 
 #include "lib/otadctl.h"
 #include "lib/simctl.h"
+#include "util/fileio.h"
 #include "util/hex.h"
+#include "util/macro.h"
 
 #define SPEED "20"
 
@@ -38,67 +40,23 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* What a failed test left running is stopped before the next one (children by pid: the test's
- * structures lived on its stack). */
-static pid_t live[16];
-static unsigned n_live;
-
-static void track(pid_t pid)
-{
-	if (pid > 0 && n_live < 16)
-		live[n_live++] = pid;
-}
-
-static int cleanup(void **state)
-{
-	for (unsigned i = 0; i < n_live; i++) {
-		int st;
-
-		/* still our child, never reaped: the test did not get to stop it */
-		if (waitpid(live[i], &st, WNOHANG) == 0) {
-			kill(live[i], SIGKILL);
-			waitpid(live[i], &st, 0);
-		}
-	}
-	n_live = 0;
-	return 0;
-}
-
 static void sim_start(struct tl_sim *s, const char *name, const char *version)
 {
 	const char *extra[] = {"--speed", SPEED, "--initial-version", version, NULL};
 
 	assert_int_equal(tl_sim_start(s, name, "udp", extra), 0);
-	track(s->proc.pid);
+	tl_track(s->proc.pid);
 }
 
 static const char *make_image(const char *name, const char *version, char sha_hex[65])
 {
-	const char *path = tl_path(name);
-	char *argv[] = {(char *)tl_bin("otasim"),
-			"mkimage",
-			"--version",
-			(char *)version,
-			"--size",
-			"20k",
-			(char *)path,
-			NULL};
+	const char *path = tl_mkimage(name, version, "20k");
+	_cleanup_free_ uint8_t *data = NULL;
 	uint8_t sha[32];
-	char *data;
-	FILE *f;
-	long len;
+	size_t len;
 
-	assert_int_equal(tl_run(argv, tl_timeout(20000), NULL, NULL), 0);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	data = malloc((size_t)len);
-	assert_int_equal(fread(data, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	SHA256((const uint8_t *)data, (size_t)len, sha);
-	free(data);
+	assert_int_equal(read_full_file(path, 1024 * 1024, &data, &len), 0);
+	SHA256(data, len, sha);
 	if (sha_hex)
 		hex_encode(sha, 32, sha_hex);
 	return path;
@@ -138,8 +96,8 @@ static int start_otad(struct tl_otad *d, const char *dir)
 	int r = tl_otad_start(d, bus.address, dir, st, ca, NULL);
 
 	if (r >= 0) {
-		track(d->proc.pid);
-		track(d->drain_pid);
+		tl_track(d->proc.pid);
+		tl_track(d->drain_pid);
 	}
 	return r;
 }
@@ -378,13 +336,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_fleet_is_brought_to_group_versions_never_downgraded,
-					  cleanup),
+					  tl_reap_tracked),
 		cmocka_unit_test_teardown(test_wrong_pin_fails_the_job_before_anything_is_sent,
-					  cleanup),
+					  tl_reap_tracked),
 		cmocka_unit_test_teardown(test_malformed_config_refused_at_start_and_kept_on_reload,
-					  cleanup),
+					  tl_reap_tracked),
 		cmocka_unit_test_teardown(test_corrupt_job_file_is_reported_and_not_loaded,
-					  cleanup),
+					  tl_reap_tracked),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

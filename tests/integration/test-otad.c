@@ -33,54 +33,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* What a failed test left running is stopped before the next one (children by pid: the test's
- * structures lived on its stack). */
-static pid_t live[16];
-static unsigned n_live;
-
-static void track(pid_t pid)
-{
-	if (pid > 0 && n_live < 16)
-		live[n_live++] = pid;
-}
-
-static int cleanup(void **state)
-{
-	for (unsigned i = 0; i < n_live; i++) {
-		int st;
-
-		/* still our child, never reaped: the test did not get to stop it */
-		if (waitpid(live[i], &st, WNOHANG) == 0) {
-			kill(live[i], SIGKILL);
-			waitpid(live[i], &st, 0);
-		}
-	}
-	n_live = 0;
-	return 0;
-}
-
 static int sim_start(struct tl_sim *s, const char *name, const char *const *extra)
 {
 	int r = tl_sim_start(s, name, "udp", extra);
 
-	track(s->proc.pid);
+	tl_track(s->proc.pid);
 	return r;
-}
-
-static const char *make_image(const char *name, const char *version, const char *size)
-{
-	const char *path = tl_path(name);
-	char *argv[] = {(char *)tl_bin("otasim"),
-			"mkimage",
-			"--version",
-			(char *)version,
-			"--size",
-			(char *)size,
-			(char *)path,
-			NULL};
-
-	assert_int_equal(tl_run(argv, tl_timeout(20000), NULL, NULL), 0);
-	return path;
 }
 
 /* otactl on our bus; exit code, stdout in *out (may be NULL), stderr in *err (may be NULL). */
@@ -119,8 +77,8 @@ static void start_otad(struct tl_otad *d, const char *name, const char *main_con
 	snprintf(st, sizeof(st), "%s/state", dir);
 	snprintf(ca, sizeof(ca), "%s/cache", dir);
 	assert_int_equal(tl_otad_start(d, bus.address, dir, st, ca, NULL), 0);
-	track(d->proc.pid);
-	track(d->drain_pid);
+	tl_track(d->proc.pid);
+	tl_track(d->drain_pid);
 }
 
 static void restart_otad(struct tl_otad *d)
@@ -131,8 +89,8 @@ static void restart_otad(struct tl_otad *d)
 	snprintf(st, sizeof(st), "%s", d->state_dir);
 	snprintf(ca, sizeof(ca), "%s", d->cache_dir);
 	assert_int_equal(tl_otad_start(d, bus.address, dir, st, ca, NULL), 0);
-	track(d->proc.pid);
-	track(d->drain_pid);
+	tl_track(d->proc.pid);
+	tl_track(d->drain_pid);
 }
 
 static void test_update_started_with_otactl_ends_in_verified_boot(void **state)
@@ -140,7 +98,7 @@ static void test_update_started_with_otactl_ends_in_verified_boot(void **state)
 	struct tl_otad d;
 	struct tl_sim sim;
 	const char *extra[] = {"--speed", SPEED, NULL};
-	const char *img = make_image("v2.bin", "2.0.0", "24k");
+	const char *img = tl_mkimage("v2.bin", "2.0.0", "24k");
 	char *out = NULL;
 
 	assert_int_equal(sim_start(&sim, "otactl", extra), 0);
@@ -215,7 +173,7 @@ static void test_update_started_with_busctl_reports_progress_by_signal(void **st
 	struct tl_otad d;
 	struct tl_sim sim;
 	const char *extra[] = {"--speed", SPEED, NULL};
-	const char *img = make_image("v3.bin", "3.0.0", "48k");
+	const char *img = tl_mkimage("v3.bin", "3.0.0", "48k");
 	struct seen seen = {.path = ""};
 	char addr[700], *out = NULL;
 	sd_bus *b = connect_bus();
@@ -337,7 +295,7 @@ static void test_sigkill_mid_upload_then_restart_resumes_from_device_offset(void
 	struct tl_otad d;
 	struct tl_sim sim;
 	const char *extra[] = {"--speed", SPEED, NULL};
-	const char *img = make_image("resume.bin", "4.0.0", "96k");
+	const char *img = tl_mkimage("resume.bin", "4.0.0", "96k");
 	struct tl_event *ev = NULL;
 	size_t n = 0;
 	unsigned from_zero = 0, resumed = 0;
@@ -391,7 +349,7 @@ static void test_sigkill_during_retry_after_refusal_stays_sequential(void **stat
 	struct tl_otad d;
 	struct tl_sim sim;
 	const char *extra[] = {"--speed", SPEED, "--profile", "spi-lp-overrun", NULL};
-	const char *img = make_image("refused.bin", "4.1.0", "64k");
+	const char *img = tl_mkimage("refused.bin", "4.1.0", "64k");
 	struct tl_event *ev = NULL;
 	size_t n = 0;
 	unsigned refused = 0, starts = 0, after = 0;
@@ -460,7 +418,7 @@ static void test_cancel_listing_introspection_and_notify(void **state)
 	struct tl_otad d;
 	struct tl_sim sim;
 	const char *extra[] = {"--speed", SPEED, NULL};
-	const char *img = make_image("cancel.bin", "5.0.0", "64k");
+	const char *img = tl_mkimage("cancel.bin", "5.0.0", "64k");
 	char addr[700], *out = NULL, *err = NULL;
 
 	assert_int_equal(sim_start(&sim, "cancel", extra), 0);
@@ -579,17 +537,17 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_update_started_with_otactl_ends_in_verified_boot,
-					  cleanup),
+					  tl_reap_tracked),
 		cmocka_unit_test_teardown(
-			test_update_started_with_busctl_reports_progress_by_signal, cleanup),
+			test_update_started_with_busctl_reports_progress_by_signal, tl_reap_tracked),
 		cmocka_unit_test_teardown(test_caller_outside_allowed_users_is_refused_but_may_read,
-					  cleanup),
+					  tl_reap_tracked),
 		cmocka_unit_test_teardown(
-			test_sigkill_mid_upload_then_restart_resumes_from_device_offset, cleanup),
+			test_sigkill_mid_upload_then_restart_resumes_from_device_offset, tl_reap_tracked),
 		cmocka_unit_test_teardown(test_sigkill_during_retry_after_refusal_stays_sequential,
-					  cleanup),
-		cmocka_unit_test_teardown(test_cancel_listing_introspection_and_notify, cleanup),
-		cmocka_unit_test_teardown(test_bad_requests_get_named_errors, cleanup),
+					  tl_reap_tracked),
+		cmocka_unit_test_teardown(test_cancel_listing_introspection_and_notify, tl_reap_tracked),
+		cmocka_unit_test_teardown(test_bad_requests_get_named_errors, tl_reap_tracked),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

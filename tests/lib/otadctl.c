@@ -16,13 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int tl_timeout(int ms)
-{
-	const char *w = getenv("OTAD_TEST_WRAPPER");
-
-	return w && *w ? ms * 6 : ms;
-}
-
 const char *tl_write_file(const char *dir, const char *name, const char *text)
 {
 	static char path[4][700];

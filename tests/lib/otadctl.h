@@ -9,8 +9,6 @@
 
 #include "lib/testlib.h"
 
-/* Scale for waits when the programs run under valgrind ($OTAD_TEST_WRAPPER). */
-int tl_timeout(int ms);
 
 struct tl_dbus {
 	struct tl_proc proc;

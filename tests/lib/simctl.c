@@ -509,7 +509,7 @@ const char *tl_mkimage(const char *name, const char *version, const char *size)
 			(char *)path,
 			NULL};
 	char *err = NULL;
-	int r = tl_run(argv, 20000, NULL, &err);
+	int r = tl_run(argv, tl_timeout(20000), NULL, &err);
 
 	if (r != 0) {
 		fprintf(stderr, "otasim mkimage failed (%d): %s\n", r, err ? err : "");

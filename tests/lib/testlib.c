@@ -1,5 +1,6 @@
 /* testlib.c — child processes, temporary directories and trace parsing for tests. */
 #include "lib/testlib.h"
+#include "util/macro.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -376,4 +377,35 @@ double tl_ev_double(const struct tl_event *e, const char *key)
 	const char *v = tl_ev_get(e, key);
 
 	return v ? strtod(v, NULL) : 0.0;
+}
+
+int tl_timeout(int ms)
+{
+	const char *w = getenv("OTAD_TEST_WRAPPER");
+
+	return w && *w ? ms * 6 : ms;
+}
+
+static pid_t tracked[16];
+static unsigned n_tracked;
+
+void tl_track(pid_t pid)
+{
+	if (pid > 0 && n_tracked < ARRAY_SIZE(tracked))
+		tracked[n_tracked++] = pid;
+}
+
+int tl_reap_tracked(void **state)
+{
+	for (unsigned i = 0; i < n_tracked; i++) {
+		int st;
+
+		/* still our child, never reaped: the test did not get to stop it */
+		if (waitpid(tracked[i], &st, WNOHANG) == 0) {
+			kill(tracked[i], SIGKILL);
+			waitpid(tracked[i], &st, 0);
+		}
+	}
+	n_tracked = 0;
+	return 0;
 }

@@ -34,6 +34,15 @@ void tl_proc_kill(struct tl_proc *p, int sig);
 /* Whole stderr of the child so far (malloc'd). */
 char *tl_proc_stderr(const struct tl_proc *p);
 
+/* ms, or six times as long when our programs run under $OTAD_TEST_WRAPPER (valgrind). */
+int tl_timeout(int ms);
+
+/* What a failed test left running is stopped before the next one: tl_track() notes a child's
+ * pid, tl_reap_tracked() (a cmocka teardown) SIGKILLs and reaps those never waited for — by pid,
+ * as the test's own structures lived on its stack. */
+void tl_track(pid_t pid);
+int tl_reap_tracked(void **state);
+
 /* Runs argv to completion with a timeout; captures stdout and stderr (malloc'd, may be NULL
  * pointers if not wanted). Returns the exit code, or -ETIMEDOUT. */
 int tl_run(char *const argv[], int timeout_ms, char **ret_out, char **ret_err);
