@@ -71,12 +71,15 @@ static int read_prop(sd_bus_message *m, const char *key, struct job_view *v, cha
 	} else if (strcmp(key, "Offset") == 0 || strcmp(key, "Total") == 0 ||
 		   strcmp(key, "BytesSent") == 0) {
 		r = sd_bus_message_read(m, "v", "t", &t);
-		if (key[0] == 'O')
-			v->st.off = (size_t)t, *what = *what ? *what : 'p';
-		else if (key[0] == 'T')
+		if (key[0] == 'O') {
+			v->st.off = (size_t)t;
+			if (!*what)
+				*what = 'p';
+		} else if (key[0] == 'T') {
 			v->st.total = (size_t)t;
-		else
+		} else {
 			v->st.bytes_sent = t;
+		}
 	} else if (strcmp(key, "Rate") == 0) {
 		r = sd_bus_message_read(m, "v", "d", &v->st.rate);
 	} else if (strcmp(key, "Window") == 0 || strcmp(key, "Attempt") == 0) {

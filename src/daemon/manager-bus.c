@@ -5,6 +5,7 @@
 #include "daemon/device.h"
 #include "daemon/job.h"
 #include "daemon/manager.h"
+#include "otad/bt.h"
 #include "otad/bus-api.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -24,12 +25,9 @@ static bool is_transport_spec(const char *s)
 
 static bool is_ble_address(const char *s)
 {
-	unsigned b[6];
-	int n = 0;
+	struct bt_addr a;
 
-	return sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		      &n) == 6 &&
-	       n == 17 && !s[n];
+	return bt_addr_from_str(s, BT_ADDR_LE_PUBLIC, &a) == 0;
 }
 
 /* A fleet device by name, else an ad hoc one for a transport spec or a BLE address. */
@@ -127,8 +125,8 @@ static int read_option(sd_bus_message *msg, const char *key, struct job_record *
 		       sd_bus_error *e)
 {
 	const char *s = NULL;
-	uint32_t u;
-	int r, b;
+	uint32_t u = 0;
+	int r, b = 0;
 
 	if (strcmp(key, "rate") == 0) {
 		r = read_u32_option(msg, key, &rec->pace.rate, e);
@@ -136,21 +134,23 @@ static int read_option(sd_bus_message *msg, const char *key, struct job_record *
 		r = read_u32_option(msg, key, &u, e);
 		if (r >= 0 && u > UPD_WINDOW_MAX)
 			return bus_error_set(e, BUS_ERR_INVALID_OPTION, "window: 0 (auto) to 32");
-		rec->pace.window = u;
+		if (r >= 0)
+			rec->pace.window = u;
 	} else if (strcmp(key, "retries") == 0) {
 		r = read_u32_option(msg, key, &u, e);
 		if (r >= 0 && u > 100)
 			return bus_error_set(e, BUS_ERR_INVALID_OPTION, "retries: 0 to 100");
-		rec->retries = u;
+		if (r >= 0)
+			rec->retries = u;
 	} else if (strcmp(key, "mode") == 0) {
 		r = read_string_option(msg, key, &s, e);
-		if (r >= 0 && fleet_parse_mode(s, &rec->mode) < 0)
+		if (r >= 0 && (!s || fleet_parse_mode(s, &rec->mode) < 0))
 			return bus_error_set(e, BUS_ERR_INVALID_OPTION, "mode: test or confirm");
 	} else if (strcmp(key, "sha256") == 0) {
 		uint8_t pin[32];
 
 		r = read_string_option(msg, key, &s, e);
-		if (r >= 0 && (strlen(s) != 64 || hex_decode(s, pin, 32) != 32))
+		if (r >= 0 && (!s || strlen(s) != 64 || hex_decode(s, pin, 32) != 32))
 			return bus_error_set(e, BUS_ERR_INVALID_OPTION, "sha256: 64 hex digits");
 		if (r >= 0)
 			hex_encode(pin, 32, rec->sha256);
@@ -160,7 +160,8 @@ static int read_option(sd_bus_message *msg, const char *key, struct job_record *
 		r = sd_bus_message_read(msg, "v", "b", &b);
 		if (r == -ENXIO || r == -EINVAL)
 			return bus_error_set(e, BUS_ERR_INVALID_OPTION, "force takes a boolean");
-		rec->force = b;
+		if (r >= 0)
+			rec->force = b;
 	} else {
 		return bus_error_set(e, BUS_ERR_INVALID_OPTION,
 				     "unknown option '%s' (rate, window, mode, retries, sha256, "
@@ -254,8 +255,8 @@ static int method_start_update(sd_bus_message *msg, void *userdata, sd_bus_error
 	if (r < 0)
 		return r;
 	r = resolve_device(m, name, &d, e);
-	if (r < 0)
-		return r;
+	if (r < 0 || !d)
+		return r < 0 ? r : -ENODEV;
 	if (d->job)
 		return bus_error_set(e, BUS_ERR_DEVICE_BUSY, "device %s has job %s (%s)", d->name,
 				     d->job->path, job_state_name(d->job->rec.state));

@@ -118,7 +118,7 @@ static int parse_line(struct conf_file *f, char *l, unsigned lineno, struct conf
 	if (*l == '[') {
 		size_t len = strlen(l);
 
-		if (l[len - 1] != ']') {
+		if (len < 2 || l[len - 1] != ']') {
 			conf_error_set(err, f->path, lineno, "section header without closing ']'");
 			return -EBADMSG;
 		}

@@ -195,17 +195,34 @@ static int p_image(const char *v, void *dst, const struct fleet_settings *set, c
 	return p_string(v, &g->image, set, why);
 }
 
+/* "H:MM" or "HH:MM" at *s, 00:00 to 24:00, as minutes; *s moves past it. */
+static int parse_hhmm(const char **s, unsigned *ret)
+{
+	const char *p = *s;
+	unsigned h = 0, m;
+
+	for (int i = 0; i < 2 && *p >= '0' && *p <= '9'; i++)
+		h = h * 10 + (unsigned)(*p++ - '0');
+	if (p == *s || p[0] != ':' || p[1] < '0' || p[1] > '5' || p[2] < '0' || p[2] > '9')
+		return -EINVAL;
+	m = (unsigned)(p[1] - '0') * 10 + (unsigned)(p[2] - '0');
+	if (h > 24 || (h == 24 && m))
+		return -EINVAL;
+	*s = p + 3;
+	*ret = h * 60 + m;
+	return 0;
+}
+
 int fleet_parse_window(const char *s, struct fleet_window *ret)
 {
-	unsigned h1, m1, h2, m2;
-	int n = 0;
+	unsigned start, end;
 
-	if (sscanf(s, "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2, &n) != 4 || s[n] || h1 > 24 ||
-	    h2 > 24 || m1 > 59 || m2 > 59 || (h1 == 24 && m1) || (h2 == 24 && m2))
+	if (parse_hhmm(&s, &start) < 0 || *s++ != '-' || parse_hhmm(&s, &end) < 0 || *s ||
+	    start == end)
 		return -EINVAL;
-	ret->start = (uint16_t)(h1 * 60 + m1);
-	ret->end = (uint16_t)(h2 * 60 + m2);
-	return ret->start == ret->end ? -EINVAL : 0;
+	ret->start = (uint16_t)start;
+	ret->end = (uint16_t)end;
+	return 0;
 }
 
 /* Space-separated words, each through fn. Whether a repeated key replaces the list (the caller

@@ -92,13 +92,13 @@ static int parse_target(const char *s, struct ble_target *ret)
 		if (!s[5] || strlen(s + 5) > ADV_NAME_MAX)
 			return -EINVAL;
 		ret->by_name = true;
-		strcpy(ret->name, s + 5);
+		memcpy(ret->name, s + 5, strlen(s + 5) + 1); /* length checked above */
 		return 0;
 	}
 	slash = strchr(s, '/');
 	if (slash && !strcmp(slash + 1, "random"))
 		type = BT_ADDR_LE_RANDOM;
-	else if (slash && strcmp(slash + 1, "public"))
+	else if (slash && strcmp(slash + 1, "public") != 0)
 		return -EINVAL;
 	ret->any_type = !slash;
 	if ((slash ? (size_t)(slash - s) : strlen(s)) != BT_ADDR_STRLEN - 1)

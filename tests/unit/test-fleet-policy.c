@@ -110,6 +110,14 @@ static void test_window_syntax(void **state)
 	assert_int_equal(fleet_parse_window("24:30-01:00", &w), -EINVAL);
 	assert_int_equal(fleet_parse_window("02:00", &w), -EINVAL);
 	assert_int_equal(fleet_parse_window("02:00-03:00x", &w), -EINVAL);
+	assert_int_equal(fleet_parse_window("2:30-23:59", &w), 0);
+	assert_int_equal(w.start, 150);
+	assert_int_equal(w.end, 23 * 60 + 59);
+	for (const char *const *bad = (const char *const[]){"", "02:00-", "-04:00", "02:00-04:00 ",
+			" 02:00-04:00", "25:00-02:00", "02:0-04:00", "002:00-04:00", "02-04",
+			"02:00~04:00", "a2:00-04:00", "02:00-04:00-05:00", "+2:00-04:00", NULL};
+	     *bad; bad++)
+		assert_int_equal(fleet_parse_window(*bad, &w), -EINVAL);
 }
 
 int main(void)
