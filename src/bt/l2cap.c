@@ -49,16 +49,18 @@ struct acl_pkt *l2cap_fragment(uint16_t handle, uint16_t cid, const uint8_t *sdu
 		put_le16(p->data, (uint16_t)(handle | (off ? ACL_PB_CONT : 0x0) << 12));
 		put_le16(p->data + 2, (uint16_t)chunk);
 		d = p->data + 4;
-		for (size_t i = 0; i < chunk; i++, off++) {
-			/* Vol 3 Part A 3.1: length LE16 (payload only), channel ID LE16 */
+		for (size_t i = 0, n_copy; i < chunk; i += n_copy, off += n_copy) {
 			if (off < L2CAP_HDR_LEN) {
+				/* Vol 3 Part A 3.1: length LE16 (payload only), channel ID LE16 */
 				uint8_t hdr[L2CAP_HDR_LEN];
 
 				put_le16(hdr, (uint16_t)len);
 				put_le16(hdr + 2, cid);
-				d[i] = hdr[off];
+				n_copy = MIN(L2CAP_HDR_LEN - off, chunk - i);
+				memcpy(d + i, hdr + off, n_copy);
 			} else {
-				d[i] = sdu[off - L2CAP_HDR_LEN];
+				n_copy = chunk - i;
+				memcpy(d + i, sdu + (off - L2CAP_HDR_LEN), n_copy);
 			}
 		}
 		*tail = p;
