@@ -295,22 +295,33 @@ static int job_path(const char *arg_job, char *buf, size_t size)
 	return 0;
 }
 
+/* What watch and cancel share: one JOB argument, its object path, a bus to otad. 0, or the exit
+ * code (logged). */
+static int job_command(int argc, char **argv, const char *verb, char *path, size_t size,
+		       sd_bus **ret_bus)
+{
+	int r;
+
+	if (argc != 2) {
+		log_error("usage: otactl %s JOB", verb);
+		return EXIT_USAGE;
+	}
+	r = job_path(argv[1], path, size);
+	if (r)
+		return r;
+	*ret_bus = open_or_log();
+	return *ret_bus ? 0 : EXIT_LINK;
+}
+
 int cmd_watch(int argc, char **argv)
 {
 	char path[128];
 	sd_bus *bus;
 	int r;
 
-	if (argc != 2) {
-		log_error("usage: otactl watch JOB");
-		return EXIT_USAGE;
-	}
-	r = job_path(argv[1], path, sizeof(path));
+	r = job_command(argc, argv, "watch", path, sizeof(path), &bus);
 	if (r)
 		return r;
-	bus = open_or_log();
-	if (!bus)
-		return EXIT_LINK;
 	r = client_follow_job(bus, path, false);
 	sd_bus_flush_close_unref(bus);
 	return r;
@@ -323,16 +334,9 @@ int cmd_cancel(int argc, char **argv)
 	sd_bus *bus;
 	int r;
 
-	if (argc != 2) {
-		log_error("usage: otactl cancel JOB");
-		return EXIT_USAGE;
-	}
-	r = job_path(argv[1], path, sizeof(path));
+	r = job_command(argc, argv, "cancel", path, sizeof(path), &bus);
 	if (r)
 		return r;
-	bus = open_or_log();
-	if (!bus)
-		return EXIT_LINK;
 	r = sd_bus_call_method(bus, OTAD_BUS_NAME, path, OTAD_JOB_IFACE, "Cancel", &e, NULL, "");
 	if (r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_UNKNOWN_OBJECT))
 		log_error("no job %s", argv[1]), r = EXIT_USAGE;
