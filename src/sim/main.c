@@ -39,8 +39,9 @@ static bool arg_serial, arg_reenumerate, arg_ble;
 static uint64_t arg_seed = 1;
 static double arg_speed = 1.0;
 static struct img_version arg_initial_version = {.major = 1};
-static uint32_t arg_drops[MAX_DROPS], arg_dups[MAX_DROPS];
+static uint32_t arg_drops[MAX_DROPS], arg_dups[MAX_DROPS], arg_lost[MAX_DROPS];
 static struct sim_faults arg_faults = {
+	.drop_request = arg_lost,
 	.drop_response = arg_drops,
 	.dup_response = arg_dups,
 	.link_loss_us = 1000 * 1000,
@@ -71,8 +72,9 @@ static void help(void)
 	       "       [--progressive-erase | --no-progressive-erase] [--buf-size N] "
 	       "[--buf-count N]\n"
 	       "       [--safe-rate R] [--latency MS] [--bandwidth R]\n"
-	       "       [--drop-response N[,N...]] [--dup-response N[,N...]] "
-	       "[--reboot-at OFF[,OFF...]]\n"
+	       "       [--drop-request N[,N...]] [--drop-response N[,N...]] "
+	       "[--dup-response N[,N...]]\n"
+	       "       [--reboot-at OFF[,OFF...]]\n"
 	       "       [--mute-at OFF] [--mute-after N] [--disconnect-at OFF[,OFF...]]\n"
 	       "       [--link-loss-at OFF[,OFF...]] [--link-loss-time MS]\n"
 	       "otasim --list-profiles\n"
@@ -165,6 +167,7 @@ enum {
 	ARG_MUTE_AFTER,
 	ARG_DISCONNECT_AT,
 	ARG_DUP_RESPONSE,
+	ARG_DROP_REQUEST,
 	ARG_LINK_LOSS_AT,
 	ARG_LINK_LOSS_TIME,
 	ARG_BLE,
@@ -204,6 +207,7 @@ static const struct option options[] = {
 	{"mute-after", required_argument, NULL, ARG_MUTE_AFTER},
 	{"disconnect-at", required_argument, NULL, ARG_DISCONNECT_AT},
 	{"dup-response", required_argument, NULL, ARG_DUP_RESPONSE},
+	{"drop-request", required_argument, NULL, ARG_DROP_REQUEST},
 	{"link-loss-at", required_argument, NULL, ARG_LINK_LOSS_AT},
 	{"link-loss-time", required_argument, NULL, ARG_LINK_LOSS_TIME},
 	{"ble", no_argument, NULL, ARG_BLE},
@@ -314,6 +318,10 @@ static int parse_fault(int c, const char *v)
 	case ARG_DROP_RESPONSE:
 		return parse_responses(v, arg_drops, &f->n_drop_response) < 0
 			       ? bad("--drop-response", v)
+			       : 0;
+	case ARG_DROP_REQUEST:
+		return parse_responses(v, arg_lost, &f->n_drop_request) < 0
+			       ? bad("--drop-request", v)
 			       : 0;
 	case ARG_DUP_RESPONSE:
 		return parse_responses(v, arg_dups, &f->n_dup_response) < 0

@@ -37,6 +37,7 @@ struct req {
 	unsigned epoch; /* the port's epoch at reception */
 	bool corrupt, has_buffer;
 	bool dup;	/* the --dup-response fault: delivered twice */
+	bool lost;	/* the --drop-request fault: never arrives */
 	uint64_t event; /* pending clock event */
 };
 
@@ -67,6 +68,7 @@ struct sim_server {
 	uint8_t *rsp_buf;   /* buf_size: the device's response net_buf */
 	unsigned held;	    /* buffers held */
 	unsigned inflight;  /* received from clients, neither answered nor dropped */
+	uint64_t requests;  /* requests sent by clients, for --drop-request */
 	uint64_t responses; /* responses produced, for --drop-response / --mute-after */
 	uint64_t log_time;  /* model time stamped on device log lines */
 	bool down, halted, muted, mute_fired;
@@ -201,6 +203,14 @@ static struct req *req_new(struct sim_server *s, struct sim_port *port, const ui
 	return r;
 }
 
+static bool is_listed(const uint32_t *list, size_t n, uint64_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == v)
+			return true;
+	return false;
+}
+
 void sim_server_receive(struct sim_server *s, struct sim_port *port, const uint8_t *pkt, size_t len,
 			const void *peer, size_t peer_len)
 {
@@ -218,6 +228,7 @@ void sim_server_receive(struct sim_server *s, struct sim_port *port, const uint8
 	}
 	r->inflight = ++s->inflight;
 	sim_link_send(&s->link, SIM_UPLINK, now, len, &t);
+	r->lost = is_listed(s->faults.drop_request, s->faults.n_drop_request, ++s->requests);
 	if (s->p.overrun && sim_overrun_reception(&s->overrun, t.arrival - (t.end - t.start),
 						  t.arrival, (uint32_t)len) < 0) {
 		s->log_time = now;
@@ -237,6 +248,10 @@ static void on_arrival(uint64_t when, void *userdata)
 	s->log_time = when;
 	if (stale(r)) {
 		drop(s, r, "disconnect");
+		return;
+	}
+	if (r->lost) {
+		drop(s, r, "fault");
 		return;
 	}
 	if (s->muted) {
@@ -404,13 +419,11 @@ static void respond(struct sim_server *s, struct req *r, uint64_t when)
 		drop(s, r, "mute");
 		return;
 	}
-	for (size_t i = 0; i < s->faults.n_drop_response; i++)
-		if (s->faults.drop_response[i] == n) {
-			drop(s, r, "fault");
-			return;
-		}
-	for (size_t i = 0; i < s->faults.n_dup_response; i++)
-		r->dup |= s->faults.dup_response[i] == n;
+	if (is_listed(s->faults.drop_response, s->faults.n_drop_response, n)) {
+		drop(s, r, "fault");
+		return;
+	}
+	r->dup = is_listed(s->faults.dup_response, s->faults.n_dup_response, n);
 	if (when < s->link_lost_until) {
 		drop(s, r, "link-loss");
 		return;

@@ -49,6 +49,8 @@ struct sim_fault_offsets {
 };
 
 struct sim_faults {
+	const uint32_t *drop_request; /* 1-based request numbers, all commands: lost on the air */
+	size_t n_drop_request;
 	const uint32_t *drop_response; /* 1-based response numbers, all commands counted */
 	size_t n_drop_response;
 	const uint32_t *dup_response; /* delivered twice, numbered as drop_response */
