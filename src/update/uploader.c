@@ -3,7 +3,12 @@
  * Each request is tagged with an epoch. A rewind (the device expects an offset other than the one
  * we are at) or a restart starts a new epoch: answers to requests of older epochs still advance the
  * confirmed offset, but never trigger a second rewind. Requests are never forgotten while they may
- * sit in the device: the window counts them until they are answered or time out. */
+ * sit in the device: the window counts them until they are answered or time out.
+ *
+ * With a window above one, the chunks after the first go out before the first is answered, so the
+ * device is not idle for a round trip at the start. Until the first chunk's own answer says the
+ * device took our upload, their answers may describe another upload the device had open: they
+ * count only when they confirm exactly that chunk of an upload the first chunk opened. */
 #include "update/uploader.h"
 #include "util/macro.h"
 
@@ -21,6 +26,7 @@ struct inflight {
 	unsigned int id; /* 0: slot free */
 	size_t off, len;
 	unsigned epoch;
+	bool speculative; /* sent before the first chunk's answer opened the upload */
 };
 
 struct uploader {
@@ -160,6 +166,8 @@ static int send_chunk(struct uploader *u)
 
 	if (!slot)
 		return -EAGAIN;
+	if (!u->opened)
+		timeout += u->cfg.erase_timeout_usec; /* it waits behind the first chunk's erase */
 	if (u->next_off == 0) {
 		req.has_first = true;
 		req.image = u->cfg.image;
@@ -168,7 +176,6 @@ static int send_chunk(struct uploader *u)
 		req.sha_len = 32;
 		req.has_upgrade = u->cfg.upgrade_only;
 		req.upgrade = u->cfg.upgrade_only;
-		timeout += u->cfg.erase_timeout_usec;
 	}
 	max_data = smp_upload_req_max_data(&req, u->cfg.body_max);
 	if (u->cfg.chunk_max)
@@ -188,7 +195,8 @@ static int send_chunk(struct uploader *u)
 		       u->next_off);
 		return n;
 	}
-	*slot = (struct inflight){ .u = u, .off = u->next_off, .len = data_len, .epoch = u->epoch };
+	*slot = (struct inflight){ .u = u, .off = u->next_off, .len = data_len, .epoch = u->epoch,
+				   .speculative = !u->opened && u->next_off > 0 };
 	id = smp_client_send(u->smp, SMP_OP_WRITE, SMP_GROUP_IMAGE, SMP_IMG_UPLOAD, u->pkt,
 			     (size_t)n, timeout, on_rsp, slot, NULL, &err);
 	if (!id) {
@@ -211,7 +219,9 @@ static int send_chunk(struct uploader *u)
 static void pump(struct uploader *u)
 {
 	while (u->running && u->link_up && !u->finished) {
-		unsigned limit = u->opened ? pacer_window(&u->pacer) : 1;
+		/* Before the first answer: the whole window only on the first try (epoch 0); a
+		 * resend of the first chunk goes alone, as the device may resume elsewhere. */
+		unsigned limit = u->opened || u->epoch == 0 ? pacer_window(&u->pacer) : 1;
 		uint64_t delay;
 
 		if (u->st.in_flight >= limit || u->next_off >= u->img->len)
@@ -337,6 +347,19 @@ static void handle_off(struct uploader *u, const struct inflight *s, size_t off,
 	restart_at(u, off); /* behind: rewind; ahead: the device resumed an earlier upload */
 }
 
+/* An answer to a chunk sent before the upload was open counts only when the first chunk opened
+ * the upload and this answer confirms exactly this chunk (see the top of the file). */
+static bool speculation_confirmed(const struct uploader *u, const struct inflight *s,
+				  const struct smp_rsp *rsp)
+{
+	struct smp_upload_rsp r;
+	const char *why;
+
+	return u->opened && s->epoch == u->epoch &&
+	       smp_upload_rsp_decode(rsp->body, rsp->body_len, &r, &why) == 0 &&
+	       smp_err_ok(&r.err) && r.has_off && r.off == s->off + s->len;
+}
+
 static void on_rsp(int err, const struct smp_rsp *rsp, void *user_data)
 {
 	struct inflight *slot = user_data;
@@ -350,6 +373,10 @@ static void on_rsp(int err, const struct smp_rsp *rsp, void *user_data)
 	u->st.in_flight--;
 	if (u->finished || err == -ECANCELED || err == -ENOTCONN)
 		return;
+	if (err == 0 && s.speculative && !speculation_confirmed(u, &s, rsp)) {
+		pump(u);
+		return;
+	}
 	if (err == -ETIMEDOUT)
 		handle_timeout(u, &s);
 	else if (err < 0)

@@ -12,6 +12,7 @@
 
 #include "lib/simctl.h"
 #include "otad/image.h"
+#include "otad/smp.h"
 #include "util/fileio.h"
 #include "util/macro.h"
 #include "lib/testlib.h"
@@ -201,6 +202,82 @@ static void test_lost_answers_are_retransmitted(void **state)
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
+/* Requests `otactl image upload img` sends before its first upload request, counted on a device
+ * of its own: every earlier request is answered before the next goes out. */
+static unsigned requests_before_upload(const char *img)
+{
+	const char *extra[] = { "--speed", SPEED, "--profile", "lan", NULL };
+	struct tl_event *ev;
+	struct tl_sim sim;
+	unsigned n = 0;
+	char *out = NULL;
+	size_t count;
+
+	assert_int_equal(tl_sim_start(&sim, "count", "udp", extra), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "image", "upload", img, NULL), 0);
+	free(out);
+	assert_int_equal(tl_trace_load(sim.trace, &ev, &count), 0);
+	for (size_t i = 0; i < count && strcmp(ev[i].name, "upload") != 0; i++)
+		n += strcmp(ev[i].name, "rsp") == 0;
+	free(ev);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+	return n;
+}
+
+/* The device holds another upload, open at an offset none of our chunks starts at, and our first
+ * chunk is lost on the air. The chunks sent behind it are answered with the other upload's offset:
+ * taken as ours, that answer would rewind us into the other upload and splice our image into it. */
+static void test_answers_before_the_first_chunk_is_taken_never_steer_the_upload(void **state)
+{
+	const char *img = tl_mkimage("spec.bin", "7.0.0", "8k");
+	unsigned before = requests_before_upload(img);
+	uint8_t body[512], rsp[256];
+	char drop[16];
+	const char *extra[] = { "--speed", SPEED, "--profile", "lan", "--drop-request", drop, NULL };
+	struct smp_upload_rsp u;
+	struct tl_image other;
+	struct tl_client *c;
+	struct tl_event *ev;
+	struct tl_sim sim;
+	size_t n, count, i;
+	char *out = NULL;
+	int r;
+
+	/* Request 1 opens the other upload; otactl's first upload request is before + 2. */
+	snprintf(drop, sizeof(drop), "%u", before + 2);
+	assert_int_equal(tl_image_make(&other, "6.9.0", 16 * 1024, 77), 0);
+	assert_int_equal(tl_sim_start(&sim, "spec", "udp", extra), 0);
+	c = tl_client_udp(sim.spec);
+	n = tl_upload_encode(&other, 0, 300, body, sizeof(body));
+	assert_true(n > 0);
+	r = tl_client_call(c, SMP_VER_2, SMP_OP_WRITE, SMP_GROUP_IMAGE, SMP_IMG_UPLOAD, body, n, rsp,
+			   sizeof(rsp), 5000);
+	assert_true(r > 0);
+	assert_int_equal(smp_upload_rsp_decode(rsp, (size_t)r, &u, NULL), 0);
+	assert_true(u.has_off && u.off > 0 && u.off < 300);
+	tl_client_free(c);
+
+	assert_int_equal(tl_otactl(&out, sim.spec, "image", "upload", img, "--window", "4",
+				   "--timeout", "1", NULL),
+			 0);
+	free(out);
+	assert_int_equal(tl_sim_count_events(&sim, "drop", "reason", "fault"), 1);
+	/* Between the other upload's chunk and our first chunk's resend, the device wrote nothing. */
+	assert_int_equal(tl_trace_load(sim.trace, &ev, &count), 0);
+	for (i = 0; i < count && strcmp(ev[i].name, "upload") != 0; i++)
+		;
+	assert_true(i < count);
+	assert_int_equal(tl_ev_u64(&ev[i], "off"), 0); /* the other upload's first chunk */
+	for (i++; i < count && !(strcmp(ev[i].name, "upload") == 0 && tl_ev_u64(&ev[i], "off") == 0);
+	     i++)
+		if (strcmp(ev[i].name, "upload") == 0)
+			assert_string_equal(tl_ev_get(&ev[i], "result"), "ignored");
+	assert_true(i < count); /* our first chunk, resent */
+	free(ev);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+	tl_image_done(&other);
+}
+
 static void test_device_that_stops_answering_times_out_with_exit_5(void **state)
 {
 	struct tl_sim sim;
@@ -329,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_overrun_with_retries_ends_in_verified_boot),
 		cmocka_unit_test(test_device_reboot_mid_upload_restarts_and_completes),
 		cmocka_unit_test(test_lost_answers_are_retransmitted),
+		cmocka_unit_test(test_answers_before_the_first_chunk_is_taken_never_steer_the_upload),
 		cmocka_unit_test(test_device_that_stops_answering_times_out_with_exit_5),
 		cmocka_unit_test(test_broken_image_is_refused_before_anything_is_sent),
 		cmocka_unit_test(test_image_test_refuses_a_hash_the_device_does_not_hold),
