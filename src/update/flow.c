@@ -250,7 +250,9 @@ static void pace_config(const struct upd_job *j, struct pacer_config *pc)
 
 	*pc = (struct pacer_config){ .pace = j->pace, .max_window = j->buf_count };
 	if (j->pace.window == UPD_WINDOW_AUTO) {
-		pc->start_window = m->has_good ? m->good.window : 1;
+		/* Unknown device: two requests, so the second is on the air while the device
+		 * handles the first; still half of Zephyr's four buffers. */
+		pc->start_window = m->has_good ? m->good.window : 2;
 		if (refused)
 			pc->ceiling_window = 1;
 	}

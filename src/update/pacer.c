@@ -33,6 +33,7 @@ void pacer_init(struct pacer *p, const struct pacer_config *cfg, uint64_t now)
 		.max_window = max,
 		.ceiling_rate = cfg->ceiling_rate,
 		.last_usec = now,
+		.slow_start = true,
 	};
 	w = p->auto_window ? MAX(cfg->start_window, 1u) : cfg->pace.window;
 	p->window = MAX(MIN(w, max), 1u);
@@ -98,8 +99,12 @@ void pacer_on_ack(struct pacer *p, uint64_t rtt_usec, bool full, double delivery
 	if (!p->auto_window)
 		return;
 	queued = p->window * (1.0 - (double)p->base_rtt / p->srtt);
+	/* Slow start reads the round's last answer, not the smoothed one that lags a doubling. */
+	if (p->slow_start &&
+	    p->window * (1.0 - (double)p->base_rtt / (double)rtt_usec) >= PACER_QUEUE_LOW / 2)
+		p->slow_start = false;
 	if (queued < PACER_QUEUE_LOW && p->window < p->max_window) {
-		p->window++;
+		p->window = p->slow_start ? MIN(2 * p->window, p->max_window) : p->window + 1;
 		p->grows++;
 	} else if (queued > PACER_QUEUE_HIGH && p->window > 1) {
 		p->window--;
@@ -112,6 +117,7 @@ void pacer_on_congestion(struct pacer *p, double delivery_rate)
 {
 	p->backoffs++;
 	p->acks_in_round = 0;
+	p->slow_start = false;
 	if (p->auto_window)
 		p->window = MAX(p->window / 2, 1u);
 	if (p->auto_rate) {

@@ -61,7 +61,7 @@ static void test_adaptive_window_grows_but_never_beyond_device_buffers(void **st
 	assert_true(tl_contains(out, "done: device runs 2.0.0"));
 	free(out);
 	assert_int_equal(attempts(sim.trace, a, 4), 1);
-	assert_int_equal(a[0].max_inflight, 3); /* grew from 1 up to the device's 3 buffers */
+	assert_int_equal(a[0].max_inflight, 3); /* grew from 2 up to the device's 3 buffers */
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
@@ -121,11 +121,11 @@ static void test_remembered_good_window_is_the_starting_point(void **state)
 	char *out = NULL, *memory;
 
 	assert_int_equal(tl_sim_start(&sim, "good", "udp", extra), 0);
-	/* Nothing remembered: a fresh start at one request in flight. */
+	/* Nothing remembered: a fresh start at two requests in flight. */
 	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--pace-key", "good", "--pace-file",
 				   pace, "--json", NULL),
 			 0);
-	assert_int_equal(first_upload_window(out), 1);
+	assert_int_equal(first_upload_window(out), 2);
 	free(out);
 	memory = tl_read_file(pace);
 	assert_true(tl_contains(memory, "good good_window=4 "));

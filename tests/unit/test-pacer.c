@@ -138,6 +138,28 @@ static void test_adaptive_window_fills_the_pipe_without_a_long_queue(void **stat
 	assert_true(pp.peak_queue <= 4);
 }
 
+/* Answers at a flat round trip (no queue anywhere): the window doubles per round until the
+ * buffers bound it; after a back-off it grows by one per round again. */
+static void test_slow_start_doubles_until_the_first_back_off(void **state)
+{
+	struct pacer p;
+	struct pacer_config c = { .pace = { .window = UPD_WINDOW_AUTO }, .max_window = 8 };
+	unsigned acks = 0;
+
+	pacer_init(&p, &c, 0);
+	while (pacer_window(&p) < 8 && acks < 100) {
+		pacer_on_ack(&p, 50000, true, 0);
+		acks++;
+	}
+	assert_int_equal(pacer_window(&p), 8);
+	assert_int_equal(acks, 1 + 2 + 4); /* 1 -> 2 -> 4 -> 8, a round each */
+	pacer_on_congestion(&p, 0);
+	assert_int_equal(pacer_window(&p), 4);
+	for (unsigned i = 0; i < 4; i++)
+		pacer_on_ack(&p, 50000, true, 0);
+	assert_int_equal(pacer_window(&p), 5); /* one more, not double */
+}
+
 static void test_adaptive_window_never_exceeds_buffers_or_ceiling(void **state)
 {
 	struct pipe pp = { .service_us = 1000, .delay_us = 50000 }; /* wants ~50 in flight */
@@ -231,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_rate_cap_holds_between_any_two_sends),
 		cmocka_unit_test(test_idle_time_gives_no_burst_credit),
 		cmocka_unit_test(test_adaptive_window_fills_the_pipe_without_a_long_queue),
+		cmocka_unit_test(test_slow_start_doubles_until_the_first_back_off),
 		cmocka_unit_test(test_adaptive_window_never_exceeds_buffers_or_ceiling),
 		cmocka_unit_test(test_adaptive_start_from_remembered_window),
 		cmocka_unit_test(test_congestion_halves_window_and_caps_rate_then_recovers),
