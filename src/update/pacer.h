@@ -9,10 +9,13 @@
  * request is the path without queueing; window * (1 - base/srtt) estimates how many requests wait
  * in a queue somewhere (link, device). Once per round (a window's worth of answers) the window
  * grows while fewer than PACER_QUEUE_LOW requests wait and shrinks when more than PACER_QUEUE_HIGH
- * do. Until a round ends with a request waiting (or the first back-off) it doubles instead, as
- * TCP's slow start does, so a healthy device is not left idle for a round per step from window 1: the slowest stage stays busy, latency stays within a couple of requests of flat, and the
+ * do: the slowest stage stays busy, latency stays within a couple of requests of flat, and the
  * device never holds more than it has buffers for. Two waiting requests, not one: a flash whose
- * service time swings (a sector erase, then page programs) idles with one. Timeouts and busy answers halve the window and cap the rate at what was delivered
+ * service time swings (a sector erase, then page programs) idles with one. Until a round ends with
+ * a request waiting (or the first back-off) the window doubles instead of growing by one, as TCP's
+ * slow start does, so a healthy device is not left idle for a round per step.
+ *
+ * Timeouts and busy answers halve the window and cap the rate at what was delivered
  * (multiplicative back-off); the cap then grows by a tenth per quiet round and is dropped once it
  * no longer binds. Ceilings (from a remembered bootloader refusal) are never exceeded. */
 #pragma once
