@@ -5,6 +5,7 @@
 #include "sim/profile.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "util/macro.h"
@@ -167,46 +168,58 @@ static double sequential_seconds(const struct sim_profile *p, double c)
 	return s + (double)SIM_UPLOAD_RSP_SIZE / bw;
 }
 
+/* The least time the model lets any client take for the image, with every flash operation at its
+ * expected duration. Three parts, as the device works (device.c, server.c):
+ *  - the first request alone: over the link, then its work: CPU, the erase of the image's sectors
+ *    and the trailer's (no progressive erase) or of its first sector, the image check's read-back
+ *    of the slot (is the image already there?), its pages;
+ *  - the stream of the other requests: the slower of the link (image bytes plus each request's
+ *    framing) and the device (CPU per request, pages, progressive erases). While the first
+ *    request's work runs, up to buf_count - 1 further requests can cross the link into buffers;
+ *  - the last request's extra work (the image check's read-back, the trailer's progressive erase)
+ *    and its answer's way back. */
 void sim_profile_bottleneck(const struct sim_profile *p, size_t image_size,
 			    struct sim_bottleneck *ret)
 {
-	double per_sector = (double)p->sector_size / p->page_size *
-			    mean_us(p, p->prog_typ_us, p->prog_max_us);
+	double bw = (double)p->bandwidth, size = (double)image_size;
 	double chunk = (double)p->buf_size - SIM_UPLOAD_OVERHEAD;
+	double first = MIN(chunk, size), rest = size - first;
+	double requests = chunk > 0 ? ceil(size / chunk) : 1;
+	double sectors = ceil(size / p->sector_size);
+	double erase = mean_us(p, p->erase_typ_us, p->erase_max_us) / 1e6;
+	double page = mean_us(p, p->prog_typ_us, p->prog_max_us) / 1e6 / p->page_size; /* per byte */
+	double cpu = (double)p->cpu_us / 1e6, read = p->image_check ? size / p->read_rate : 0;
+	double first_s, link_s, flash_s, stream_s, overlap, last_s;
 
 	memset(ret, 0, sizeof(*ret));
-	ret->link_rate = (double)p->bandwidth;
-	if (p->progressive_erase)
-		per_sector += mean_us(p, p->erase_typ_us, p->erase_max_us);
-	ret->flash_rate = (double)p->sector_size / (per_sector / 1e6);
-	if (ret->link_rate <= ret->flash_rate) {
+	first_s = (first + SIM_UPLOAD_OVERHEAD) / bw + cpu + first * page + read +
+		  (p->progressive_erase ? erase : (sectors + 1) * erase);
+	link_s = (rest + (requests - 1) * SIM_UPLOAD_OVERHEAD) / bw;
+	flash_s = (requests - 1) * cpu + rest * page +
+		  (p->progressive_erase ? (sectors - 1) * erase : 0);
+	ret->link_rate = rest > 0 ? rest / link_s : bw;
+	ret->flash_rate = rest > 0 ? rest / flash_s : bw;
+	overlap = MIN(first_s, (double)(p->buf_count - 1) * (chunk + SIM_UPLOAD_OVERHEAD) / bw);
+	if (link_s - overlap >= flash_s) {
+		stream_s = link_s - overlap;
 		ret->rate = ret->link_rate;
 		ret->stage = "link";
 	} else {
+		stream_s = flash_s;
 		ret->rate = ret->flash_rate;
 		ret->stage = "flash";
 	}
 	if (p->overrun) {
-		double safe = MIN((double)p->safe_rate, ret->rate);
+		double safe = MIN((double)p->safe_rate, MIN(ret->link_rate, ret->flash_rate));
 
 		ret->seq_rate = chunk > 0 ? chunk / sequential_seconds(p, chunk) : 0;
-		if (ret->seq_rate >= safe) {
-			ret->rate = ret->seq_rate;
-			ret->stage = "sequential";
-		} else {
-			ret->rate = safe;
-			ret->stage = "safe rate";
-		}
+		ret->rate = MAX(ret->seq_rate, safe);
+		ret->stage = ret->seq_rate >= safe ? "sequential" : "safe rate";
+		stream_s = rest / ret->rate;
 	}
-	ret->fixed_s = 2.0 * (double)p->latency_us / 1e6;
-	if (!p->progressive_erase) { /* chunk 0 erases the image's sectors and the trailer's */
-		uint64_t sectors = DIV_ROUND_UP(image_size, p->sector_size) + 1;
-
-		ret->fixed_s += (double)sectors * mean_us(p, p->erase_typ_us, p->erase_max_us) / 1e6;
-	}
-	if (p->image_check) /* the last chunk: SHA-256 over what was written, read back */
-		ret->fixed_s += (double)image_size / (double)p->read_rate;
-	ret->seconds = ret->fixed_s + (double)image_size / ret->rate;
+	last_s = read + (p->progressive_erase ? erase : 0) + (double)SIM_UPLOAD_RSP_SIZE / bw;
+	ret->seconds = 2.0 * (double)p->latency_us / 1e6 + first_s + stream_s + last_s;
+	ret->fixed_s = ret->seconds - size / ret->rate;
 }
 
 static const char *yes_no(bool b)
@@ -251,5 +264,5 @@ void sim_profile_print(const struct sim_profile *p, bool is_default, FILE *f)
 	if (p->overrun)
 		fprintf(f, ", sequential %.1f, safe rate %.1f", b.seq_rate / KIB,
 			(double)p->safe_rate / KIB);
-	fprintf(f, " KiB/s), %.1f s (fixed %.2f s)\n", b.seconds, b.fixed_s);
+	fprintf(f, " KiB/s), %.3f s (fixed %.3f s)\n", b.seconds, b.fixed_s);
 }

@@ -58,13 +58,15 @@ int sim_profile_check(const struct sim_profile *p, const char **ret_why);
 #define SIM_UPLOAD_RSP_SIZE 18
 
 struct sim_bottleneck {
-	double link_rate;  /* bytes/s */
-	double flash_rate; /* bytes/s, programming (and progressive erasing) */
+	double link_rate;  /* image bytes/s the link carries after the first request (framing counted) */
+	double flash_rate; /* image bytes/s the device handles then (CPU, pages, progressive erase) */
 	double seq_rate;   /* overrun: strictly sequential with the largest chunk */
-	double rate;	   /* the bottleneck */
+	double rate;	   /* the bottleneck stage's rate (of the three above, or the safe rate) */
 	const char *stage; /* "link", "flash", "sequential", "safe rate" */
-	double fixed_s;	   /* full erase at the first chunk (not progressive) + one round trip */
-	double seconds;	   /* fixed_s + image / rate */
+	double fixed_s;	   /* seconds - image / rate: the first request's erase and check, the last's
+			    * check and trailer erase, a round trip, less what crosses the link
+			    * during the first request's work */
+	double seconds;	   /* the least time for the image (see profile.c) */
 };
 void sim_profile_bottleneck(const struct sim_profile *p, size_t image_size,
 			    struct sim_bottleneck *ret);
