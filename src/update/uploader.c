@@ -373,7 +373,11 @@ static void on_rsp(int err, const struct smp_rsp *rsp, void *user_data)
 	u->st.in_flight--;
 	if (u->finished || err == -ECANCELED || err == -ENOTCONN)
 		return;
-	if (err == 0 && s.speculative && !speculation_confirmed(u, &s, rsp)) {
+	if (s.speculative && ((err == 0 && !speculation_confirmed(u, &s, rsp)) ||
+			      (err == -ETIMEDOUT && !u->opened))) {
+		/* Until the upload is open, the first chunk's own answer or timeout steers: a
+		 * window of these timing out with it would use up max_timeouts four at a time. */
+		u->st.timeouts += err == -ETIMEDOUT;
 		pump(u);
 		return;
 	}
