@@ -229,7 +229,7 @@ void sim_server_receive(struct sim_server *s, struct sim_port *port, const uint8
 	r->inflight = ++s->inflight;
 	sim_link_send(&s->link, SIM_UPLINK, now, len, &t);
 	r->lost = is_listed(s->faults.drop_request, s->faults.n_drop_request, ++s->requests);
-	if (s->p.overrun && sim_overrun_reception(&s->overrun, t.arrival - (t.end - t.start),
+	if (s->p.overrun && !r->lost && sim_overrun_reception(&s->overrun, t.arrival - (t.end - t.start),
 						  t.arrival, (uint32_t)len) < 0) {
 		s->log_time = now;
 		slog(s, 'E', "out of memory: reception not recorded for the overrun fault");

@@ -109,6 +109,7 @@ void pacer_on_ack(struct pacer *p, uint64_t rtt_usec, bool full, double delivery
 	} else if (queued > PACER_QUEUE_HIGH && p->window > 1) {
 		p->window--;
 		p->shrinks++;
+		p->slow_start = false;
 	}
 	p->peak_window = MAX(p->peak_window, p->window);
 }

@@ -8,7 +8,7 @@
  * With a window above one, the chunks after the first go out before the first is answered, so the
  * device is not idle for a round trip at the start. Until the first chunk's own answer says the
  * device took our upload, their answers may describe another upload the device had open: they
- * count only when they confirm exactly that chunk of an upload the first chunk opened. */
+ * count only once the first chunk's answer opened the upload, in the same epoch. */
 #include "update/uploader.h"
 #include "util/macro.h"
 
@@ -347,19 +347,6 @@ static void handle_off(struct uploader *u, const struct inflight *s, size_t off,
 	restart_at(u, off); /* behind: rewind; ahead: the device resumed an earlier upload */
 }
 
-/* An answer to a chunk sent before the upload was open counts only when the first chunk opened
- * the upload and this answer confirms exactly this chunk (see the top of the file). */
-static bool speculation_confirmed(const struct uploader *u, const struct inflight *s,
-				  const struct smp_rsp *rsp)
-{
-	struct smp_upload_rsp r;
-	const char *why;
-
-	return u->opened && s->epoch == u->epoch &&
-	       smp_upload_rsp_decode(rsp->body, rsp->body_len, &r, &why) == 0 &&
-	       smp_err_ok(&r.err) && r.has_off && r.off == s->off + s->len;
-}
-
 static void on_rsp(int err, const struct smp_rsp *rsp, void *user_data)
 {
 	struct inflight *slot = user_data;
@@ -373,10 +360,12 @@ static void on_rsp(int err, const struct smp_rsp *rsp, void *user_data)
 	u->st.in_flight--;
 	if (u->finished || err == -ECANCELED || err == -ENOTCONN)
 		return;
-	if (s.speculative && ((err == 0 && !speculation_confirmed(u, &s, rsp)) ||
-			      (err == -ETIMEDOUT && !u->opened))) {
-		/* Until the upload is open, the first chunk's own answer or timeout steers: a
-		 * window of these timing out with it would use up max_timeouts four at a time. */
+	if (s.speculative && (!u->opened || s.epoch != u->epoch)) {
+		/* Sent behind a first chunk whose answer has not opened the upload (or that was
+		 * sent again): the device may have taken it for another upload. The first chunk's
+		 * own answer or timeout steers; a window of these timing out with it would also
+		 * use up max_timeouts four at a time. Once the first chunk's answer opened the
+		 * upload, the device, taking requests in order, answered these for ours. */
 		u->st.timeouts += err == -ETIMEDOUT;
 		pump(u);
 		return;
@@ -401,8 +390,9 @@ static void on_rsp(int err, const struct smp_rsp *rsp, void *user_data)
 	else {
 		u->consecutive_timeouts = 0;
 		/* Round trips compare only between full-size data requests of the open upload. */
+		/* Not those sent behind the first chunk: they waited for its erase. */
 		pacer_on_ack(&u->pacer, rsp->rtt_usec, s.off > 0 && s.len == u->st.chunk &&
-							       s.epoch == u->epoch,
+							       s.epoch == u->epoch && !s.speculative,
 			     u->st.rate);
 		handle_off(u, &s, r.off, &r);
 	}

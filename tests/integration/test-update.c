@@ -240,6 +240,7 @@ static void test_answers_before_the_first_chunk_is_taken_never_steer_the_upload(
 	struct tl_event *ev;
 	struct tl_sim sim;
 	size_t n, count, i;
+	uint64_t lost_seq, ignored = 0;
 	char *out = NULL;
 	int r;
 
@@ -262,16 +263,25 @@ static void test_answers_before_the_first_chunk_is_taken_never_steer_the_upload(
 			 0);
 	free(out);
 	assert_int_equal(tl_sim_count_events(&sim, "drop", "reason", "fault"), 1);
-	/* Between the other upload's chunk and our first chunk's resend, the device wrote nothing. */
+	/* Between the other upload's chunk and our first chunk's resend, the device wrote nothing:
+	 * the chunks behind our lost first one (sequence numbers following its) were ignored. */
 	assert_int_equal(tl_trace_load(sim.trace, &ev, &count), 0);
+	for (i = 0; i < count && strcmp(ev[i].name, "drop") != 0; i++)
+		;
+	assert_true(i < count);
+	lost_seq = tl_ev_u64(&ev[i], "seq");
 	for (i = 0; i < count && strcmp(ev[i].name, "upload") != 0; i++)
 		;
 	assert_true(i < count);
 	assert_int_equal(tl_ev_u64(&ev[i], "off"), 0); /* the other upload's first chunk */
 	for (i++; i < count && !(strcmp(ev[i].name, "upload") == 0 && tl_ev_u64(&ev[i], "off") == 0);
 	     i++)
-		if (strcmp(ev[i].name, "upload") == 0)
+		if (strcmp(ev[i].name, "upload") == 0) {
 			assert_string_equal(tl_ev_get(&ev[i], "result"), "ignored");
+			assert_int_equal(tl_ev_u64(&ev[i], "seq"), (lost_seq + 1 + ignored) % 256);
+			ignored++;
+		}
+	assert_true(ignored >= 1);
 	assert_true(i < count); /* our first chunk, resent */
 	free(ev);
 	assert_int_equal(tl_sim_stop(&sim), 0);
