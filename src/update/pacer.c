@@ -122,10 +122,12 @@ void pacer_on_congestion(struct pacer *p, double delivery_rate)
 	if (p->auto_window)
 		p->window = MAX(p->window / 2, 1u);
 	if (p->auto_rate) {
-		double cap = 0.75 * delivery_rate;
+		double cap = delivery_rate > 0 ? 0.75 * delivery_rate : 0;
 
-		if (p->rate && (double)p->rate * 0.5 < cap)
+		if (p->rate && (cap == 0 || (double)p->rate * 0.5 < cap))
 			cap = (double)p->rate * 0.5;
-		p->rate = clamp_rate(p, (uint32_t)MAX(cap, (double)MIN_RATE));
+		/* Nothing delivered yet and no cap: no rate to cap at; the window backs off. */
+		if (cap > 0)
+			p->rate = clamp_rate(p, (uint32_t)MAX(cap, (double)MIN_RATE));
 	}
 }

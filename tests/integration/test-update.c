@@ -288,6 +288,30 @@ static void test_answers_before_the_first_chunk_is_taken_never_steer_the_upload(
 	tl_image_done(&other);
 }
 
+/* The whole first window is lost, then five resends of the first chunk: six timeouts of the first
+ * chunk, within the eight allowed. The chunks sent behind it in the first window time out too, but
+ * only the first chunk's own timeouts count while the upload is not open. */
+static void test_a_lost_first_window_counts_as_one_timeout(void **state)
+{
+	const char *img = tl_mkimage("window.bin", "7.1.0", "8k");
+	unsigned first = requests_before_upload(img) + 1;
+	char drop[64];
+	const char *extra[] = { "--speed", SPEED, "--profile", "lan", "--drop-request", drop, NULL };
+	struct tl_sim sim;
+	char *out = NULL;
+
+	/* 8 KiB in lan's 2 KiB buffers: five chunks, four in the first window. */
+	snprintf(drop, sizeof(drop), "%u,%u,%u,%u,%u,%u,%u,%u,%u", first, first + 1, first + 2,
+		 first + 3, first + 4, first + 5, first + 6, first + 7, first + 8);
+	assert_int_equal(tl_sim_start(&sim, "window", "udp", extra), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "image", "upload", img, "--window", "4",
+				   "--timeout", "300ms", NULL),
+			 0);
+	free(out);
+	assert_int_equal(tl_sim_count_events(&sim, "drop", "reason", "fault"), 9);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
 static void test_device_that_stops_answering_times_out_with_exit_5(void **state)
 {
 	struct tl_sim sim;
@@ -417,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_device_reboot_mid_upload_restarts_and_completes),
 		cmocka_unit_test(test_lost_answers_are_retransmitted),
 		cmocka_unit_test(test_answers_before_the_first_chunk_is_taken_never_steer_the_upload),
+		cmocka_unit_test(test_a_lost_first_window_counts_as_one_timeout),
 		cmocka_unit_test(test_device_that_stops_answering_times_out_with_exit_5),
 		cmocka_unit_test(test_broken_image_is_refused_before_anything_is_sent),
 		cmocka_unit_test(test_image_test_refuses_a_hash_the_device_does_not_hold),

@@ -216,6 +216,24 @@ static void test_congestion_halves_window_and_caps_rate_then_recovers(void **sta
 	assert_int_equal(p.backoffs, 1);
 }
 
+/* A timeout before anything was delivered (a lost first request) says nothing about the rate:
+ * the window halves, and the rate is not capped at the floor. With a cap, the cap halves. */
+static void test_congestion_before_any_delivery_halves_the_window_only(void **state)
+{
+	struct pacer p;
+	struct pacer_config c = { .pace = { .window = UPD_WINDOW_AUTO, .auto_rate = true },
+				  .max_window = 4, .start_window = 4 };
+
+	pacer_init(&p, &c, 0);
+	pacer_on_congestion(&p, 0);
+	assert_int_equal(pacer_window(&p), 2);
+	assert_int_equal(pacer_rate(&p), 0);
+	c.start_rate = 20000;
+	pacer_init(&p, &c, 0);
+	pacer_on_congestion(&p, 0);
+	assert_int_equal(pacer_rate(&p), 10000);
+}
+
 static void test_rate_ceiling_is_never_exceeded(void **state)
 {
 	struct pacer p;
@@ -257,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_adaptive_window_never_exceeds_buffers_or_ceiling),
 		cmocka_unit_test(test_adaptive_start_from_remembered_window),
 		cmocka_unit_test(test_congestion_halves_window_and_caps_rate_then_recovers),
+		cmocka_unit_test(test_congestion_before_any_delivery_halves_the_window_only),
 		cmocka_unit_test(test_rate_ceiling_is_never_exceeded),
 		cmocka_unit_test(test_fixed_pacing_ignores_feedback),
 	};
