@@ -147,8 +147,6 @@ int sim_profile_check(const struct sim_profile *p, const char **ret_why)
 	return 0;
 }
 
-/* Seconds one request of c image bytes takes when nothing else is on the air: request
- * serialisation, latency, CPU, programming its pages, response serialisation, latency. */
 /* Expected duration of a flash operation in the model: typical, except that tail_permille of
  * them draw uniformly between typical and worst (flash.c), so they add half the spread. */
 static double mean_us(const struct sim_profile *p, uint64_t typ_us, uint64_t max_us)
@@ -156,6 +154,8 @@ static double mean_us(const struct sim_profile *p, uint64_t typ_us, uint64_t max
 	return (double)typ_us + (double)p->tail_permille / 1000.0 * ((double)max_us - typ_us) / 2.0;
 }
 
+/* Seconds one request of c image bytes takes when nothing else is on the air: request
+ * serialisation, latency, CPU, programming its pages, response serialisation, latency. */
 static double sequential_seconds(const struct sim_profile *p, double c)
 {
 	double bw = (double)p->bandwidth, s;
