@@ -83,12 +83,22 @@ static void grow_rate(struct pacer *p, double delivery_rate)
 	p->rate = clamp_rate(p, next > UINT32_MAX ? UINT32_MAX : (uint32_t)next);
 }
 
-void pacer_on_ack(struct pacer *p, uint64_t rtt_usec, bool full, double delivery_rate)
+void pacer_on_ack(struct pacer *p, uint64_t rtt_usec, bool full, bool took, double delivery_rate)
 {
 	double queued;
 
-	if (!full || rtt_usec == 0)
+	if (!full || rtt_usec == 0) {
+		/* No round trip to judge by (the first chunk waited for the erase, those sent
+		 * behind it waited for the first): in slow start each request taken still adds
+		 * one, as an acknowledgement does in TCP's, so the window is not left at its start
+		 * for the round the first samples take. */
+		if (took && p->auto_window && p->slow_start && p->window < p->max_window) {
+			p->window++;
+			p->grows++;
+			p->peak_window = MAX(p->peak_window, p->window);
+		}
 		return;
+	}
 	if (!p->base_rtt || rtt_usec < p->base_rtt)
 		p->base_rtt = rtt_usec;
 	p->srtt = p->srtt > 0 ? 0.875 * p->srtt + 0.125 * (double)rtt_usec : (double)rtt_usec;

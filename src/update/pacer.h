@@ -13,7 +13,9 @@
  * device never holds more than it has buffers for. Two waiting requests, not one: a flash whose
  * service time swings (a sector erase, then page programs) idles with one. Until a round ends with
  * a request waiting (or the first back-off) the window doubles instead of growing by one, as TCP's
- * slow start does, so a healthy device is not left idle for a round per step.
+ * slow start does, so a healthy device is not left idle for a round per step. Answers with no
+ * round trip to compare (the first chunk's, which waited for the erase, and those of the chunks
+ * sent behind it) end no round; in slow start each adds one to the window.
  *
  * Timeouts and busy answers halve the window and cap the rate at what was delivered
  * (multiplicative back-off); the cap then grows by a tenth per quiet round and is dropped once it
@@ -61,7 +63,9 @@ void pacer_sent(struct pacer *p, size_t bytes, uint64_t now);
 unsigned pacer_window(const struct pacer *p);
 uint32_t pacer_rate(const struct pacer *p);
 /* An answer to a request sent rtt_usec ago; full = a full-size data request (the ones whose
- * round trips compare). delivery_rate: recent confirmed bytes/s. */
-void pacer_on_ack(struct pacer *p, uint64_t rtt_usec, bool full, double delivery_rate);
+ * round trips compare); took = the device took the request's bytes (its answer moved the
+ * upload on). delivery_rate: recent confirmed bytes/s. */
+void pacer_on_ack(struct pacer *p, uint64_t rtt_usec, bool full, bool took,
+		  double delivery_rate);
 /* No answer in time, or the device answered busy / out of memory. */
 void pacer_on_congestion(struct pacer *p, double delivery_rate);

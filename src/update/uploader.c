@@ -391,9 +391,10 @@ static void on_rsp(int err, const struct smp_rsp *rsp, void *user_data)
 		u->consecutive_timeouts = 0;
 		/* Round trips compare only between full-size data requests of the open upload. */
 		/* Not those sent behind the first chunk: they waited for its erase. */
-		pacer_on_ack(&u->pacer, rsp->rtt_usec, s.off > 0 && s.len == u->st.chunk &&
-							       s.epoch == u->epoch && !s.speculative,
-			     u->st.rate);
+		pacer_on_ack(&u->pacer, rsp->rtt_usec,
+			     s.off > 0 && s.len == u->st.chunk && s.epoch == u->epoch &&
+				     !s.speculative,
+			     s.epoch == u->epoch && r.off == s.off + s.len, u->st.rate);
 		handle_off(u, &s, r.off, &r);
 	}
 	pace_stats(u);

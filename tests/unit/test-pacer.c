@@ -112,7 +112,7 @@ static double run_pipe(struct pacer *p, struct pipe *pp, unsigned n)
 		}
 		pp->peak_window = MAX(pp->peak_window, pacer_window(p));
 		now = done[0]; /* FIFO: the oldest answers first */
-		pacer_on_ack(p, now - sent[0], true, 0);
+		pacer_on_ack(p, now - sent[0], true, true, 0);
 		memmove(done, done + 1, --in_flight * sizeof(done[0]));
 		memmove(sent, sent + 1, in_flight * sizeof(sent[0]));
 		if (++acked == n / 2)
@@ -148,7 +148,7 @@ static void test_slow_start_doubles_until_the_first_back_off(void **state)
 
 	pacer_init(&p, &c, 0);
 	while (pacer_window(&p) < 8 && acks < 100) {
-		pacer_on_ack(&p, 50000, true, 0);
+		pacer_on_ack(&p, 50000, true, true, 0);
 		acks++;
 	}
 	assert_int_equal(pacer_window(&p), 8);
@@ -156,8 +156,32 @@ static void test_slow_start_doubles_until_the_first_back_off(void **state)
 	pacer_on_congestion(&p, 0);
 	assert_int_equal(pacer_window(&p), 4);
 	for (unsigned i = 0; i < 4; i++)
-		pacer_on_ack(&p, 50000, true, 0);
+		pacer_on_ack(&p, 50000, true, true, 0);
 	assert_int_equal(pacer_window(&p), 5); /* one more, not double */
+}
+
+/* The first chunk's answer (no round-trip sample: it waited for the erase) still grows the
+ * window; an answer that did not take its request's bytes (a rewind) does not. */
+static void test_slow_start_counts_requests_taken_not_samples(void **state)
+{
+	struct pacer p;
+	struct pacer_config c = { .pace = { .window = UPD_WINDOW_AUTO }, .max_window = 4,
+				  .start_window = 2 };
+
+	pacer_init(&p, &c, 0);
+	pacer_on_ack(&p, 400000, false, false, 0); /* rewind */
+	assert_int_equal(pacer_window(&p), 2);
+	pacer_on_ack(&p, 400000, false, true, 0); /* the first chunk, after its erase */
+	assert_int_equal(pacer_window(&p), 3);
+	pacer_on_ack(&p, 390000, false, true, 0); /* the one sent behind it */
+	assert_int_equal(pacer_window(&p), 4);
+	pacer_on_ack(&p, 400000, false, true, 0); /* past the buffers: no further */
+	assert_int_equal(pacer_window(&p), 4);
+	c.max_window = 8;
+	pacer_init(&p, &c, 0);
+	pacer_on_congestion(&p, 0); /* after a back-off: no sample, no growth */
+	pacer_on_ack(&p, 400000, false, true, 0);
+	assert_int_equal(pacer_window(&p), 1);
 }
 
 static void test_adaptive_window_never_exceeds_buffers_or_ceiling(void **state)
@@ -206,12 +230,12 @@ static void test_congestion_halves_window_and_caps_rate_then_recovers(void **sta
 	assert_int_equal(cap, 75000);
 	/* Each quiet round raises the cap by a tenth... */
 	for (unsigned i = 0; i < pacer_window(&p); i++)
-		pacer_on_ack(&p, 60000, true, 74000.0);
+		pacer_on_ack(&p, 60000, true, true, 74000.0);
 	assert_int_equal(pacer_rate(&p), 82500);
 	/* ...and a cap far above what is delivered is dropped. */
 	for (int r = 0; r < 20 && pacer_rate(&p); r++)
 		for (unsigned i = 0; i < pacer_window(&p); i++)
-			pacer_on_ack(&p, 60000, true, 50000.0);
+			pacer_on_ack(&p, 60000, true, true, 50000.0);
 	assert_int_equal(pacer_rate(&p), 0);
 	assert_int_equal(p.backoffs, 1);
 }
@@ -244,7 +268,7 @@ static void test_rate_ceiling_is_never_exceeded(void **state)
 	assert_int_equal(pacer_rate(&p), 5000);
 	for (int r = 0; r < 50; r++)
 		for (unsigned i = 0; i < pacer_window(&p); i++)
-			pacer_on_ack(&p, 60000, true, 1000.0);
+			pacer_on_ack(&p, 60000, true, true, 1000.0);
 	assert_int_equal(pacer_rate(&p), 9000);
 	pacer_on_congestion(&p, 0.0);
 	assert_true(pacer_rate(&p) <= 9000 && pacer_rate(&p) > 0);
@@ -257,7 +281,7 @@ static void test_fixed_pacing_ignores_feedback(void **state)
 
 	pacer_init(&p, &c, 0);
 	for (int i = 0; i < 50; i++)
-		pacer_on_ack(&p, 1000 + (uint64_t)i * 1000, true, 1e6);
+		pacer_on_ack(&p, 1000 + (uint64_t)i * 1000, true, true, 1e6);
 	pacer_on_congestion(&p, 1000.0);
 	assert_int_equal(pacer_window(&p), 3);
 	assert_int_equal(pacer_rate(&p), 20000);
@@ -272,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_idle_time_gives_no_burst_credit),
 		cmocka_unit_test(test_adaptive_window_fills_the_pipe_without_a_long_queue),
 		cmocka_unit_test(test_slow_start_doubles_until_the_first_back_off),
+		cmocka_unit_test(test_slow_start_counts_requests_taken_not_samples),
 		cmocka_unit_test(test_adaptive_window_never_exceeds_buffers_or_ceiling),
 		cmocka_unit_test(test_adaptive_start_from_remembered_window),
 		cmocka_unit_test(test_congestion_halves_window_and_caps_rate_then_recovers),
