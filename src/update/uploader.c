@@ -108,7 +108,12 @@ static void finish(struct uploader *u, int err, enum upd_fail fail, const char *
 
 static void pace_stats(struct uploader *u)
 {
-	u->st.window = pacer_window(&u->pacer);
+	unsigned window = pacer_window(&u->pacer);
+
+	if (u->st.window && window != u->st.window)
+		note(u, 7, "pace: window %u (was %u) at %zu bytes confirmed", window, u->st.window,
+		     u->st.acked_off);
+	u->st.window = window;
 	u->st.peak_window = u->pacer.peak_window;
 	u->st.rate_limit = pacer_rate(&u->pacer);
 	u->st.backoffs = u->pacer.backoffs;

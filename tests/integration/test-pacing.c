@@ -158,6 +158,46 @@ static void test_fixed_pacing_leaves_the_memory_alone(void **state)
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
+/* The device's confirmed offset after its n-th upload request (1-based). */
+static unsigned long long nth_upload_next(const char *trace, unsigned n)
+{
+	struct tl_event *ev;
+	size_t count;
+	unsigned long long next = 0;
+
+	assert_int_equal(tl_trace_load(trace, &ev, &count), 0);
+	for (size_t i = 0; i < count && n; i++)
+		if (strcmp(ev[i].name, "upload") == 0 && --n == 0)
+			next = tl_ev_u64(&ev[i], "next");
+	free(ev);
+	return next;
+}
+
+/* The first chunk's answer and that of the chunk sent behind it carry no round-trip sample (they
+ * waited for the erase), yet each adds one to the window in slow start: 2 -> 3 -> 4 at once,
+ * not a round of samples later. */
+static void test_slow_start_grows_on_the_first_answers(void **state)
+{
+	const char *extra[] = { "--speed", SPEED, NULL };
+	const char *img = tl_mkimage("ramp.bin", "6.0.0", "48k");
+	const char *pace = tl_path("ramp.pace");
+	struct tl_sim sim;
+	char *out = NULL, want[96];
+
+	assert_int_equal(tl_sim_start(&sim, "ramp", "udp", extra), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "-vv", "image", "upload", img, "--pace-file",
+				   pace, NULL),
+			 0);
+	snprintf(want, sizeof(want), "pace: window 3 (was 2) at %llu bytes confirmed\n",
+		 nth_upload_next(sim.trace, 1));
+	assert_true(tl_contains(out, want));
+	snprintf(want, sizeof(want), "pace: window 4 (was 3) at %llu bytes confirmed\n",
+		 nth_upload_next(sim.trace, 2));
+	assert_true(tl_contains(out, want));
+	free(out);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_overrun_device_ends_in_verified_boot_then_remembered_pace_is_safe),
 		cmocka_unit_test(test_remembered_good_window_is_the_starting_point),
 		cmocka_unit_test(test_fixed_pacing_leaves_the_memory_alone),
+		cmocka_unit_test(test_slow_start_grows_on_the_first_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
