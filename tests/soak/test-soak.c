@@ -615,12 +615,17 @@ static void check_job_list(struct soak *s)
 }
 
 #define SOAK_MAX_ROUNDS 40
+/* The counts. */
+#define SOAK_MIN_DISCONNECTS 100
+#define SOAK_MIN_REBOOTS     20
+#define SOAK_MIN_SIGKILLS    20
 
-/* The counts; the last restart after the rounds adds one SIGKILL. */
+/* The last restart after the rounds adds one SIGKILL. */
 static bool counts_reached(void)
 {
-	return cnt.link_loss + cnt.ble_disconnect >= 100 && cnt.reboot >= 20 &&
-	       cnt.sigkill + 1 >= 20 && cnt.drop > 0 && cnt.dup > 0;
+	return cnt.link_loss + cnt.ble_disconnect >= SOAK_MIN_DISCONNECTS &&
+	       cnt.reboot >= SOAK_MIN_REBOOTS && cnt.sigkill + 1 >= SOAK_MIN_SIGKILLS &&
+	       cnt.drop > 0 && cnt.dup > 0;
 }
 
 static void test_fault_soak(void **state)
@@ -710,9 +715,9 @@ static void test_fault_soak(void **state)
 	tl_dbus_stop(&s->bus);
 	assert_int_equal(cnt.violations, 0);
 	if (counts) {
-		assert_true(cnt.link_loss + cnt.ble_disconnect >= 100);
-		assert_true(cnt.reboot >= 20);
-		assert_true(cnt.sigkill >= 20);
+		assert_true(cnt.link_loss + cnt.ble_disconnect >= SOAK_MIN_DISCONNECTS);
+		assert_true(cnt.reboot >= SOAK_MIN_REBOOTS);
+		assert_true(cnt.sigkill >= SOAK_MIN_SIGKILLS);
 		assert_true(cnt.drop > 0 && cnt.dup > 0);
 	}
 	free(s);
