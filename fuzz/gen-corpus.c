@@ -516,6 +516,7 @@ int main(int argc, char **argv)
 	gen_reasm();
 	gen_mgmt();
 	gen_bt();
+	gen_bt_sm();
 	gen_files();
 	return 0;
 }

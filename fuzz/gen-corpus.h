@@ -28,4 +28,5 @@ void seed_put_raw(const char *target, const char *name, const void *p, size_t n)
 size_t seed_read_file(const char *rel, uint8_t *buf, size_t size);
 
 void gen_bt(void);
+void gen_bt_sm(void);
 void gen_files(void);
