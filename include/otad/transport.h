@@ -10,8 +10,9 @@
  *
  * UDP: one SMP packet per datagram on a connected socket. A HOST that is not a literal address
  * is resolved with a blocking getaddrinfo() inside tr_open() (/etc/hosts or DNS): pass literals
- * where that matters. An ICMP "port unreachable" (a device rebooting) is reported through
- * discard() and the link stays up: UDP never reports TR_EVENT_DOWN on its own.
+ * where that matters. An ICMP "port unreachable" (a device rebooting, or nothing listening at
+ * all) is reported through discard() and the link stays up: UDP never reports TR_EVENT_DOWN on
+ * its own; tr_peer_refused() tells the owner that nothing has answered yet.
  * tr_max_packet() is the path MTU of the route less the IP and UDP headers (1472 on Ethernet
  * IPv4, 1452 IPv6, ~64 KiB on loopback), so requests are never IP-fragmented.
  *
@@ -110,6 +111,14 @@ struct tr_options {
  * not a tty, other negative errno from the system. */
 int tr_open(sd_event *e, const char *spec, const struct tr_options *o, struct tr **ret);
 
+/* One line for a message about tr_open(spec, o) failing with err, written into buf (size bytes)
+ * and returned: what is wrong with a spec rejected with -EINVAL ("udp:h:99999: port 99999 is out
+ * of range (1..65535)", "serial:/dev/ttyACM0@12345: 12345 baud is not a rate a tty can be set to
+ * (...)", "not a transport: 'x' (expected ...)"), a host name without an address ("udp:h: host
+ * not found ..."), else "cannot open SPEC: strerror". */
+const char *tr_open_error(const char *spec, const struct tr_options *o, int err, char *buf,
+			  size_t size);
+
 /* Replaces the callbacks (cb may be NULL: none); user_data is not owned. */
 void tr_set_callbacks(struct tr *t, const struct tr_callbacks *cb, void *user_data);
 
@@ -144,6 +153,11 @@ size_t tr_backlog(const struct tr *t);
 int tr_reconnect(struct tr *t);
 
 bool tr_is_up(const struct tr *t);
+/* UDP: the peer refused a datagram (ICMP port unreachable) and no packet has come from it since
+ * tr_open(): nothing listens at that address, or not yet. Always false for serial and BLE. An
+ * owner making first contact can give up at once; one waiting for a rebooting device it has
+ * heard before must not (the flag stays false once anything arrived). */
+bool tr_peer_refused(const struct tr *t);
 /* "udp:127.0.0.1:1337", "udp:[::1]:1337", "serial:/dev/ttyACM0@115200" — the canonical spec
  * (literal addresses normalised, default port and baud filled in; host names kept). */
 const char *tr_describe(const struct tr *t);

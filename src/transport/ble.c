@@ -80,17 +80,18 @@ static void scan_start(struct tr_ble *b);
 
 /* ---- spec ------------------------------------------------------------------------------- */
 
-/* "ADDRESS[/public|/random]" or "name=NAME". */
-static int parse_target(const char *s, struct ble_target *ret)
+/* "ADDRESS[/public|/random]" or "name=NAME"; why says what is wrong (may be NULL). */
+static int parse_target(const char *s, struct ble_target *ret, char *why, size_t why_size)
 {
 	const char *slash;
 	char addr[BT_ADDR_STRLEN];
 	uint8_t type = BT_ADDR_LE_PUBLIC;
+	size_t n;
 
 	memset(ret, 0, sizeof(*ret));
 	if (!strncmp(s, "name=", 5)) {
 		if (!s[5] || strlen(s + 5) > ADV_NAME_MAX)
-			return -EINVAL;
+			return tr_why(why, why_size, "a device name is 1..%d bytes", ADV_NAME_MAX);
 		ret->by_name = true;
 		memcpy(ret->name, s + 5, strlen(s + 5) + 1); /* length checked above */
 		return 0;
@@ -99,13 +100,32 @@ static int parse_target(const char *s, struct ble_target *ret)
 	if (slash && !strcmp(slash + 1, "random"))
 		type = BT_ADDR_LE_RANDOM;
 	else if (slash && strcmp(slash + 1, "public") != 0)
-		return -EINVAL;
+		return tr_why(why, why_size, "address type '%s' is neither public nor random",
+			      slash + 1);
 	ret->any_type = !slash;
-	if ((slash ? (size_t)(slash - s) : strlen(s)) != BT_ADDR_STRLEN - 1)
-		return -EINVAL;
-	memcpy(addr, s, BT_ADDR_STRLEN - 1);
-	addr[BT_ADDR_STRLEN - 1] = 0;
-	return bt_addr_from_str(addr, type, &ret->addr);
+	n = slash ? (size_t)(slash - s) : strlen(s);
+	if (n == BT_ADDR_STRLEN - 1) {
+		memcpy(addr, s, n);
+		addr[n] = 0;
+		if (bt_addr_from_str(addr, type, &ret->addr) == 0)
+			return 0;
+	}
+	return tr_why(why, why_size,
+		      "not a device address like C0:11:22:33:44:55[/public|/random] or name=NAME");
+}
+
+int tr_ble_check(const char *addr, const struct tr_options *o, char *why, size_t size)
+{
+	struct ble_target target;
+
+	if (!o || !o->hci)
+		return tr_why(why, size, "BLE needs a controller to go through");
+	if (hci_spec_check(o->hci) < 0)
+		return tr_why(why, size,
+			      "controller '%s' is not tty:PATH[@BAUD], userchan:hciN, unix:PATH "
+			      "or tcp:HOST:PORT",
+			      o->hci);
+	return parse_target(addr, &target, why, size);
 }
 
 static char *describe(const struct ble_target *t)
@@ -685,7 +705,7 @@ int tr_ble_open(sd_event *e, const char *addr, const struct tr_options *o, struc
 	struct tr_ble *b;
 	int r;
 
-	if (!o || hci_spec_check(o->hci) < 0 || parse_target(addr, &target) < 0)
+	if (!o || hci_spec_check(o->hci) < 0 || parse_target(addr, &target, NULL, 0) < 0)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
 	if (!b)

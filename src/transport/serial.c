@@ -2,6 +2,7 @@
  * framing (console.h), with an output queue drained on EPOLLOUT, and reopening of PATH by name
  * (a /dev/serial/by-id symlink may point to a new tty) after a hangup or tr_reconnect(). */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,32 +347,50 @@ static const struct tr_ops serial_ops = {
 	.destroy = serial_destroy,
 };
 
-/* PATH[@BAUD]; the baud must be one the kernel has a constant for. */
-static int parse_path(const char *addr, char **ret_path, unsigned *ret_baud, speed_t *ret_speed)
+/* PATH[@BAUD]; the baud must be one the kernel has a constant for. why (may be NULL) says what
+ * is wrong. */
+static int parse_path(const char *addr, char **ret_path, unsigned *ret_baud, speed_t *ret_speed,
+		      char *why, size_t why_size)
 {
 	const char *at = strrchr(addr, '@');
 	uint32_t baud = SERIAL_BAUD_DEFAULT;
-	size_t i;
+	char list[256];
+	size_t i, n = 0;
 
 	if (at) {
 		if (parse_u32(at + 1, &baud) < 0)
-			return -EINVAL;
+			return tr_why(why, why_size, "baud '%s' is not a number", at + 1);
 	} else {
 		at = addr + strlen(addr);
 	}
 	if (at == addr)
-		return -EINVAL;
+		return tr_why(why, why_size, "no path (serial:PATH[@BAUD])");
 	for (i = 0; i < ARRAY_SIZE(bauds); i++)
 		if (bauds[i].baud == baud)
 			break;
-	if (i == ARRAY_SIZE(bauds))
-		return -EINVAL;
+	if (i == ARRAY_SIZE(bauds)) {
+		for (size_t k = 0; k < ARRAY_SIZE(bauds) && n < sizeof(list); k++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%u", k ? ", " : "",
+					      bauds[k].baud);
+		return tr_why(why, why_size,
+			      "%" PRIu32 " baud is not a rate a tty can be set to (%s)", baud,
+			      list);
+	}
 	*ret_path = strndup(addr, (size_t)(at - addr));
 	if (!*ret_path)
 		return -ENOMEM;
 	*ret_baud = baud;
 	*ret_speed = bauds[i].speed;
 	return 0;
+}
+
+int tr_serial_check(const char *addr, char *why, size_t size)
+{
+	_cleanup_free_ char *path = NULL;
+	unsigned baud;
+	speed_t speed;
+
+	return parse_path(addr, &path, &baud, &speed, why, size);
 }
 
 int tr_serial_open(sd_event *e, const char *addr, const struct tr_options *o, struct tr **ret)
@@ -387,7 +406,7 @@ int tr_serial_open(sd_event *e, const char *addr, const struct tr_options *o, st
 	t = &s->tr;
 	t->ops = &serial_ops;
 	s->fd = -1;
-	r = parse_path(addr, &s->path, &s->baud, &s->speed);
+	r = parse_path(addr, &s->path, &s->baud, &s->speed, NULL, 0);
 	if (r < 0)
 		return r;
 	if (asprintf(&desc, "serial:%s@%u", s->path, s->baud) < 0)

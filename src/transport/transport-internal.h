@@ -3,6 +3,7 @@
  * owner (events queued for the loop; packets, discards and writable() from loop handlers). */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,8 @@ struct tr {
 	void *user_data;
 	char *desc;
 	bool up;
+	bool refused; /* UDP: the peer answered a datagram with ICMP port unreachable */
+	bool heard;   /* a packet arrived since tr_open() */
 	uint64_t reconnect_timeout; /* usec */
 
 	/* Events and notes raised outside the loop's handlers wait here for the defer source. */
@@ -55,6 +58,17 @@ DEFINE_FREE_CLEANUP(struct tr, tr_free)
 int tr_udp_open(sd_event *e, const char *addr, const struct tr_options *o, struct tr **ret);
 int tr_serial_open(sd_event *e, const char *addr, const struct tr_options *o, struct tr **ret);
 int tr_ble_open(sd_event *e, const char *addr, const struct tr_options *o, struct tr **ret);
+
+/* Why addr (the spec after "scheme:") is not one the opener accepts: 0 when it parses, else
+ * -EINVAL with what is wrong in why (size bytes, no spec in it: "port 99999 is out of range
+ * (1..65535)"). Only parses: nothing is resolved or opened. */
+int tr_udp_check(const char *addr, char *why, size_t size);
+int tr_serial_check(const char *addr, char *why, size_t size);
+int tr_ble_check(const char *addr, const struct tr_options *o, char *why, size_t size);
+
+/* snprintf() into why when why is not NULL; tr_why() is -EINVAL, for "return tr_why(...)". */
+void tr_why_set(char *why, size_t size, const char *fmt, ...) _printf_(3, 4);
+#define tr_why(why, size, ...) (tr_why_set((why), (size), __VA_ARGS__), -EINVAL)
 
 /* Takes desc (malloc'd). The link starts down; call tr_link_up() once it is open. */
 int tr_init(struct tr *t, const struct tr_ops *ops, sd_event *e, const struct tr_options *o,

@@ -16,35 +16,102 @@ struct tr_scheme {
 	const char *name;
 	/* NULL: recognised but not built in (yet). */
 	int (*open)(sd_event *e, const char *addr, const struct tr_options *o, struct tr **ret);
+	int (*check)(const char *addr, const struct tr_options *o, char *why, size_t size);
 };
+
+static int udp_check(const char *addr, const struct tr_options *o, char *why, size_t size)
+{
+	return tr_udp_check(addr, why, size);
+}
+
+static int serial_check(const char *addr, const struct tr_options *o, char *why, size_t size)
+{
+	return tr_serial_check(addr, why, size);
+}
 
 /* Add a link here. */
 static const struct tr_scheme schemes[] = {
-	{"udp", tr_udp_open},
-	{"serial", tr_serial_open},
-	{"ble", tr_ble_open},
+	{"udp", tr_udp_open, udp_check},
+	{"serial", tr_serial_open, serial_check},
+	{"ble", tr_ble_open, tr_ble_check},
 };
 
-int tr_open(sd_event *e, const char *spec, const struct tr_options *o, struct tr **ret)
+static const struct tr_scheme *find_scheme(const char *spec, const char **ret_addr)
 {
-	const char *colon;
+	const char *colon = spec ? strchr(spec, ':') : NULL;
 
-	if (!e || !spec || !ret)
-		return -EINVAL;
-	colon = strchr(spec, ':');
 	if (!colon)
-		return -EINVAL;
+		return NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(schemes); i++) {
 		const struct tr_scheme *s = &schemes[i];
 
-		if (strlen(s->name) != (size_t)(colon - spec) ||
-		    strncmp(spec, s->name, (size_t)(colon - spec)) != 0)
-			continue;
-		if (!s->open)
-			return -EPROTONOSUPPORT;
-		return s->open(e, colon + 1, o, ret);
+		if (strlen(s->name) == (size_t)(colon - spec) &&
+		    strncmp(spec, s->name, (size_t)(colon - spec)) == 0) {
+			*ret_addr = colon + 1;
+			return s;
+		}
 	}
-	return -EINVAL;
+	return NULL;
+}
+
+int tr_open(sd_event *e, const char *spec, const struct tr_options *o, struct tr **ret)
+{
+	const struct tr_scheme *s;
+	const char *addr;
+
+	if (!e || !spec || !ret)
+		return -EINVAL;
+	s = find_scheme(spec, &addr);
+	if (!s)
+		return -EINVAL;
+	if (!s->open)
+		return -EPROTONOSUPPORT;
+	return s->open(e, addr, o, ret);
+}
+
+void tr_why_set(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+}
+
+const char *tr_open_error(const char *spec, const struct tr_options *o, int err, char *buf,
+			  size_t size)
+{
+	const char *addr = NULL;
+	const struct tr_scheme *s = find_scheme(spec, &addr);
+	char why[TR_NOTE_MAX] = "";
+
+	if (!s) {
+		snprintf(buf, size, "not a transport: '%s' (expected %s)", spec ? spec : "",
+			 TR_SPEC_HELP);
+		return buf;
+	}
+	if (err == -EINVAL && s->check(addr, o, why, sizeof(why)) < 0) {
+		snprintf(buf, size, "%s: %s", spec, why);
+		return buf;
+	}
+	/* udp.c: a host name without an address is -ENOENT, a resolver that did not answer
+	 * -EAGAIN */
+	if (strcmp(s->name, "udp") == 0 && err == -ENOENT)
+		snprintf(buf, size, "%s: host not found (neither /etc/hosts nor DNS knows it)",
+			 spec);
+	else if (strcmp(s->name, "udp") == 0 && err == -EAGAIN)
+		snprintf(buf, size, "%s: the host name cannot be resolved now (DNS did not answer)",
+			 spec);
+	else
+		snprintf(buf, size, "cannot open %s: %s", spec, strerror(err < 0 ? -err : EIO));
+	return buf;
+}
+
+bool tr_peer_refused(const struct tr *t)
+{
+	return t && t->refused && !t->heard;
 }
 
 static int on_defer(sd_event_source *s, void *userdata)
@@ -162,6 +229,7 @@ void tr_emit_packet(struct tr *t, const uint8_t *pkt, size_t len)
 {
 	size_t want;
 
+	t->heard = true; /* something answers, even if not with SMP */
 	if (len < SMP_HDR_LEN) {
 		tr_emit_discard(t, "packet of %zu bytes is shorter than the %d-byte SMP header",
 				len, SMP_HDR_LEN);

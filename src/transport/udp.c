@@ -2,6 +2,7 @@
  * (Zephyr smp_udp, port 1337). The link has no state of its own: ICMP errors from a device that
  * is rebooting are reported through discard() and the transport stays up. */
 #include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -98,6 +99,7 @@ static int udp_send(struct tr *t, const uint8_t *pkt, size_t len)
 		case ECONNREFUSED:
 			/* The pending error of an earlier datagram (ICMP port unreachable): Linux
 			 * fails this send without sending it, so send again. */
+			t->refused = true;
 			tr_post_note(
 				t, "an earlier datagram to %s was refused (ICMP port unreachable)",
 				t->desc);
@@ -126,6 +128,7 @@ static void udp_flush(struct tr_udp *u)
 			return;
 		/* Each refusal consumes one pending ICMP error: retry, but not forever. */
 		if (errno == ECONNREFUSED && ++refused < 4) {
+			u->tr.refused = true;
 			tr_emit_discard(&u->tr,
 					"an earlier datagram to %s was refused "
 					"(ICMP port unreachable)",
@@ -151,14 +154,16 @@ static void udp_receive(struct tr_udp *u)
 				continue;
 			if (errno == EAGAIN)
 				return;
-			if (errno == ECONNREFUSED)
+			if (errno == ECONNREFUSED) {
+				u->tr.refused = true;
 				tr_emit_discard(&u->tr,
 						"%s refused a datagram (ICMP port unreachable: "
 						"nothing listening, device rebooting?)",
 						u->tr.desc);
-			else
+			} else {
 				tr_emit_discard(&u->tr, "receive from %s failed: %s", u->tr.desc,
 						strerror(errno));
+			}
 			continue;
 		}
 		if (n > UDP_RX_SIZE) {
@@ -214,44 +219,53 @@ static const struct tr_ops udp_ops = {
 };
 
 /* HOST[:PORT] with IPv6 literals in brackets. A bare IPv6 address (two colons or more) is
- * refused: "::1:1337" would be ambiguous. */
-static int parse_addr(const char *addr, char **ret_host, char *ret_port, size_t port_size)
+ * refused: "::1:1337" would be ambiguous. why (may be NULL) says what is wrong. */
+static int parse_addr(const char *addr, char **ret_host, char *ret_port, size_t port_size,
+		      char *why, size_t why_size)
 {
 	const char *host = addr, *host_end, *port = NULL;
 	uint32_t p = UDP_PORT_DEFAULT;
-	int r;
 
 	if (addr[0] == '[') {
 		host = addr + 1;
 		host_end = strchr(host, ']');
 		if (!host_end)
-			return -EINVAL;
+			return tr_why(why, why_size, "'[' without its ']' (udp:[IPV6]:PORT)");
 		if (host_end[1] == ':')
 			port = host_end + 2;
 		else if (host_end[1] != '\0')
-			return -EINVAL;
+			return tr_why(why, why_size, "'%s' after ']' (expected :PORT)",
+				      host_end + 1);
 	} else {
 		host_end = strchr(addr, ':');
 		if (host_end) {
 			port = host_end + 1;
 			if (strchr(port, ':'))
-				return -EINVAL;
+				return tr_why(why, why_size,
+					      "an IPv6 address goes in brackets (udp:[::1]:1337)");
 		} else {
 			host_end = addr + strlen(addr);
 		}
 	}
 	if (host_end == host)
-		return -EINVAL;
-	if (port) {
-		r = parse_u32(port, &p);
-		if (r < 0 || p == 0 || p > 65535)
-			return -EINVAL;
-	}
+		return tr_why(why, why_size, "no host (udp:HOST[:PORT])");
+	if (port && parse_u32(port, &p) < 0)
+		return tr_why(why, why_size, "port '%s' is not a number (1..65535)", port);
+	if (port && (p == 0 || p > 65535))
+		return tr_why(why, why_size, "port %" PRIu32 " is out of range (1..65535)", p);
 	*ret_host = strndup(host, (size_t)(host_end - host));
 	if (!*ret_host)
 		return -ENOMEM;
-	snprintf(ret_port, port_size, "%u", p);
+	snprintf(ret_port, port_size, "%" PRIu32, p);
 	return 0;
+}
+
+int tr_udp_check(const char *addr, char *why, size_t size)
+{
+	_cleanup_free_ char *host = NULL;
+	char port[8];
+
+	return parse_addr(addr, &host, port, sizeof(port), why, size);
 }
 
 static int addrinfo_error(int r)
@@ -369,7 +383,7 @@ int tr_udp_open(sd_event *e, const char *addr, const struct tr_options *o, struc
 	bool numeric;
 	int r, fd = -1, family = AF_UNSPEC;
 
-	r = parse_addr(addr, &host, port, sizeof(port));
+	r = parse_addr(addr, &host, port, sizeof(port), NULL, 0);
 	if (r < 0)
 		return r;
 	r = resolve(host, port, &numeric, &ai);

@@ -309,38 +309,61 @@ static sd_event *new_loop(void)
 
 /* ---- spec parser --------------------------------------------------------------------------- */
 
-static void test_open_rejects_bad_specs(void **state)
+/* Each bad spec is -EINVAL, and tr_open_error() names what is wrong in it. */
+static void test_open_rejects_bad_specs_and_says_why(void **state)
 {
-	static const char *const bad[] = {
-		"udp:",
-		"udp:host:99999",
-		"udp:[::1",
-		"serial:/dev/x@12345",
-		"foo:bar",
-		"udp:127.0.0.1:0",
-		"udp:::1",
-		"udp:[::1]x",
-		"udp:[::1]:",
-		"udp:1.2.3.4:-1",
-		"udp:[]:1337",
-		"serial:",
-		"serial:@115200",
-		"serial:/dev/x@",
-		"serial:/dev/x@fast",
-		"",
-		"udp",
-		"UDP:127.0.0.1",
+	static const struct {
+		const char *spec, *why;
+	} bad[] = {
+		{"udp:", "udp:: no host (udp:HOST[:PORT])"},
+		{"udp:host:99999", "udp:host:99999: port 99999 is out of range (1..65535)"},
+		{"udp:[::1", "udp:[::1: '[' without its ']' (udp:[IPV6]:PORT)"},
+		{"serial:/dev/x@12345",
+		 "serial:/dev/x@12345: 12345 baud is not a rate a tty can be "
+		 "set to (1200, 2400, 4800, 9600, 19200, 38400, 57600, "
+		 "115200, 230400, 460800, 500000, 576000, 921600, 1000000, "
+		 "1152000, 1500000, 2000000, 2500000, 3000000, 3500000, "
+		 "4000000)"},
+		{"foo:bar", "not a transport: 'foo:bar' (expected " TR_SPEC_HELP ")"},
+		{"udp:127.0.0.1:0", "udp:127.0.0.1:0: port 0 is out of range (1..65535)"},
+		{"udp:::1", "udp:::1: an IPv6 address goes in brackets (udp:[::1]:1337)"},
+		{"udp:[::1]x", "udp:[::1]x: 'x' after ']' (expected :PORT)"},
+		{"udp:[::1]:", "udp:[::1]:: port '' is not a number (1..65535)"},
+		{"udp:1.2.3.4:-1", "udp:1.2.3.4:-1: port '-1' is not a number (1..65535)"},
+		{"udp:[]:1337", "udp:[]:1337: no host (udp:HOST[:PORT])"},
+		{"serial:", "serial:: no path (serial:PATH[@BAUD])"},
+		{"serial:@115200", "serial:@115200: no path (serial:PATH[@BAUD])"},
+		{"serial:/dev/x@", "serial:/dev/x@: baud '' is not a number"},
+		{"serial:/dev/x@fast", "serial:/dev/x@fast: baud 'fast' is not a number"},
+		{"", "not a transport: '' (expected " TR_SPEC_HELP ")"},
+		{"udp", "not a transport: 'udp' (expected " TR_SPEC_HELP ")"},
+		{"UDP:127.0.0.1", "not a transport: 'UDP:127.0.0.1' (expected " TR_SPEC_HELP ")"},
+		/* BLE needs a controller (test-transport-ble.c) */
+		{"ble:C0:11:22:33:44:55", "ble:C0:11:22:33:44:55: BLE needs a controller to go "
+					  "through"},
 	};
 	sd_event *e = new_loop();
 	struct tr *t = NULL;
+	char why[512];
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (tr_open(e, bad[i], NULL, &t) != -EINVAL)
-			fail_msg("\"%s\" not rejected with -EINVAL", bad[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (tr_open(e, bad[i].spec, NULL, &t) != -EINVAL)
+			fail_msg("\"%s\" not rejected with -EINVAL", bad[i].spec);
+		assert_string_equal(tr_open_error(bad[i].spec, NULL, -EINVAL, why, sizeof(why)),
+				    bad[i].why);
+	}
 	assert_null(t);
-	/* BLE needs a controller (test-transport-ble.c) */
-	assert_int_equal(tr_open(e, "ble:C0:11:22:33:44:55", NULL, &t), -EINVAL);
-	assert_null(t);
+	/* A host name that resolves to nothing (or a resolver that does not answer), a missing tty:
+	 * what tr_open() said, in words. */
+	assert_string_equal(tr_open_error("udp:h.invalid", NULL, -EAGAIN, why, sizeof(why)),
+			    "udp:h.invalid: the host name cannot be resolved now (DNS did not "
+			    "answer)");
+	assert_string_equal(
+		tr_open_error("udp:nonexistent.invalid", NULL, -ENOENT, why, sizeof(why)),
+		"udp:nonexistent.invalid: host not found (neither /etc/hosts nor DNS "
+		"knows it)");
+	assert_string_equal(tr_open_error("serial:/nonexistent", NULL, -ENOENT, why, sizeof(why)),
+			    "cannot open serial:/nonexistent: No such file or directory");
 	sd_event_unref(e);
 }
 
@@ -524,6 +547,7 @@ static void test_udp_discards_short_and_mismatched(void **state)
 static void test_udp_port_unreachable_stays_up(void **state)
 {
 	sd_event *e = new_loop();
+	size_t n;
 	uint8_t buf[64];
 	uint16_t port;
 	char spec[64];
@@ -536,8 +560,10 @@ static void test_udp_port_unreachable_stays_up(void **state)
 	snprintf(spec, sizeof(spec), "udp:127.0.0.1:%u", port);
 	assert_int_equal(obs_open(&o, e, spec, NULL), 0);
 	assert_true(WAIT(e, NULL, o.ups == 1, 1000));
+	assert_false(tr_peer_refused(o.t));
 	assert_int_equal(tr_send(o.t, echo_req, sizeof(echo_req)), 0);
 	assert_true(WAIT(e, NULL, obs_discarded(&o, "ICMP port unreachable"), 1000));
+	assert_true(tr_peer_refused(o.t)); /* refused, nothing heard: nobody listens */
 	/* Once more: the pending error may now surface in send() instead. */
 	assert_int_equal(tr_send(o.t, echo_req, sizeof(echo_req)), 0);
 	assert_int_equal(tr_send(o.t, echo_req, sizeof(echo_req)), 0);
@@ -552,7 +578,12 @@ static void test_udp_port_unreachable_stays_up(void **state)
 	assert_int_equal(udp_recv(srv, buf, sizeof(buf)), sizeof(echo_req));
 	udp_reply(srv, echo_rsp, sizeof(echo_rsp));
 	assert_true(WAIT(e, NULL, o.npkt == 1, 1000));
+	/* Heard once: a later refusal (the device rebooting) is not "nobody listens". */
 	close(srv);
+	n = o.ndiscard;
+	assert_int_equal(tr_send(o.t, echo_req, sizeof(echo_req)), 0);
+	assert_true(WAIT(e, NULL, o.ndiscard > n, 1000));
+	assert_false(tr_peer_refused(o.t));
 	obs_done(&o);
 	sd_event_unref(e);
 }
@@ -872,7 +903,7 @@ static void test_free_with_work_pending(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_open_rejects_bad_specs),
+		cmocka_unit_test(test_open_rejects_bad_specs_and_says_why),
 		cmocka_unit_test(test_udp_roundtrip_ipv4),
 		cmocka_unit_test(test_udp_roundtrip_ipv6),
 		cmocka_unit_test(test_udp_defaults_and_names),
