@@ -43,6 +43,9 @@ struct fleet_group {
 	size_t n_match_addresses;
 	uint8_t match_adv[31]; /* BLE: advertising data must contain these bytes */
 	size_t match_adv_len;
+	/* A local Image= that could not be read when the configuration was loaded (errno): its
+	 * devices are held (FLEET_HOLD_IMAGE) until a load finds it. 0 = readable, or a URL. */
+	int image_errno;
 };
 
 struct fleet_device {
@@ -78,12 +81,18 @@ struct fleet_config {
 	size_t n_groups;
 	struct fleet_device *devices;
 	size_t n_devices;
+	/* What is not an error but will keep devices from their update: "FILE:LINE: what" */
+	char **warnings;
+	size_t n_warnings;
 };
 
 /* Loads config_dir/otad.conf (optional: defaults when missing) and config_dir/fleet.d/NAME.conf in
  * lexical order. Every problem is reported as "FILE:LINE: what" in *err: syntax, unknown section
  * or key, bad value, a missing required key, a duplicate group or device, a device naming an
- * unknown group, an http:// URL while AllowInsecureHTTP=no, a URL without SHA256=.
+ * unknown group, an http:// URL while AllowInsecureHTTP=no, a URL without SHA256=, a MatchName=
+ * glob that is malformed (an unclosed '[', a reversed range, an unknown class, a trailing '\').
+ * A local Image= file that cannot be read is a warning in (*ret)->warnings, with the group's
+ * image_errno set: a file put in place later is picked up by the next load (reload).
  * Returns 0, -EBADMSG (config error), or -ENOMEM. */
 int fleet_config_load(const char *config_dir, struct fleet_config **ret, struct conf_error *err);
 /* Accepts NULL, returns NULL. */
@@ -109,6 +118,7 @@ enum fleet_verdict {
 	FLEET_UPDATE,  /* runs another, older version (or any other when downgrades are allowed) */
 	FLEET_HOLD_NEWER,  /* runs a newer version and the group does not allow downgrades */
 	FLEET_HOLD_WINDOW, /* needs the update, outside the maintenance window */
+	FLEET_HOLD_IMAGE,  /* needs the update, but the group's image file was not there */
 	FLEET_UNKNOWN,	   /* what it runs is not known or not a version */
 	_FLEET_VERDICT_MAX,
 };

@@ -56,6 +56,9 @@ enum upd_mode {
 
 #define UPD_WINDOW_AUTO 0 /* window chosen by the pacer (issue: adaptive pacing) */
 #define UPD_WINDOW_MAX  32u
+/* The slowest fixed rate, bytes/s: a retry after a refusal never goes below it, and the command
+ * line and the fleet files refuse less (a typing mistake: 128 KiB at 1 B/s take 36 hours). */
+#define UPD_RATE_MIN 512u
 
 struct upd_pace {
 	uint32_t rate;   /* image bytes per second, 0 = unlimited */

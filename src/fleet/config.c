@@ -7,10 +7,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void group_done(struct fleet_group *g)
 {
@@ -43,6 +46,9 @@ struct fleet_config *fleet_config_free(struct fleet_config *c)
 	for (size_t i = 0; i < c->n_devices; i++)
 		device_done(&c->devices[i]);
 	free(c->devices);
+	for (size_t i = 0; i < c->n_warnings; i++)
+		free(c->warnings[i]);
+	free(c->warnings);
 	free(c->s.controller);
 	free(c->s.state_dir);
 	free(c->s.cache_dir);
@@ -176,6 +182,53 @@ static int device_check(const struct fleet_config *c, const struct fleet_device 
 	return 0;
 }
 
+static int add_warning(struct fleet_config *c, const char *fmt, ...) _printf_(2, 3);
+static int add_warning(struct fleet_config *c, const char *fmt, ...)
+{
+	char **n = realloc(c->warnings, (c->n_warnings + 1) * sizeof(*n));
+	va_list ap;
+	int r;
+
+	if (!n)
+		return -ENOMEM;
+	c->warnings = n;
+	va_start(ap, fmt);
+	r = vasprintf(&n[c->n_warnings], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	c->n_warnings++;
+	return 0;
+}
+
+/* A local image is read when a job starts, long after the reload that named it: one that is not
+ * there now is said now. Not an error: the file may be put in place after the fleet file, and
+ * the other groups must not wait for it. */
+static int check_image_file(struct fleet_config *c, struct fleet_group *g,
+			    const struct conf_file *f, const struct conf_section *s)
+{
+	unsigned line = s->line;
+	struct stat st;
+
+	if (g->image_is_url)
+		return 0;
+	if (stat(g->image, &st) < 0 || access(g->image, R_OK) < 0)
+		g->image_errno = errno;
+	else if (!S_ISREG(st.st_mode))
+		g->image_errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	if (!g->image_errno)
+		return 0;
+	for (size_t i = 0; i < s->n_entries; i++)
+		if (strcmp(s->entries[i].key, "Image") == 0)
+			line = s->entries[i].line;
+	return add_warning(c,
+			   "%s:%u: group '%s': Image=%s cannot be read (%s); its devices are "
+			   "not updated until it can and otad reloads",
+			   f->path, line, g->name, g->image,
+			   g->image_errno == EINVAL ? "not a regular file"
+						    : strerror(g->image_errno));
+}
+
 static int add_group(struct fleet_config *c, const struct conf_file *f,
 		     const struct conf_section *s, struct conf_error *err)
 {
@@ -185,6 +238,8 @@ static int add_group(struct fleet_config *c, const struct conf_file *f,
 
 	if (r >= 0)
 		r = group_check(c, &g, f->path, s->line, err);
+	if (r >= 0)
+		r = check_image_file(c, &g, f, s);
 	if (r >= 0 && (!(g.file = strdup(f->path)) ||
 		       !(n = realloc(c->groups, (c->n_groups + 1) * sizeof(*n)))))
 		r = -ENOMEM;

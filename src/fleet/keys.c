@@ -104,8 +104,8 @@ static int p_rate(const char *v, void *dst, const struct fleet_settings *set, co
 {
 	uint64_t u;
 
-	if (parse_size(v, &u) < 0 || u > UINT32_MAX) {
-		*why = "expected bytes per second like 8k (0 = unlimited)";
+	if (parse_size(v, &u) < 0 || u > UINT32_MAX || (u && u < UPD_RATE_MIN)) {
+		*why = "expected bytes per second like 8k, at least 512 (0 = unlimited)";
 		return -EINVAL;
 	}
 	((struct upd_pace *)dst)->rate = (uint32_t)u;
@@ -266,6 +266,7 @@ static int p_windows(const char *v, void *dst, const struct fleet_settings *set,
 struct word_list {
 	char ***items;
 	size_t *n;
+	const char *why; /* why a word was refused */
 };
 
 static int add_word(const char *w, void *dst)
@@ -283,12 +284,104 @@ static int add_word(const char *w, void *dst)
 	return 0;
 }
 
+/* A bracket expression at p (just after its '['), as fnmatch(3) reads it: an optional '!' or
+ * '^', a ']' first is literal, classes [:name:], collating [.x.] and [=x=] elements, ranges.
+ * Returns the character after its ']', or NULL with *why. */
+static const char *glob_bracket(const char *p, const char **why)
+{
+	static const char *const classes[] = {"alnum", "alpha", "blank", "cntrl",
+					      "digit", "graph", "lower", "print",
+					      "punct", "space", "upper", "xdigit"};
+	unsigned char prev = 0;
+
+	if (*p == '!' || *p == '^')
+		p++;
+	if (*p == ']')
+		prev = (unsigned char)*p++;
+	for (; *p && *p != ']'; p++) {
+		if (p[0] == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+			const char *end = strchr(p + 2, p[1]);
+			bool known = p[1] != ':';
+
+			if (!end || end[1] != ']')
+				break;
+			for (size_t i = 0; i < ARRAY_SIZE(classes) && !known; i++)
+				known = strlen(classes[i]) == (size_t)(end - p - 2) &&
+					strncmp(p + 2, classes[i], (size_t)(end - p - 2)) == 0;
+			if (!known) {
+				*why = "unknown character class in [[:...:]] (alpha, digit, "
+				       "alnum, upper, lower, xdigit, space, punct, ...)";
+				return NULL;
+			}
+			p = end + 1;
+			prev = 0;
+		} else if (p[0] == '-' && prev && p[1] && p[1] != ']') {
+			if ((unsigned char)p[1] < prev) {
+				*why = "a range in [...] goes from its lower to its higher end "
+				       "(a-z, not z-a): this one matches nothing";
+				return NULL;
+			}
+			p++;
+			prev = 0;
+		} else {
+			if (p[0] == '\\' && p[1])
+				p++;
+			prev = (unsigned char)*p;
+		}
+	}
+	if (*p != ']') {
+		*why = "'[' opens a set of characters that no ']' closes (write \\[ for a "
+		       "literal '[')";
+		return NULL;
+	}
+	return p + 1;
+}
+
+/* fnmatch(3) takes any pattern: a malformed one simply matches nothing (or only itself, taken
+ * literally), which in a fleet file means devices silently left out. */
+static int glob_check(const char *pat, const char **why)
+{
+	for (const char *p = pat; *p;) {
+		if (*p == '\\') {
+			if (!p[1]) {
+				*why = "ends in a lone '\\', which matches nothing";
+				return -EINVAL;
+			}
+			p += 2;
+		} else if (*p == '[') {
+			p = glob_bracket(p + 1, why);
+			if (!p)
+				return -EINVAL;
+		} else {
+			p++;
+		}
+	}
+	return 0;
+}
+
+static int add_glob(const char *w, void *dst)
+{
+	static char msg[320]; /* *why outlives the word it quotes */
+	struct word_list *l = dst;
+	const char *why = NULL;
+
+	if (glob_check(w, &why) < 0) {
+		snprintf(msg, sizeof(msg), "'%.64s' is not a usable glob: %s", w, why);
+		l->why = msg;
+		return -EINVAL;
+	}
+	return add_word(w, dst);
+}
+
 static int p_names(const char *v, void *dst, const struct fleet_settings *set, const char **why)
 {
 	struct fleet_group *g = dst;
 	struct word_list l = {&g->match_names, &g->n_match_names};
+	int r = split_words(v, add_glob, &l);
 
-	return split_words(v, add_word, &l);
+	if (r == -EINVAL)
+		*why = l.why;
+	return r;
 }
 
 static int p_addresses(const char *v, void *dst, const struct fleet_settings *set, const char **why)

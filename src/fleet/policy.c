@@ -3,10 +3,12 @@
 #include "otad/fleet.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const char *const verdict_names[_FLEET_VERDICT_MAX] = {
-	[FLEET_CURRENT] = "current",	[FLEET_UPDATE] = "update",   [FLEET_HOLD_NEWER] = "newer",
-	[FLEET_HOLD_WINDOW] = "window", [FLEET_UNKNOWN] = "unknown",
+	[FLEET_CURRENT] = "current",	 [FLEET_UPDATE] = "update",
+	[FLEET_HOLD_NEWER] = "newer",	 [FLEET_HOLD_WINDOW] = "window",
+	[FLEET_HOLD_IMAGE] = "no-image", [FLEET_UNKNOWN] = "unknown",
 };
 
 const char *fleet_verdict_name(enum fleet_verdict v)
@@ -54,6 +56,15 @@ void fleet_decide(const struct fleet_group *g, const char *running_version, unsi
 		snprintf(ret->reason, sizeof(ret->reason),
 			 "runs %s, newer than group %s's %s: not downgraded (AllowDowngrade=no)",
 			 running_version, g->name, g->version_text);
+		return;
+	}
+	if (g->image_errno) {
+		ret->verdict = FLEET_HOLD_IMAGE;
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "runs %s, group %s wants %s: its image %s cannot be read (%s); put it "
+			 "there and reload",
+			 running_version, g->name, g->version_text, g->image,
+			 strerror(g->image_errno));
 		return;
 	}
 	if (!fleet_window_open(g, minute_of_day)) {

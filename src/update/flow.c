@@ -17,7 +17,6 @@
 #define RESET_TIMEOUT      (2 * USEC_PER_SEC)
 #define DEFAULT_BUF_SIZE   384 /* Zephyr's CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE default */
 #define DEFAULT_BUF_COUNT  4
-#define MIN_RETRY_RATE     512
 
 static void start_upload(struct upd_job *j);
 static void read_state(struct upd_job *j, job_rsp_fn handler);
@@ -603,7 +602,7 @@ static void retry_or_fail(struct upd_job *j, enum upd_fail fail, const char *fmt
 	if (!j->pace.auto_rate) {
 		uint32_t rate = j->pace.rate ? j->pace.rate / 2 : (uint32_t)(j->res.avg_rate / 2);
 
-		j->pace.rate = rate ? MAX(rate, (uint32_t)MIN_RETRY_RATE) : 0;
+		j->pace.rate = rate ? MAX(rate, (uint32_t)UPD_RATE_MIN) : 0;
 	}
 	if (j->pace.rate)
 		snprintf(pace, sizeof(pace), "%u B/s", j->pace.rate);

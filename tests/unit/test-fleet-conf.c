@@ -186,6 +186,89 @@ static void test_config_errors_name_file_and_line(void **state)
 			    "f.conf:4: device 'd' names unknown group 'nope'");
 	expect_config_error(NULL, "[Fleet]\n", "f.conf:1: unknown section [Fleet]");
 	expect_config_error(NULL, GROUP "Colour=red\n", "f.conf:5: unknown key 'Colour'");
+	expect_config_error(NULL, GROUP "Rate=1\n",
+			    "f.conf:5: Rate=1: expected bytes per second like 8k, at least 512 "
+			    "(0 = unlimited)");
+}
+
+/* fnmatch(3) takes anything; a MatchName= it would never match as meant is refused. */
+static void test_malformed_globs_are_config_errors(void **state)
+{
+	static const struct {
+		const char *value, *glob, *why;
+	} bad[] = {
+		{"[", "[",
+		 "'[' opens a set of characters that no ']' closes (write \\[ for a "
+		 "literal '[')"},
+		{"sensor-[0-9", "sensor-[0-9", "'[' opens a set of characters that no ']' closes"},
+		{"[]", "[]", "'[' opens a set of characters that no ']' closes"},
+		{"[!]", "[!]", "'[' opens a set of characters that no ']' closes"},
+		{"s[[:digit:]", "s[[:digit:]", "'[' opens a set of characters that no ']' closes"},
+		{"s[[:digits:]]", "s[[:digits:]]", "unknown character class in [[:...:]]"},
+		{"s[z-a]", "s[z-a]",
+		 "a range in [...] goes from its lower to its higher end (a-z, "
+		 "not z-a): this one matches nothing"},
+		/* (at the end of the line a '\\' would continue it) */
+		{"sensor\\ x", "sensor\\", "ends in a lone '\\', which matches nothing"},
+	};
+	char text[256], msg[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), GROUP "MatchName=ok-* %s\n", bad[i].value);
+		snprintf(msg, sizeof(msg),
+			 "f.conf:5: MatchName=ok-* %s: '%s' is not a usable glob: %s", bad[i].value,
+			 bad[i].glob, bad[i].why);
+		expect_config_error(NULL, text, msg);
+	}
+}
+
+static void test_good_globs_load(void **state)
+{
+	const char *dir = tl_path("globs");
+	struct fleet_config *c = NULL;
+	struct conf_error err = {""};
+
+	write_conf(dir, "fleet.d/a.conf",
+		   GROUP "MatchName=sensor-[0-9]* []x]* [!a-c]? [[:alpha:]]-* \\[lit\\] a[-z]\n");
+	assert_int_equal(fleet_config_load(dir, &c, &err), 0);
+	assert_int_equal(c->groups[0].n_match_names, 6);
+	assert_non_null(fleet_config_group_for(c, "sensor-12", NULL, NULL, 0));
+	assert_non_null(fleet_config_group_for(c, "[lit]", NULL, NULL, 0));
+	fleet_config_free(c);
+}
+
+/* A local image that is not there is said at load, not when a job fails on it. */
+static void test_missing_image_file_is_a_warning(void **state)
+{
+	const char *dir = tl_path("noimg");
+	const char *img = tl_path("noimg/here.bin");
+	struct fleet_config *c = NULL;
+	struct conf_error err = {""};
+	char text[1024], want[1024];
+
+	snprintf(text, sizeof(text),
+		 "[Group]\nName=a\nVersion=1.0.0\nImage=%s/missing.bin\n"
+		 "[Group]\nName=b\nVersion=1.0.0\nImage=%s\n"
+		 "[Group]\nName=c\nVersion=1.0.0\nImage=%s\n",
+		 dir, img, dir);
+	write_conf(dir, "fleet.d/a.conf", text);
+	write_conf(dir, "here.bin", "x");
+	assert_int_equal(fleet_config_load(dir, &c, &err), 0);
+	assert_int_equal(c->n_warnings, 2);
+	snprintf(want, sizeof(want),
+		 "%s/fleet.d/a.conf:4: group 'a': Image=%s/missing.bin cannot be read (No such "
+		 "file or directory); its devices are not updated until it can and otad reloads",
+		 dir, dir);
+	assert_string_equal(c->warnings[0], want);
+	snprintf(want, sizeof(want),
+		 "%s/fleet.d/a.conf:12: group 'c': Image=%s cannot be read (Is a directory); its "
+		 "devices are not updated until it can and otad reloads",
+		 dir, dir);
+	assert_string_equal(c->warnings[1], want);
+	assert_int_equal(fleet_config_group(c, "a")->image_errno, ENOENT);
+	assert_int_equal(fleet_config_group(c, "b")->image_errno, 0);
+	assert_int_equal(fleet_config_group(c, "c")->image_errno, EISDIR);
+	fleet_config_free(c);
 }
 
 static void test_http_allowed_when_configured(void **state)
@@ -210,6 +293,9 @@ int main(void)
 		cmocka_unit_test(test_config_loads_settings_groups_devices),
 		cmocka_unit_test(test_missing_config_dir_gives_defaults),
 		cmocka_unit_test(test_config_errors_name_file_and_line),
+		cmocka_unit_test(test_malformed_globs_are_config_errors),
+		cmocka_unit_test(test_good_globs_load),
+		cmocka_unit_test(test_missing_image_file_is_a_warning),
 		cmocka_unit_test(test_http_allowed_when_configured),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

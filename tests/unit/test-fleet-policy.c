@@ -1,4 +1,5 @@
-/* test-fleet-policy.c — who gets the group's image: versions, downgrades, maintenance windows. */
+/* test-fleet-policy.c — who gets the group's image: versions, downgrades, maintenance windows,
+ * a group whose image file is missing. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,6 +56,24 @@ static void test_newer_version_is_never_downgraded_unless_allowed(void **state)
 	assert_non_null(strstr(d.reason, "not downgraded"));
 	g = group("2.0.0", true);
 	assert_int_equal(decide(&g, "3.0.0", 0), FLEET_UPDATE);
+}
+
+static void test_group_without_its_image_holds_what_needs_it(void **state)
+{
+	struct fleet_group g = group("2.0.0", false);
+	struct fleet_decision d;
+
+	g.image = "/srv/fw.bin";
+	g.image_errno = ENOENT;
+	fleet_decide(&g, "1.0.0", 0, &d);
+	assert_int_equal(d.verdict, FLEET_HOLD_IMAGE);
+	assert_string_equal(fleet_verdict_name(d.verdict), "no-image");
+	assert_string_equal(d.reason, "runs 1.0.0, group g wants 2.0.0: its image /srv/fw.bin "
+				      "cannot be read (No such file or directory); put it there "
+				      "and reload");
+	/* a device already current, or newer, is what it was */
+	assert_int_equal(decide(&g, "2.0.0", 0), FLEET_CURRENT);
+	assert_int_equal(decide(&g, "3.0.0", 0), FLEET_HOLD_NEWER);
 }
 
 static void test_unknown_version_is_not_updated(void **state)
@@ -126,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_same_version_is_left_alone),
 		cmocka_unit_test(test_older_version_is_updated),
 		cmocka_unit_test(test_newer_version_is_never_downgraded_unless_allowed),
+		cmocka_unit_test(test_group_without_its_image_holds_what_needs_it),
 		cmocka_unit_test(test_unknown_version_is_not_updated),
 		cmocka_unit_test(test_maintenance_window_holds_updates_outside),
 		cmocka_unit_test(test_window_edges),
