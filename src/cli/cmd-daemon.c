@@ -60,12 +60,28 @@ int client_call_failed(const char *what, const sd_bus_error *e, int r)
 		return EXIT_LINK;
 	if (strcmp(name, OTAD_ERROR_IMAGE_SOURCE) == 0)
 		return EXIT_IMAGE;
+	if (strcmp(name, OTAD_ERROR_CONFIG_INVALID) == 0)
+		return EXIT_CONFIG;
+	if (strcmp(name, OTAD_ERROR_JOB_FINISHED) == 0 || strcmp(name, OTAD_ERROR_DEVICE_BUSY) == 0)
+		return EXIT_CONFLICT;
 	if (strcmp(name, OTAD_ERROR_NO_SUCH_DEVICE) == 0 ||
 	    strcmp(name, OTAD_ERROR_NO_SUCH_JOB) == 0 ||
-	    strcmp(name, OTAD_ERROR_INVALID_OPTION) == 0 ||
-	    strcmp(name, OTAD_ERROR_CONFIG_INVALID) == 0)
+	    strcmp(name, OTAD_ERROR_INVALID_OPTION) == 0)
 		return EXIT_USAGE;
 	return EXIT_FAILURE_GENERIC;
+}
+
+/* {"k1":"v1","k2":"v2"} on a line. */
+static void print_json_str(const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_begin_object(&j, NULL);
+	json_str(&j, k1, v1);
+	json_str(&j, k2, v2);
+	json_end_object(&j);
+	json_end_line(&j);
 }
 
 static sd_bus *open_or_log(void)
@@ -203,7 +219,9 @@ int cmd_upload(int argc, char **argv)
 		sd_bus_unref(bus);
 		return r;
 	}
-	if (!arg.json)
+	if (arg.json)
+		print_json_str("event", "job", "path", path);
+	else
 		printf("job %s\n", path);
 	r = follower_run(f, path, false);
 	follower_free(f);
@@ -342,6 +360,8 @@ int cmd_cancel(int argc, char **argv)
 		log_error("no job %s", argv[1]), r = EXIT_USAGE;
 	else if (r < 0)
 		r = client_call_failed("cancel", &e, r);
+	else if (arg.json)
+		print_json_str("job", path, "cancel", "requested"), r = 0;
 	else
 		printf("cancel requested for job %s\n", argv[1]), r = 0;
 	sd_bus_error_free(&e);
@@ -351,37 +371,89 @@ int cmd_cancel(int argc, char **argv)
 
 /* ---- devices, fleet status, reload ---------------------------------------------------------- */
 
+/* rows x cols cells, row 0 the header: every column but the last padded to its widest cell (at
+ * least min[c]), one space apart; nothing is cut. */
+static void print_table(const char *const *cells, size_t rows, size_t cols, const int *min)
+{
+	int width[8] = {0};
+
+	for (size_t c = 0; c < cols && c < ARRAY_SIZE(width); c++) {
+		width[c] = min[c];
+		for (size_t r = 0; r < rows; r++)
+			width[c] = MAX(width[c], (int)strlen(cells[r * cols + c]));
+	}
+	for (size_t r = 0; r < rows; r++)
+		for (size_t c = 0; c < cols; c++)
+			printf(c + 1 < cols ? "%-*s " : "%-*s\n", c + 1 < cols ? width[c] : 0,
+			       cells[r * cols + c]);
+}
+
 struct device_row {
 	const char *name, *path, *address, *group, *version, *target, *verdict, *status;
 };
 
-static void print_device(struct json *j, const struct device_row *d, bool fleet)
+static void json_device(struct json *j, const struct device_row *d)
 {
-	if (arg.json) {
-		json_begin_object(j, NULL);
-		json_str(j, "name", d->name);
-		json_str(j, "address", d->address);
-		json_str(j, "group", d->group);
-		json_str(j, "version", d->version);
-		json_str(j, "target", d->target);
-		json_str(j, "verdict", d->verdict);
-		json_str(j, "status", d->status);
-		json_end_object(j);
-	} else if (fleet) {
-		printf("%-12s %-20s %-10s %-10s %-8s %s\n", d->group[0] ? d->group : "-", d->name,
-		       d->version[0] ? d->version : "?", d->target[0] ? d->target : "-", d->verdict,
-		       d->status);
+	json_begin_object(j, NULL);
+	json_str(j, "name", d->name);
+	json_str(j, "address", d->address);
+	json_str(j, "group", d->group);
+	json_str(j, "version", d->version);
+	json_str(j, "target", d->target);
+	json_str(j, "verdict", d->verdict);
+	json_str(j, "status", d->status);
+	json_end_object(j);
+}
+
+#define FLEET_COLS   6
+#define DEVICES_COLS 4
+
+/* One table row of d into cells. */
+static void device_cells(const struct device_row *d, bool fleet, const char **cells)
+{
+	const char *group = d->group[0] ? d->group : "-", *runs = d->version[0] ? d->version : "?";
+
+	if (fleet) {
+		const char *row[FLEET_COLS] = {group,	   d->name,
+					       runs,	   d->target[0] ? d->target : "-",
+					       d->verdict, d->status};
+
+		memcpy(cells, row, sizeof(row));
 	} else {
-		printf("%-20s %-10s %-12s %s\n", d->name, d->version[0] ? d->version : "?",
-		       d->group[0] ? d->group : "-", d->address);
+		const char *row[DEVICES_COLS] = {d->name, runs, group, d->address};
+
+		memcpy(cells, row, sizeof(row));
 	}
+}
+
+static int print_devices(const struct device_row *rows, size_t n, bool fleet)
+{
+	static const char *const fleet_hdr[FLEET_COLS] = {"GROUP", "DEVICE",  "RUNS",
+							  "WANTS", "VERDICT", "WHY"};
+	static const char *const dev_hdr[DEVICES_COLS] = {"DEVICE", "VERSION", "GROUP", "ADDRESS"};
+	static const int fleet_min[FLEET_COLS] = {12, 20, 10, 10, 8, 0};
+	static const int dev_min[DEVICES_COLS] = {20, 10, 12, 0};
+	size_t cols = fleet ? FLEET_COLS : DEVICES_COLS;
+	_cleanup_free_ const char **cells = calloc((n + 1) * cols, sizeof(*cells));
+
+	if (!cells) {
+		log_error("out of memory");
+		return EXIT_FAILURE_GENERIC;
+	}
+	memcpy(cells, fleet ? fleet_hdr : dev_hdr, cols * sizeof(*cells));
+	for (size_t i = 0; i < n; i++)
+		device_cells(&rows[i], fleet, cells + (i + 1) * cols);
+	print_table(cells, n + 1, cols, fleet ? fleet_min : dev_min);
+	return 0;
 }
 
 static int list_devices(bool fleet)
 {
 	sd_bus *bus = open_or_log();
 	sd_bus_message *reply = NULL;
+	_cleanup_free_ struct device_row *rows = NULL;
 	struct device_row d;
+	size_t n = 0;
 	struct json j;
 	int r;
 
@@ -390,21 +462,28 @@ static int list_devices(bool fleet)
 	r = call_manager(bus, "ListDevices", &reply);
 	if (r == 0 && sd_bus_message_enter_container(reply, 'a', "(sossssss)") < 0)
 		r = EXIT_PROTOCOL;
-	json_init(&j, stdout);
-	if (r == 0 && arg.json)
-		json_begin_array(&j, NULL);
-	else if (r == 0 && fleet)
-		printf("%-12s %-20s %-10s %-10s %-8s %s\n", "GROUP", "DEVICE", "RUNS", "WANTS",
-		       "VERDICT", "WHY");
-	else if (r == 0)
-		printf("%-20s %-10s %-12s %s\n", "DEVICE", "VERSION", "GROUP", "ADDRESS");
 	while (r == 0 &&
 	       sd_bus_message_read(reply, "(sossssss)", &d.name, &d.path, &d.address, &d.group,
-				   &d.version, &d.target, &d.verdict, &d.status) > 0)
-		print_device(&j, &d, fleet);
+				   &d.version, &d.target, &d.verdict, &d.status) > 0) {
+		struct device_row *more = realloc(rows, (n + 1) * sizeof(*rows));
+
+		if (!more) {
+			log_error("out of memory");
+			r = EXIT_FAILURE_GENERIC;
+			break;
+		}
+		rows = more;
+		rows[n++] = d;
+	}
 	if (r == 0 && arg.json) {
+		json_init(&j, stdout);
+		json_begin_array(&j, NULL);
+		for (size_t i = 0; i < n; i++)
+			json_device(&j, &rows[i]);
 		json_end_array(&j);
 		json_end_line(&j);
+	} else if (r == 0) {
+		r = print_devices(rows, n, fleet);
 	}
 	sd_bus_message_unref(reply);
 	sd_bus_flush_close_unref(bus);
@@ -429,8 +508,41 @@ int cmd_fleet(int argc, char **argv)
 	return list_devices(true);
 }
 
+/* Reload's answer: the warnings of the new configuration, on stderr or in the JSON object. */
+static int print_reload(sd_bus_message *reply)
+{
+	const char *w;
+	struct json j;
+	int r = sd_bus_message_enter_container(reply, 'a', "s");
+
+	if (r < 0)
+		return log_error_errno(r, "malformed answer from otad: %m"), EXIT_PROTOCOL;
+	json_init(&j, stdout);
+	if (arg.json) {
+		json_begin_object(&j, NULL);
+		json_bool(&j, "reloaded", true);
+		json_begin_array(&j, "warnings");
+	}
+	while (sd_bus_message_read(reply, "s", &w) > 0) {
+		if (arg.json)
+			json_str(&j, NULL, w);
+		else
+			log_warning("warning: %s", w);
+	}
+	if (arg.json) {
+		json_end_array(&j);
+		json_end_object(&j);
+		json_end_line(&j);
+	} else {
+		printf("configuration reloaded\n");
+	}
+	return 0;
+}
+
 int cmd_reload(int argc, char **argv)
 {
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
 	sd_bus *bus;
 	int r;
 
@@ -441,9 +553,18 @@ int cmd_reload(int argc, char **argv)
 	bus = open_or_log();
 	if (!bus)
 		return EXIT_LINK;
-	r = call_manager(bus, "Reload", NULL);
-	if (r == 0)
-		printf("configuration reloaded\n");
+	r = sd_bus_call_method(bus, OTAD_BUS_NAME, OTAD_MANAGER_PATH, OTAD_MANAGER_IFACE, "Reload",
+			       &e, &reply, "");
+	if (r < 0 && sd_bus_error_has_name(&e, OTAD_ERROR_CONFIG_INVALID)) {
+		log_error("reload refused, otad keeps its configuration: %s", e.message);
+		r = EXIT_CONFIG;
+	} else if (r < 0) {
+		r = client_call_failed("reload", &e, r);
+	} else {
+		r = print_reload(reply);
+	}
+	sd_bus_error_free(&e);
+	sd_bus_message_unref(reply);
 	sd_bus_flush_close_unref(bus);
 	return r;
 }

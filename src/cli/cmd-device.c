@@ -25,6 +25,21 @@ static int malformed(const char *what, const char *why)
 	return EXIT_PROTOCOL;
 }
 
+/* --json: {"key": value} on a line (value a string, or a boolean true when NULL). */
+static void print_json(const char *key, const char *value)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_begin_object(&j, NULL);
+	if (value)
+		json_str(&j, key, value);
+	else
+		json_bool(&j, key, true);
+	json_end_object(&j);
+	json_end_line(&j);
+}
+
 static int open_conn(struct conn *c)
 {
 	return conn_open(c, arg.transport, &arg.params.tr, arg.timeout_usec);
@@ -50,6 +65,8 @@ int cmd_echo(int argc, char **argv)
 		r = malformed("echo", why);
 	else if (r == 0 && !smp_err_ok(&rsp.err))
 		r = device_error(&rsp.err, "echo");
+	else if (r == 0 && arg.json)
+		print_json("echo", rsp.text);
 	else if (r == 0)
 		printf("%s\n", rsp.text);
 	conn_close(&c);
@@ -71,6 +88,8 @@ int cmd_reset(int argc, char **argv)
 		r = malformed("reset", why);
 	else if (r == 0 && !smp_err_ok(&e))
 		r = device_error(&e, "reset");
+	else if (r == 0 && arg.json)
+		print_json("reset", NULL);
 	else if (r == 0)
 		printf("reset\n");
 	conn_close(&c);
@@ -229,7 +248,10 @@ static int image_erase(struct conn *c)
 		return malformed("image erase", why);
 	if (!smp_err_ok(&e))
 		return device_error(&e, "image erase");
-	printf("slot 1 erased\n");
+	if (arg.json)
+		print_json("erased", NULL);
+	else
+		printf("slot 1 erased\n");
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "util/macro.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <libgen.h>
 #include <signal.h>
@@ -172,6 +173,32 @@ static int run_one(const char *image_path, struct img_file *f, enum upd_step sto
 	return r.exit_code;
 }
 
+const char *format_duration(uint64_t seconds, char *buf, size_t size)
+{
+	if (seconds >= 3600)
+		snprintf(buf, size, "%" PRIu64 " h %" PRIu64 " min", seconds / 3600,
+			 seconds % 3600 / 60);
+	else if (seconds >= 60)
+		snprintf(buf, size, "%" PRIu64 " min %" PRIu64 " s", seconds / 60, seconds % 60);
+	else
+		snprintf(buf, size, "%" PRIu64 " s", seconds);
+	return buf;
+}
+
+/* A fixed rate decides how long the upload takes at least: said before a long one starts. */
+static void announce_duration(const struct img *img)
+{
+	char took[32];
+	uint64_t s;
+
+	if (arg.params.pace.auto_rate || !arg.params.pace.rate || !img)
+		return;
+	s = img->len / arg.params.pace.rate;
+	if (s >= 60)
+		log_notice("at --rate %" PRIu32 " the upload of %zu bytes takes at least %s",
+			   arg.params.pace.rate, img->len, format_duration(s, took, sizeof(took)));
+}
+
 /* Before each image of a multi-image file: which one, of how many. */
 static void announce(const struct img_file_entry *e, size_t i, size_t n)
 {
@@ -207,12 +234,16 @@ int run_update(const char *image_path, enum upd_step stop_after)
 	if (img_load_any(image_path, arg.params.key_pem, arg.params.key_pem_len, &f, NULL) < 0)
 		return run_one(image_path, NULL, stop_after, arg.params.image); /* it reports why */
 	if (arg.image_num_set || f->n == 1) {
+		const struct img_file_entry *e = img_file_select(f, arg.params.image);
+
+		announce_duration(e ? e->img : NULL);
 		code = run_one(image_path, f, stop_after, arg.params.image);
 		img_file_free(f);
 		return code;
 	}
 	for (size_t i = 0; i < f->n && code == EXIT_OK; i++) {
 		announce(&f->entries[i], i, f->n);
+		announce_duration(f->entries[i].img);
 		code = run_one(image_path, f, stop_after, f->entries[i].image);
 		if (code != EXIT_OK && i + 1 < f->n)
 			log_error("image %u failed: not updating image%s %u%s", f->entries[i].image,

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "otad/update.h"
@@ -29,6 +30,9 @@ int cmd_echo(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_params(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+/* "36 h 24 min", "4 min 22 s", "12 s" into buf. */
+const char *format_duration(uint64_t seconds, char *buf, size_t size);
+
 /* The link options make sense (a device unless scanning; a controller for BLE); 0 or -exit. */
 int check_link_args(bool scan);
 /* image upload FILE: the update flow up to the verify step. */

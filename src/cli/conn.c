@@ -32,6 +32,11 @@ static void on_stray(const char *why, void *user_data)
 
 	snprintf(c->stray, sizeof(c->stray), "%s", why);
 	log_debug("ignored from the device: %s", why);
+	/* Nothing ever answered and the port is closed: waiting for the timeout changes nothing. */
+	if (tr_peer_refused(c->tr) && !wait_state.done) {
+		c->err = -ECONNREFUSED;
+		wait_state.done = true;
+	}
 }
 
 static const struct smp_client_ops conn_ops = { .event = on_event, .stray = on_stray };
@@ -66,13 +71,11 @@ int conn_open(struct conn *c, const char *spec, const struct tr_options *o, uint
 	if (r < 0)
 		return log_error_errno(r, "cannot create the event loop: %m"), EXIT_FAILURE_GENERIC;
 	r = tr_open(c->event, spec, o, &c->tr);
-	if (r == -EINVAL) {
-		log_error("not a transport: '%s' (expected %s)", spec, TR_SPEC_HELP);
-		return EXIT_USAGE;
-	}
 	if (r < 0) {
-		log_error_errno(r, "cannot open %s: %m", spec);
-		return EXIT_LINK;
+		char why[512];
+
+		log_error("%s", tr_open_error(spec, o, r, why, sizeof(why)));
+		return r == -EINVAL ? EXIT_USAGE : EXIT_LINK;
 	}
 	r = smp_client_new(c->event, c->tr, &conn_ops, c, &c->smp);
 	if (r < 0)
@@ -125,6 +128,11 @@ int conn_call(struct conn *c, enum smp_op op, uint16_t group, uint8_t id, const 
 			  (double)c->timeout_usec / USEC_PER_SEC,
 			  c->stray[0] ? "; ignored from the device: " : "", c->stray);
 		return EXIT_TIMEOUT;
+	}
+	if (c->err == -ECONNREFUSED) {
+		log_error("%s: %s: nothing listens (ICMP port unreachable)", what,
+			  tr_describe(c->tr));
+		return EXIT_LINK;
 	}
 	if (c->err == -ENOTCONN) {
 		log_error("%s: link to %s lost", what, tr_describe(c->tr));

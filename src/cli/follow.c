@@ -192,7 +192,12 @@ static int initial_state(struct job_view *v)
 				   OTAD_JOB_IFACE);
 
 	if (r < 0) {
-		r = client_call_failed(v->path, &e, r);
+		if (sd_bus_error_has_name(&e, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
+			log_error("no job %s", v->path + strlen(OTAD_JOB_PATH_PREFIX "/"));
+			r = EXIT_USAGE;
+		} else {
+			r = client_call_failed(v->path, &e, r);
+		}
 		sd_bus_error_free(&e);
 		return r;
 	}

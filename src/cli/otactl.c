@@ -10,6 +10,8 @@
 #include "util/macro.h"
 #include "util/parse.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -21,19 +23,6 @@ struct cli_args arg = {
 	.timeout_usec = 5 * USEC_PER_SEC,
 	.verbosity = LOG_LVL_NOTICE,
 };
-
-int exit_code_for(enum upd_fail f)
-{
-	static const int codes[_UPD_FAIL_MAX] = {
-		[UPD_FAIL_NONE] = EXIT_OK,          [UPD_FAIL_IMAGE] = EXIT_IMAGE,
-		[UPD_FAIL_LINK] = EXIT_LINK,        [UPD_FAIL_TIMEOUT] = EXIT_TIMEOUT,
-		[UPD_FAIL_DEVICE] = EXIT_DEVICE,    [UPD_FAIL_PROTOCOL] = EXIT_PROTOCOL,
-		[UPD_FAIL_VERIFY] = EXIT_VERIFY,    [UPD_FAIL_REFUSED] = EXIT_REFUSED,
-		[UPD_FAIL_CANCELLED] = EXIT_CANCELLED, [UPD_FAIL_CONFIG] = EXIT_USAGE,
-	};
-
-	return (unsigned)f < _UPD_FAIL_MAX ? codes[f] : EXIT_FAILURE_GENERIC;
-}
 
 static void help(void)
 {
@@ -69,14 +58,17 @@ static void help(void)
 	       "\n"
 	       "Options:\n"
 	       "  -t, --transport SPEC     device to talk to (or $OTACTL_TRANSPORT)\n"
-	       "      --hci SPEC           BLE controller: tty:PATH[@BAUD], userchan:hciN, unix:PATH,\n"
+	       "      --hci SPEC           BLE controller: tty:PATH[@BAUD], userchan:hciN, "
+	       "unix:PATH,\n"
 	       "                           tcp:HOST:PORT (or $OTACTL_HCI)\n"
 	       "      --connect-timeout T  BLE: how long to look for the device (default 10s)\n"
 	       "      --window auto|N      requests in flight: adaptive (default) or fixed; never\n"
 	       "                           more than the device has buffers\n"
-	       "      --rate auto|R        image bytes per second, k/M suffixes: adaptive (default:\n"
+	       "      --rate auto|R        image bytes per second, k/M suffixes: adaptive "
+	       "(default:\n"
 	       "                           no cap until the device shows trouble) or a fixed cap\n"
-	       "      --chunk BYTES        cap on image bytes per request\n"
+	       "                           of at least 512\n"
+	       "      --chunk BYTES        cap on image bytes per request, 32..65536\n"
 	       "      --mode test|confirm  test then confirm after the boot check (default), or\n"
 	       "                           mark permanent before the reset\n"
 	       "      --retries N          attempts after a refusal, one request at a time and\n"
@@ -90,15 +82,17 @@ static void help(void)
 	       "      --image-num N        SMP image number (default 0; a zip's manifest says)\n"
 	       "      --timeout T          answer timeout per request (default 5s)\n"
 	       "      --boot-timeout T     how long the device may take to come back (60s)\n"
-	       "      --json               JSON lines on stdout\n"
+	       "      --json               JSON on stdout, an error object on failure\n"
 	       "      --user               otad on the user bus; --bus-address ADDR: on that bus\n"
 	       "      --direct             upload: the in-process engine, not otad\n"
 	       "      --sha256 HEX         upload: pin of the image (required for URLs)\n"
 	       "  -v, --verbose            more detail; -q, --quiet less\n"
 	       "  -h, --help               this help; --version\n"
 	       "\n"
-	       "Exit codes: 0 ok, 2 usage, 3 image, 4 link, 5 timeout, 6 device error,\n"
-	       "7 protocol, 8 verify failed, 9 bootloader refused, 10 cancelled. See otactl(1).\n");
+	       "Exit codes: 0 ok, 1 internal or access denied, 2 usage, 3 image, 4 link,\n"
+	       "5 timeout, 6 device error, 7 protocol, 8 verify failed, 9 bootloader refused,\n"
+	       "10 cancelled, 11 otad's configuration has errors, 12 job already ended or device\n"
+	       "busy. See otactl(1).\n");
 }
 
 enum {
@@ -126,17 +120,87 @@ enum {
 	OPT_SHA256,
 };
 
+static const struct option options[] = {
+	{ "transport", required_argument, NULL, 't' },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "chunk", required_argument, NULL, OPT_CHUNK },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "no-downgrade", no_argument, NULL, OPT_NO_DOWNGRADE },
+	{ "image-num", required_argument, NULL, OPT_IMAGE_NUM },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "hci", required_argument, NULL, OPT_HCI },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "pace-key", required_argument, NULL, OPT_PACE_KEY },
+	{ "pace-file", required_argument, NULL, OPT_PACE_FILE },
+	{ "no-pace-memory", no_argument, NULL, OPT_NO_PACE_MEMORY },
+	{ "user", no_argument, NULL, OPT_USER },
+	{ "bus-address", required_argument, NULL, OPT_BUS_ADDRESS },
+	{ "direct", no_argument, NULL, OPT_DIRECT },
+	{ "sha256", required_argument, NULL, OPT_SHA256 },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{}
+};
+
+/* "--rate" for OPT_RATE, "-t" for 't'. */
+static const char *option_name(int val)
+{
+	static char buf[40];
+	const struct option *o = options;
+
+	while (o->name && o->val != val)
+		o++;
+	if (val < 0x100 || !o->name)
+		snprintf(buf, sizeof(buf), "-%c", val);
+	else
+		snprintf(buf, sizeof(buf), "--%s", o->name);
+	return buf;
+}
+
 static int usage_error(const char *fmt, ...) _printf_(1, 2);
 static int usage_error(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "otactl: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'otactl --help'.\n");
+	log_error("%s", msg);
+	fprintf(stderr, "Try 'otactl --help'.\n");
 	return -EXIT_USAGE;
+}
+
+static int parse_rate(const char *v)
+{
+	char took[32];
+	uint64_t u;
+
+	if (strcmp(v, "auto") == 0) {
+		arg.params.pace.auto_rate = true;
+		arg.params.pace.rate = 0;
+		return 0;
+	}
+	if (parse_size(v, &u) < 0 || u == 0 || u > UINT32_MAX)
+		return usage_error("--rate is auto or bytes per second like 20k, not '%s'", v);
+	if (u < UPD_RATE_MIN)
+		return usage_error("--rate %s is %" PRIu64 " byte%s per second: 128 KiB would take "
+				   "%s; give auto or at least %u%s%s%s",
+				   v, u, u == 1 ? "" : "s",
+				   format_duration(128 * 1024 / u, took, sizeof(took)),
+				   UPD_RATE_MIN, strpbrk(v, "kKM") ? "" : " (did you mean ",
+				   strpbrk(v, "kKM") ? "" : v, strpbrk(v, "kKM") ? "" : "k?)");
+	arg.params.pace.rate = (uint32_t)u;
+	arg.params.pace.auto_rate = false;
+	return 0;
 }
 
 static int parse_pacing_option(int c, const char *v)
@@ -154,19 +218,14 @@ static int parse_pacing_option(int c, const char *v)
 		arg.params.pace.window = (unsigned)u;
 		return 0;
 	case OPT_RATE:
-		if (strcmp(v, "auto") == 0) {
-			arg.params.pace.auto_rate = true;
-			arg.params.pace.rate = 0;
-			return 0;
-		}
-		if (parse_size(v, &u) < 0 || u == 0 || u > UINT32_MAX)
-			return usage_error("--rate is auto or bytes per second like 20k, not '%s'", v);
-		arg.params.pace.rate = (uint32_t)u;
-		arg.params.pace.auto_rate = false;
-		return 0;
+		return parse_rate(v);
 	case OPT_CHUNK:
-		if (parse_size(v, &u) < 0 || u < 1 || u > 65536)
-			return usage_error("--chunk takes 1..65536 bytes, not '%s'", v);
+		/* Zephyr's img_mgmt refuses a first chunk shorter than the image header (it
+		 * checks the magic there): IMG_MGMT_ERR_INVALID_IMAGE_HEADER. */
+		if (parse_size(v, &u) < 0 || u < IMG_HEADER_SIZE || u > 65536)
+			return usage_error("--chunk takes %u..65536 bytes (the first request must "
+					   "carry the whole %u-byte image header), not '%s'",
+					   IMG_HEADER_SIZE, IMG_HEADER_SIZE, v);
 		arg.params.chunk_max = (size_t)u;
 		return 0;
 	case OPT_RETRIES:
@@ -223,8 +282,12 @@ static int parse_other_option(int c, const char *v)
 	case OPT_TIMEOUT:
 	case OPT_BOOT_TIMEOUT:
 	case OPT_CONNECT_TIMEOUT:
-		if (parse_usec(v, &u) < 0 || u == 0)
-			return usage_error("not a duration: '%s' (e.g. 5, 500ms, 2min)", v);
+		if (parse_usec(v, &u) < 0)
+			return usage_error("%s takes a duration like 5, 500ms or 2min, not '%s'",
+					   option_name(c), v);
+		if (u == 0)
+			return usage_error("%s must be longer than 0 (e.g. 5, 500ms, 2min)",
+					   option_name(c));
 		if (c == OPT_TIMEOUT)
 			arg.timeout_usec = arg.params.rsp_timeout_usec = u;
 		else if (c == OPT_BOOT_TIMEOUT)
@@ -261,41 +324,33 @@ static int parse_other_option(int c, const char *v)
 	return usage_error("unknown option");
 }
 
+/* getopt_long() said '?' (unknown) or ':' (value missing) for argv[optind - 1] or, in a group
+ * of short options, argv[optind]. */
+static int option_error(int c, int argc, char **argv)
+{
+	const char *a = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+
+	if (optind < argc && argv[optind][0] == '-' && argv[optind][1] == optopt)
+		a = argv[optind];
+	if (c == ':')
+		return usage_error("%s needs a value", optopt ? option_name(optopt) : a);
+	if (a[0] == '-' && a[1] >= '0' && a[1] <= '9')
+		return usage_error("'%s' is not an option: job numbers and the other numbers "
+				   "otactl takes are not negative (put -- before an argument "
+				   "that starts with '-')",
+				   a);
+	if (optopt)
+		return usage_error("unknown option '-%c'", optopt);
+	return usage_error("unknown option '%.*s'", (int)strcspn(a, "="), a);
+}
+
 static int parse_args(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "transport", required_argument, NULL, 't' },
-		{ "window", required_argument, NULL, OPT_WINDOW },
-		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "chunk", required_argument, NULL, OPT_CHUNK },
-		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "retries", required_argument, NULL, OPT_RETRIES },
-		{ "key", required_argument, NULL, OPT_KEY },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "no-downgrade", no_argument, NULL, OPT_NO_DOWNGRADE },
-		{ "image-num", required_argument, NULL, OPT_IMAGE_NUM },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "hci", required_argument, NULL, OPT_HCI },
-		{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-		{ "pace-key", required_argument, NULL, OPT_PACE_KEY },
-		{ "pace-file", required_argument, NULL, OPT_PACE_FILE },
-		{ "no-pace-memory", no_argument, NULL, OPT_NO_PACE_MEMORY },
-		{ "user", no_argument, NULL, OPT_USER },
-		{ "bus-address", required_argument, NULL, OPT_BUS_ADDRESS },
-		{ "direct", no_argument, NULL, OPT_DIRECT },
-		{ "sha256", required_argument, NULL, OPT_SHA256 },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{}
-	};
 	int c, r;
 
 	upd_params_init(&arg.params);
-	while ((c = getopt_long(argc, argv, "t:vqh", options, NULL)) >= 0) {
+	opterr = 0; /* our own messages, which --json repeats */
+	while ((c = getopt_long(argc, argv, ":t:vqh", options, NULL)) >= 0) {
 		if (c == 'h') {
 			help();
 			return 1;
@@ -304,8 +359,8 @@ static int parse_args(int argc, char **argv)
 			printf("otactl %s\n", OTAD_VERSION);
 			return 1;
 		}
-		if (c == '?')
-			return -EXIT_USAGE;
+		if (c == '?' || c == ':')
+			return option_error(c, argc, argv);
 		r = parse_pacing_option(c, optarg);
 		if (r == 1)
 			r = parse_other_option(c, optarg);
@@ -355,7 +410,7 @@ static int load_key(void)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
@@ -372,15 +427,12 @@ int main(int argc, char **argv)
 	};
 	int r;
 
-	log_set_prefix("otactl");
 	r = parse_args(argc, argv);
 	if (r != 0)
 		return r > 0 ? EXIT_OK : -r;
 	log_set_max_level(arg.verbosity >= LOG_LVL_DEBUG ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-	if (arg.argc < 1) {
-		usage_error("missing command");
-		return EXIT_USAGE;
-	}
+	if (arg.argc < 1)
+		return -usage_error("missing command");
 	if (load_key() < 0)
 		return EXIT_IMAGE;
 	signal(SIGPIPE, SIG_IGN);
@@ -394,6 +446,26 @@ int main(int argc, char **argv)
 		}
 		return commands[i].fn(arg.argc, arg.argv);
 	}
-	usage_error("unknown command '%s'", arg.argv[0]);
-	return EXIT_USAGE;
+	return -usage_error("unknown command '%s'", arg.argv[0]);
+}
+
+static void on_log(int level, const char *msg)
+{
+	if (level <= LOG_LVL_ERR)
+		exit_note_error(msg);
+}
+
+int main(int argc, char **argv)
+{
+	int r;
+
+	log_set_prefix("otactl");
+	log_set_observer(on_log);
+	/* known before the options are parsed: a bad option is reported in JSON too */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		arg.json = arg.json || strcmp(argv[i], "--json") == 0;
+	r = run(argc, argv);
+	if (arg.json)
+		exit_report_json(r);
+	return r;
 }

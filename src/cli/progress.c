@@ -1,5 +1,6 @@
 /* progress.c — progress bar, step lines and JSON lines for otactl. */
 #include "cli/progress.h"
+#include "cli/exit-codes.h"
 #include "util/hex.h"
 #include "util/json.h"
 #include "util/macro.h"
@@ -170,6 +171,8 @@ void progress_result(struct progress *p, const struct upd_result *r)
 		json_u64(&j, "pace_window", r->pace.window);
 		json_str(&j, "version", r->version[0] ? r->version : NULL);
 		json_str(&j, "hash", r->has_hash ? hex_encode(r->hash, 32, hash) : NULL);
+		if (r->fail != UPD_FAIL_NONE)
+			exit_json_error(&j, exit_code_for(r->fail), r->message);
 		json_end_object(&j);
 		json_end_line(&j);
 		return;

@@ -63,7 +63,8 @@ static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *e)
 	struct job *j = userdata;
 
 	if (job_cancel(j) == -EALREADY)
-		return bus_error_set(e, BUS_ERR_JOB_FINISHED, "job %u is already %s", j->rec.id,
+		return bus_error_set(e, BUS_ERR_JOB_FINISHED,
+				     "job %u already ended (%s): nothing to cancel", j->rec.id,
 				     job_state_name(j->rec.state));
 	job_log(j, 5, "cancel requested over D-Bus");
 	return sd_bus_reply_method_return(msg, NULL);

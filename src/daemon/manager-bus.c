@@ -323,10 +323,29 @@ static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error
 	return r;
 }
 
+/* What the new configuration will not do (an image that is not there), for the caller to show. */
+static int reply_warnings(sd_bus_message *msg, const struct fleet_config *c)
+{
+	sd_bus_message *reply = NULL;
+	int r = sd_bus_message_new_method_return(msg, &reply);
+
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "s");
+	for (size_t i = 0; r >= 0 && i < c->n_warnings; i++)
+		r = sd_bus_message_append(reply, "s", c->warnings[i]);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	sd_bus_message_unref(reply);
+	return r;
+}
+
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *e)
 {
 	struct conf_error err = {""};
-	int r = manager_reload(userdata, &err);
+	struct manager *m = userdata;
+	int r = manager_reload(m, &err);
 
 	if (r == -EBADMSG) {
 		log_error("reload refused, keeping the old configuration: %s", err.text);
@@ -334,7 +353,7 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *e)
 	}
 	if (r < 0)
 		return r;
-	return sd_bus_reply_method_return(msg, NULL);
+	return reply_warnings(msg, m->config);
 }
 
 static int get_counts(sd_bus *bus, const char *path, const char *iface, const char *prop,
@@ -373,7 +392,8 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_METHOD_WITH_ARGS("ListDevices", SD_BUS_NO_ARGS,
 				SD_BUS_RESULT("a(sossssss)", devices), method_list_devices,
 				SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", warnings),
+				method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };
 

@@ -398,6 +398,12 @@ static int setup_signals(struct manager *m)
 	return r;
 }
 
+static void log_warnings(const struct fleet_config *c)
+{
+	for (size_t i = 0; i < c->n_warnings; i++)
+		log_warning("%s", c->warnings[i]);
+}
+
 int manager_start(struct manager *m)
 {
 	int r = manager_load_jobs(m);
@@ -421,6 +427,7 @@ int manager_start(struct manager *m)
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the event loop: %m");
 	manager_schedule(m);
+	log_warnings(m->config);
 	log_info("otad %s ready: %zu device%s, %zu group%s, state in %s%s%s", OTAD_VERSION,
 		 m->config->n_devices, m->config->n_devices == 1 ? "" : "s", m->config->n_groups,
 		 m->config->n_groups == 1 ? "" : "s", m->state_dir,
@@ -460,6 +467,7 @@ int manager_reload(struct manager *m, struct conf_error *err)
 		sd_event_source_set_time(m->scan_timer, now_mono(m));
 		sd_event_source_set_enabled(m->scan_timer, SD_EVENT_ON);
 	}
+	log_warnings(c);
 	log_info("configuration reloaded: %zu devices, %zu groups", c->n_devices, c->n_groups);
 	manager_schedule(m);
 	return 0;

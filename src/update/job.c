@@ -255,6 +255,12 @@ static void on_stray(const char *why, void *user_data)
 
 	snprintf(j->last_stray, sizeof(j->last_stray), "%s", why);
 	job_note(j, 7, "ignored from the device: %s", why);
+	/* First contact refused and nothing ever heard: nothing listens there, and waiting out
+	 * the query's timeouts would not change that. Later steps have heard the device, so a
+	 * refusal while it reboots is waited for by the boot step. */
+	if (j->step == UPD_STEP_QUERY && !j->finished && tr_peer_refused(j->tr))
+		job_fail(j, -ECONNREFUSED, UPD_FAIL_LINK,
+			 "%s: nothing listens (ICMP port unreachable)", tr_describe(j->tr));
 }
 
 static const struct smp_client_ops client_ops = {
@@ -304,13 +310,11 @@ static int open_link(struct upd_job *j)
 
 	job_enter(j, UPD_STEP_CONNECT);
 	r = tr_open(j->event, j->spec, &j->p.tr, &j->tr);
-	if (r == -EINVAL) {
-		job_fail(j, r, UPD_FAIL_CONFIG, "not a transport: '%s' (expected %s)", j->spec,
-			 TR_SPEC_HELP);
-		return r;
-	}
 	if (r < 0) {
-		job_fail(j, r, UPD_FAIL_LINK, "cannot open %s: %s", j->spec, strerror(-r));
+		char why[512];
+
+		job_fail(j, r, r == -EINVAL ? UPD_FAIL_CONFIG : UPD_FAIL_LINK, "%s",
+			 tr_open_error(j->spec, &j->p.tr, r, why, sizeof(why)));
 		return r;
 	}
 	r = smp_client_new(j->event, j->tr, &client_ops, j, &j->smp);

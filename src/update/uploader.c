@@ -301,7 +301,7 @@ static void handle_device_error(struct uploader *u, const struct inflight *s,
 		}
 		return;
 	}
-	finish(u, -EIO, UPD_FAIL_DEVICE, "upload: device answered %s to the chunk at off=%zu",
+	finish(u, -EIO, UPD_FAIL_DEVICE, "device answered %s to the chunk at off=%zu",
 	       smp_err_format(e, buf, sizeof(buf)), s->off);
 }
 

@@ -11,6 +11,7 @@
 static int max_level = LOG_LVL_INFO;
 static const char *log_prefix;
 static int use_journal;
+static void (*observer)(int level, const char *msg);
 
 void log_set_max_level(int level)
 {
@@ -30,6 +31,11 @@ void log_set_prefix(const char *prefix)
 void log_open_journal(void)
 {
 	use_journal = 1;
+}
+
+void log_set_observer(void (*fn)(int level, const char *msg))
+{
+	observer = fn;
 }
 
 /* fields: "KEY=value" lines separated by '\n' (e.g. "DEVICE=sensor-1\nJOB=3"), or NULL. */
@@ -74,6 +80,8 @@ int log_internal(int level, int err, const char *fields, const char *fmt, ...)
 		fprintf(stderr, "%s: %s\n", log_prefix, msg);
 	else
 		fprintf(stderr, "%s\n", msg);
+	if (observer)
+		observer(level, msg);
 	errno = saved;
 	return -err;
 }

@@ -12,6 +12,9 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 void log_set_prefix(const char *prefix);
 void log_open_journal(void);
+/* fn sees every message that is logged (after the level filter), e.g. to repeat errors in a
+ * program's own output; NULL removes it. */
+void log_set_observer(void (*fn)(int level, const char *msg));
 
 /* Returns -abs(err) when err != 0 so callers can "return log_error_errno(r, ...)". */
 int log_internal(int level, int err, const char *fields, const char *fmt, ...) _printf_(4, 5);

@@ -3,7 +3,8 @@
  * a current device is left alone, a newer one is not downgraded, one outside its group's
  * maintenance window waits; a wrong pin fails the job before
  * anything is sent; malformed config files are refused with FILE:LINE at start and on reload
- * (the old config stays); a corrupt job file is reported and not loaded. */
+ * (the old config stays), a missing image is a warning that holds its group; `fleet status`
+ * keeps its columns; a corrupt job file is reported and not loaded. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -251,7 +252,7 @@ static void test_malformed_config_refused_at_start_and_kept_on_reload(void **sta
 	char *argv[] = {(char *)tl_bin("otad"), "--check-config", "--config-dir", (char *)dir,
 			NULL};
 	struct tl_otad d;
-	char *out = NULL, *err = NULL;
+	char *out = NULL, *err = NULL, path[900];
 
 	tl_write_file(dir, "otad.conf", "[Daemon]\nMaxJobs=1\n");
 	tl_write_file(dir, "fleet.d/10-ok.conf",
@@ -276,8 +277,23 @@ static void test_malformed_config_refused_at_start_and_kept_on_reload(void **sta
 	free(out);
 	assert_int_equal(start_otad(&d, dir), 0);
 	tl_write_file(dir, "fleet.d/20-bad.conf", "[Device]\nName=x\nTransport=udp:h\nGroup=zz\n");
-	assert_int_equal(otactl(&out, &err, "reload", NULL), 2);
-	assert_true(tl_contains(err, "20-bad.conf:4: device 'x' names unknown group 'zz'"));
+	assert_int_equal(otactl(&out, &err, "reload", NULL), 11); /* EXIT_CONFIG, otactl(1) */
+	snprintf(path, sizeof(path),
+		 "otactl: reload refused, otad keeps its configuration: "
+		 "%s/fleet.d/20-bad.conf:4: device 'x' names unknown group 'zz'\n",
+		 dir);
+	assert_string_equal(err, path);
+	free(out);
+	free(err);
+	/* a glob that cannot work is an error too, with its line */
+	tl_write_file(dir, "fleet.d/20-bad.conf",
+		      "[Group]\nName=b\nVersion=1.0.0\n"
+		      "Image=/srv/x.bin\nMatchName=sensor-[0-9\n");
+	assert_int_equal(otactl(&out, &err, "reload", "--json", NULL), 11);
+	assert_true(tl_contains(out, "{\"error\":{\"class\":\"config-invalid\","));
+	assert_true(tl_contains(err, "20-bad.conf:5: MatchName=sensor-[0-9: 'sensor-[0-9' is not "
+				     "a usable glob: '[' opens a set of characters that no ']' "
+				     "closes"));
 	free(out);
 	free(err);
 	kill(d.proc.pid, SIGHUP); /* the same through SIGHUP: logged, still running */
@@ -296,6 +312,60 @@ static void test_malformed_config_refused_at_start_and_kept_on_reload(void **sta
 	err = tl_proc_stderr(&d.proc);
 	assert_true(tl_contains(err, "reload refused, keeping the old configuration"));
 	free(err);
+}
+
+/* A group whose image is not there: reload says so (and succeeds), the device is held with the
+ * reason, no job starts. fleet status keeps its columns under long names and verdicts. */
+static void test_missing_image_is_reported_at_reload_and_holds_its_group(void **state)
+{
+	const char *dir = tl_path("noimage");
+	char conf[1200], want[900], *out = NULL, *err = NULL, *hdr, *row;
+	struct tl_otad d;
+	struct tl_sim s;
+	size_t why;
+
+	sim_start(&s, "noimage", "1.0.0");
+	tl_write_file(dir, "otad.conf", "[Daemon]\nPollInterval=1s\n");
+	tl_write_file(dir, "fleet.d/a.conf", "# nothing yet\n");
+	assert_int_equal(start_otad(&d, dir), 0);
+	snprintf(
+		conf, sizeof(conf),
+		"[Group]\nName=a-group-with-a-long-name\nVersion=2.0.0\nImage=%s/none.bin\n"
+		"[Device]\nName=dev\nTransport=%s\nGroup=a-group-with-a-long-name\n"
+		"[Device]\nName=gone\nTransport=serial:%s/no-tty\nGroup=a-group-with-a-long-name\n",
+		dir, s.spec, dir);
+	tl_write_file(dir, "fleet.d/a.conf", conf);
+	assert_int_equal(otactl(&out, &err, "reload", NULL), 0);
+	snprintf(want, sizeof(want),
+		 "otactl: warning: %s/fleet.d/a.conf:4: group 'a-group-with-a-long-name': "
+		 "Image=%s/none.bin cannot be read (No such file or directory); its devices are "
+		 "not updated until it can and otad reloads\n",
+		 dir, dir);
+	assert_string_equal(err, want);
+	assert_string_equal(out, "configuration reloaded\n");
+	free(out);
+	free(err);
+	{
+		const char *needles[] = {"no-image", "unreachable", NULL};
+
+		out = wait_fleet(needles, tl_timeout(20000));
+	}
+	/* every row's WHY starts under the header's, however long the verdict before it */
+	hdr = strstr(out, "GROUP");
+	assert_non_null(hdr);
+	why = (size_t)(strstr(hdr, "WHY") - hdr);
+	for (row = strchr(hdr, '\n') + 1; *row; row = strchr(row, '\n') + 1) {
+		assert_true(row[why - 1] == ' ');
+		assert_true(strncmp(row + why, "runs 1.0.0, group", 17) == 0 ||
+			    strncmp(row + why, "cannot open serial:", 19) == 0);
+	}
+	assert_true(tl_contains(out, "its image "));
+	free(out);
+	assert_int_equal(otactl(&out, NULL, "jobs", "--json", NULL), 0);
+	assert_string_equal(out, "[]\n");
+	free(out);
+	assert_int_equal(tl_otad_stop(&d), 0);
+	tl_sim_stop(&s);
 }
 
 static void test_corrupt_job_file_is_reported_and_not_loaded(void **state)
@@ -341,6 +411,9 @@ int main(void)
 					  tl_reap_tracked),
 		cmocka_unit_test_teardown(test_malformed_config_refused_at_start_and_kept_on_reload,
 					  tl_reap_tracked),
+		cmocka_unit_test_teardown(
+			test_missing_image_is_reported_at_reload_and_holds_its_group,
+			tl_reap_tracked),
 		cmocka_unit_test_teardown(test_corrupt_job_file_is_reported_and_not_loaded,
 					  tl_reap_tracked),
 	};

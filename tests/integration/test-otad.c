@@ -461,16 +461,30 @@ static void test_cancel_listing_introspection_and_notify(void **state)
 		assert_true(tl_contains(out, "/org/otad1/device/"));
 		free(out);
 	}
+	/* a second job for a busy device: refused, exit 12 (otactl(1)) */
+	assert_int_equal(otactl(&out, &err, "upload", sim.spec, img, NULL), 12);
+	assert_true(tl_contains(err, "has job /org/otad1/job/1"));
+	free(out);
+	free(err);
 	assert_int_equal(otactl(&out, NULL, "cancel", "1", NULL), 0);
 	free(out);
 	assert_int_equal(otactl(&out, NULL, "watch", "1", NULL), 10);
 	assert_true(tl_contains(out, "cancelled"));
 	free(out);
-	assert_int_not_equal(otactl(&out, &err, "cancel", "1", NULL), 0);
-	assert_true(tl_contains(err, "already cancelled"));
+	/* too late: exit 12, the job's end named; in JSON the same as an error object */
+	assert_int_equal(otactl(&out, &err, "cancel", "1", NULL), 12);
+	assert_string_equal(err, "otactl: cancel: job 1 already ended (cancelled): nothing to "
+				 "cancel\n");
+	free(out);
+	free(err);
+	assert_int_equal(otactl(&out, &err, "cancel", "1", "--json", NULL), 12);
+	assert_string_equal(out,
+			    "{\"error\":{\"class\":\"conflict\",\"message\":\"cancel: job 1 "
+			    "already ended (cancelled): nothing to cancel\",\"exit_code\":12}}\n");
 	free(out);
 	free(err);
 	assert_int_equal(otactl(&out, &err, "watch", "77", NULL), 2);
+	assert_string_equal(err, "otactl: no job 77\n");
 	free(out);
 	free(err);
 	assert_int_equal(tl_sim_count_events(&sim, "state-write", NULL, NULL), 0);

@@ -1,6 +1,7 @@
 /* test-update.c — `otactl update` end to end against the real otasim, over UDP and a pty:
  * verified boot, pacing seen from the device's trace, the motivating overrun failure and its
- * retry, a device reboot mid-upload, lost answers, a device that stops answering, bad images. */
+ * retry, a device reboot mid-upload, a device whose port is closed while it reboots, lost answers,
+ * a device that stops answering, bad images. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -184,6 +185,48 @@ static void test_device_reboot_mid_upload_restarts_and_completes(void **state)
 	assert_true(tl_contains(out, "done: device runs 5.0.0"));
 	free(out);
 	assert_int_equal(tl_sim_count_events(&sim, "upload", "result", "reboot"), 1);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+/* The update's reset, and the device's port closed for a second (its process restarted on the
+ * same port): the refusals (ICMP port unreachable) come from a device heard before, so they are
+ * waited for, not taken for "nothing listens". */
+static void test_refusals_while_the_device_reboots_are_waited_for(void **state)
+{
+	const char *img = tl_mkimage("icmp.bin", "6.1.0", "8k");
+	const char *extra[] = { "--speed", SPEED, "--profile", "lan", NULL };
+	char port[64], line[512], *out = NULL;
+	const char *again[] = { "--speed", SPEED, "--profile", "lan", "--udp", port, NULL };
+	struct tl_sim sim;
+	struct tl_proc ctl;
+	int r;
+
+	assert_int_equal(tl_sim_start(&sim, "icmp", "udp", extra), 0);
+	snprintf(port, sizeof(port), "%.63s", sim.spec + strlen("udp:"));
+	{
+		char *argv[] = { (char *)tl_bin("otactl"), "-t", sim.spec, "update", (char *)img,
+				 "-vv", NULL };
+
+		assert_int_equal(tl_spawn(&ctl, argv), 0);
+	}
+	tl_track(ctl.pid);
+	assert_int_equal(tl_sim_wait_event(&sim, "reset", "cause", "command", 30000), 0);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+	/* back once otactl (-vv: every ignored packet is a note) has been refused */
+	while ((r = tl_proc_read_line(&ctl, line, sizeof(line), tl_timeout(20000))) >= 0 &&
+	       !strstr(line, "refused a datagram (ICMP port unreachable"))
+		;
+	assert_true(r >= 0);
+	assert_int_equal(tl_sim_start(&sim, "icmp", "udp", again), 0);
+	while ((r = tl_proc_read_line(&ctl, line, sizeof(line), tl_timeout(60000))) >= 0 &&
+	       !strstr(line, "done: device runs 6.1.0"))
+		;
+	assert_true(r >= 0);
+	assert_int_equal(tl_proc_wait(&ctl, tl_timeout(20000)), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "image", "list", NULL), 0);
+	assert_true(tl_contains(out, "version: 6.1.0\n    hash: "));
+	assert_true(tl_contains(out, "flags: bootable confirmed active"));
+	free(out);
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
@@ -439,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_overrun_at_full_speed_is_reported_as_bootloader_refusal),
 		cmocka_unit_test(test_overrun_with_retries_ends_in_verified_boot),
 		cmocka_unit_test(test_device_reboot_mid_upload_restarts_and_completes),
+		cmocka_unit_test(test_refusals_while_the_device_reboots_are_waited_for),
 		cmocka_unit_test(test_lost_answers_are_retransmitted),
 		cmocka_unit_test(test_answers_before_the_first_chunk_is_taken_never_steer_the_upload),
 		cmocka_unit_test(test_a_lost_first_window_counts_as_one_timeout),
