@@ -173,6 +173,17 @@ struct upd_job *upd_job_free(struct upd_job *j);
 void upd_params_init(struct upd_params *p);
 
 /* Pace memory file: one line per device key (a transport spec, a group name), written
- * atomically. Load: -ENOENT when the file or the key is absent. */
-int upd_pace_memory_load(const char *path, const char *key, struct upd_pace_memory *ret);
-int upd_pace_memory_save(const char *path, const char *key, const struct upd_pace_memory *m);
+ * atomically. An entry not saved for UPD_PACE_MAX_AGE_SEC is gone, and at most
+ * UPD_PACE_MAX_ENTRIES stay (a save drops the least recently saved). A line that does not parse
+ * (or a file that cannot be one) is reported through problem ("PATH:LINE: why", problem may be
+ * NULL) and dropped; a load that dropped anything rewrites the file without it (a failure to
+ * do so is reported too, the load goes on). Load: 0, -ENOENT when the file or the key is
+ * absent, -EINVAL for a key with blanks or control characters, or the error reading the file.
+ * Save: 0 or a negative errno. */
+#define UPD_PACE_MAX_AGE_SEC (90ULL * 24 * 3600)
+#define UPD_PACE_MAX_ENTRIES 2048
+typedef void (*upd_pace_problem_fn)(const char *text, void *user_data);
+int upd_pace_memory_load(const char *path, const char *key, struct upd_pace_memory *ret,
+			 upd_pace_problem_fn problem, void *user_data);
+int upd_pace_memory_save(const char *path, const char *key, const struct upd_pace_memory *m,
+			 upd_pace_problem_fn problem, void *user_data);

@@ -48,6 +48,11 @@ static void on_note(struct upd_job *j, int level, const char *text, void *ud)
 	progress_note(&r->progress, level, text);
 }
 
+static void on_pace_problem(const char *text, void *user_data)
+{
+	log_warning("pace memory: %s", text);
+}
+
 /* Remembers what the job learned about the device's pace (a verified boot, a refusal). */
 static void save_pace(struct run *r, const struct upd_pace_memory *m)
 {
@@ -59,7 +64,7 @@ static void save_pace(struct run *r, const struct upd_pace_memory *m)
 	dir = strdup(r->pace_path);
 	e = dir ? mkdir_p(dirname(dir), 0755) : -ENOMEM;
 	if (e >= 0)
-		e = upd_pace_memory_save(r->pace_path, r->pace_key, m);
+		e = upd_pace_memory_save(r->pace_path, r->pace_key, m, on_pace_problem, NULL);
 	if (e < 0)
 		log_warning_errno(e, "cannot remember the pace in %s: %m", r->pace_path);
 }
@@ -115,11 +120,8 @@ static void load_pace(struct run *r, struct upd_params *p)
 		return;
 	}
 	r->pace_key = arg.pace_key ? arg.pace_key : arg.transport;
-	e = upd_pace_memory_load(r->pace_path, r->pace_key, &p->memory);
-	if (e == -EBADMSG)
-		log_warning("%s: the entry for %s is malformed; starting without it", r->pace_path,
-			    r->pace_key);
-	else if (e < 0 && e != -ENOENT)
+	e = upd_pace_memory_load(r->pace_path, r->pace_key, &p->memory, on_pace_problem, NULL);
+	if (e < 0 && e != -ENOENT)
 		log_warning("cannot read the pace memory %s: %s", r->pace_path, strerror(-e));
 	if (e < 0)
 		p->memory = (struct upd_pace_memory){ 0 };

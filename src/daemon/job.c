@@ -146,13 +146,23 @@ static void note_running(struct device *d, const struct upd_result *res)
 	device_bus_emit(d, "Version", "Slots", NULL);
 }
 
+static void on_pace_problem(const char *text, void *user_data)
+{
+	job_log(user_data, LOG_LVL_WARN, "pace memory: %s", text);
+}
+
 /* What the engine learned about the device's pace (a verified boot, a refusal), remembered for
  * its next update (adaptive pacing only). */
 static void save_pace(struct job *j, const struct upd_pace_memory *m)
 {
-	if (j->rec.pace.window == UPD_WINDOW_AUTO && (m->has_good || m->has_refused) &&
-	    upd_pace_memory_save(j->m->pace_path, j->rec.device, m) < 0)
-		job_log(j, LOG_LVL_WARN, "cannot remember the pace in %s", j->m->pace_path);
+	int r;
+
+	if (j->rec.pace.window != UPD_WINDOW_AUTO || (!m->has_good && !m->has_refused))
+		return;
+	r = upd_pace_memory_save(j->m->pace_path, j->rec.device, m, on_pace_problem, j);
+	if (r < 0)
+		job_log(j, LOG_LVL_WARN, "cannot remember the pace in %s: %s", j->m->pace_path,
+			strerror(-r));
 }
 
 /* A refusal is remembered before the retry: an otad killed during it resumes below that pace. */
@@ -233,7 +243,7 @@ static void begin_update(struct job *j)
 	p.tr.hci = s->controller;
 	/* adaptive pacing starts from the device's last good pace (STATE_DIR/pace) */
 	if (p.pace.window == UPD_WINDOW_AUTO &&
-	    upd_pace_memory_load(j->m->pace_path, j->rec.device, &p.memory) < 0)
+	    upd_pace_memory_load(j->m->pace_path, j->rec.device, &p.memory, on_pace_problem, j) < 0)
 		p.memory = (struct upd_pace_memory){0};
 	r = upd_job_new(j->m->event, j->rec.transport, j->rec.image, &p, &upd_cbs, j, &j->upd);
 	if (r < 0) {

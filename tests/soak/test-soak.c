@@ -186,6 +186,11 @@ static unsigned list_jobs(struct soak *s, uint32_t *ids, char (*states)[16], uns
 	return n;
 }
 
+static void on_pace_problem(const char *text, void *user_data)
+{
+	violation("state: pace memory: %s", text);
+}
+
 /* Every file of the state directory through otad's own readers. */
 static void check_state_dir(struct soak *s)
 {
@@ -225,14 +230,14 @@ static void check_state_dir(struct soak *s)
 	snprintf(dir, sizeof(dir), "%s/pace", s->state_dir);
 	if (access(dir, F_OK) == 0) {
 		struct upd_pace_memory m;
-		int r = upd_pace_memory_load(dir, "soak-no-such-key", &m);
+		int r = upd_pace_memory_load(dir, "soak-no-such-key", &m, on_pace_problem, NULL);
 
 		if (r != -ENOENT)
 			violation("state: %s does not parse (%s)", dir, strerror(-r));
 		for (unsigned i = 0; i < s->n_devs; i++) {
 			if (!s->devs[i].sim.spec[0])
 				continue;
-			r = upd_pace_memory_load(dir, s->devs[i].sim.spec, &m);
+			r = upd_pace_memory_load(dir, s->devs[i].sim.spec, &m, on_pace_problem, NULL);
 			if (r < 0 && r != -ENOENT)
 				violation("state: %s: %s: %s", dir, s->devs[i].sim.spec,
 					  strerror(-r));
