@@ -1,7 +1,7 @@
 /* test-otad.c — otad on a private dbus-daemon (with the real policy file) updating otasim devices:
  * an update started with otactl and one with `busctl call` whose progress is seen through
- * PropertiesChanged, a caller outside the allowed users refused, SIGKILL mid-upload and a
- * restart that resumes from the device's offset, cancel, introspection, sd_notify. */
+ * PropertiesChanged, SIGKILL mid-upload and a restart that resumes from the device's offset,
+ * cancel, introspection, sd_notify. Who may call is test-otad-access's. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -216,59 +216,6 @@ static void test_update_started_with_busctl_reports_progress_by_signal(void **st
 	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 1);
 	assert_int_equal(tl_otad_stop(&d), 0);
 	assert_int_equal(tl_sim_stop(&sim), 0);
-}
-
-/* ---- who may call ------------------------------------------------------------------------- */
-
-static int run_as_nobody(char **out, char **err, const char *const *cmd)
-{
-	const char *argv[24] = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
-	unsigned n = 4;
-
-	for (unsigned i = 0; cmd[i] && n < 23; i++)
-		argv[n++] = cmd[i];
-	argv[n] = NULL;
-	return tl_run((char *const *)argv, tl_timeout(20000), out, err);
-}
-
-static void test_caller_outside_allowed_users_is_refused_but_may_read(void **state)
-{
-	struct tl_otad d;
-	char addr[700], baddr[700], *out = NULL, *err = NULL;
-
-	if (getuid() != 0)
-		skip();		  /* needs to switch to another uid */
-	chmod(tl_tmpdir(), 0755); /* the bus socket lives there */
-	start_otad(&d, "access", NULL);
-	snprintf(addr, sizeof(addr), "--address=%s", bus.address);
-	snprintf(baddr, sizeof(baddr), "--bus-address=%s", bus.address);
-	{
-		const char *call[] = {"busctl",	   addr,	 "call",
-				      "org.otad1", "/org/otad1", "org.otad1.Manager1",
-				      "Scan",	   NULL};
-		const char *get[] = {"busctl",	  addr,		"get-property",
-				     "org.otad1", "/org/otad1", "org.otad1.Manager1",
-				     "Version",	  NULL};
-		const char *ctl[] = {tl_bin("otactl"), baddr, "reload", NULL};
-
-		assert_int_not_equal(run_as_nobody(&out, &err, call), 0);
-		assert_true(tl_contains(err, "Access denied") || tl_contains(err, "AccessDenied"));
-		free(out);
-		free(err);
-		assert_int_equal(run_as_nobody(&out, &err, get), 0);
-		assert_true(tl_contains(out, "s \"0.1.0\""));
-		free(out);
-		free(err);
-		assert_int_equal(run_as_nobody(&out, &err, ctl), 1);
-		assert_true(tl_contains(err, "only root and members of group otad"));
-		free(out);
-		free(err);
-	}
-	/* root may */
-	assert_int_equal(otactl(&out, NULL, "reload", NULL), 0);
-	free(out);
-	assert_int_equal(tl_otad_stop(&d), 0);
-	chmod(tl_tmpdir(), 0700);
 }
 
 /* ---- SIGKILL mid-upload ------------------------------------------------------------------- */
@@ -554,8 +501,6 @@ int main(void)
 					  tl_reap_tracked),
 		cmocka_unit_test_teardown(
 			test_update_started_with_busctl_reports_progress_by_signal, tl_reap_tracked),
-		cmocka_unit_test_teardown(test_caller_outside_allowed_users_is_refused_but_may_read,
-					  tl_reap_tracked),
 		cmocka_unit_test_teardown(
 			test_sigkill_mid_upload_then_restart_resumes_from_device_offset, tl_reap_tracked),
 		cmocka_unit_test_teardown(test_sigkill_during_retry_after_refusal_stays_sequential,

@@ -13,9 +13,11 @@
 struct tl_dbus {
 	struct tl_proc proc;
 	char address[600];
+	unsigned otad_gid; /* of the group the policy names "otad" */
 };
-/* A private bus in tl_tmpdir(): anyone may connect and own names, then the rules of
- * dbus/org.otad1.conf (included as installed) apply on top. */
+/* A private bus in tl_tmpdir() configured as the system bus is (its default policy copied
+ * from dbus's system.conf), with dbus/org.otad1.conf included as installed. Where the machine
+ * has no group otad, the bus sees one (a mount namespace with its own /etc/group). */
 int tl_dbus_start(struct tl_dbus *b);
 void tl_dbus_stop(struct tl_dbus *b);
 
