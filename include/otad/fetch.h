@@ -49,11 +49,12 @@ unsigned fetcher_get(struct fetcher *f, const char *source, const uint8_t *sha25
 bool fetcher_cancel(struct fetcher *f, unsigned id);
 
 /* An image handed over as an open file (a regular file, at most max_size bytes; 0 = 64 MiB): read
- * whole, copied to CACHE/SHA.img (atomically, unless already there), its path and SHA-256
- * returned; the caller pins it with that SHA-256. Blocking file I/O on a local file. -EBADF not a
- * regular file, -EFBIG too large. */
+ * whole, copied to CACHE/SHA.img (atomically, unless already there: *ret_created says which,
+ * ret_created may be NULL), its path and SHA-256 returned; the caller pins it with that SHA-256.
+ * Blocking file I/O on a local file. -EBADF not open for reading (checked before anything else
+ * about the file is looked at), -EINVAL not a regular file, -EFBIG too large. */
 int fetch_import_fd(const char *cache_dir, int fd, uint64_t max_size, char **ret_path,
-		    uint8_t ret_sha[32]);
+		    uint8_t ret_sha[32], bool *ret_created);
 
 /* ---- The pure decisions, exposed for tests ------------------------------------------------ */
 

@@ -227,7 +227,7 @@ static int import_image(struct manager *m, int fd, struct job_record *rec, sd_bu
 {
 	_cleanup_free_ char *path = NULL;
 	uint8_t sha[32];
-	int r = fetch_import_fd(m->cache_dir, fd, m->config->s.max_image_size, &path, sha);
+	int r = fetch_import_fd(m->cache_dir, fd, m->config->s.max_image_size, &path, sha, NULL);
 
 	if (r < 0)
 		return bus_error_set(e, BUS_ERR_IMAGE_SOURCE, "cannot take the image from fd: %s",

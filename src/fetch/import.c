@@ -6,6 +6,7 @@
 #include "util/macro.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +18,18 @@ static int read_fd(int fd, uint64_t max_size, uint8_t **ret, size_t *ret_len)
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct stat st;
 	size_t len = 0;
+	int flags = fcntl(fd, F_GETFL);
 
+	/* Not even its size for an fd that cannot read: an O_PATH fd names a file without the
+	 * right to read it. */
+	if (flags < 0)
+		return -errno;
+	if ((flags & O_PATH) || (flags & O_ACCMODE) == O_WRONLY)
+		return -EBADF;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
-		return -EBADF;
+		return -EINVAL;
 	if ((uint64_t)st.st_size > max_size)
 		return -EFBIG;
 	buf = malloc((size_t)st.st_size + 1);
@@ -44,7 +52,7 @@ static int read_fd(int fd, uint64_t max_size, uint8_t **ret, size_t *ret_len)
 }
 
 int fetch_import_fd(const char *cache_dir, int fd, uint64_t max_size, char **ret_path,
-		    uint8_t ret_sha[32])
+		    uint8_t ret_sha[32], bool *ret_created)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
 	_cleanup_free_ char *path = NULL;
@@ -57,10 +65,14 @@ int fetch_import_fd(const char *cache_dir, int fd, uint64_t max_size, char **ret
 	SHA256(buf, len, ret_sha);
 	if (asprintf(&path, "%s/%s.img", cache_dir, hex_encode(ret_sha, 32, hex)) < 0)
 		return -ENOMEM;
+	if (ret_created)
+		*ret_created = false;
 	if (access(path, F_OK) < 0) {
 		r = write_file_atomic(path, buf, len, 0640);
 		if (r < 0)
 			return r;
+		if (ret_created)
+			*ret_created = true;
 	}
 	*ret_path = TAKE_PTR(path);
 	return 0;

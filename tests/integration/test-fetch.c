@@ -273,20 +273,31 @@ static void test_image_handed_over_as_fd_is_cached_under_its_sha(void **state)
 {
 	char *path = NULL, hex[65];
 	uint8_t got[32];
-	int fd = open(tl_path("www/app.bin"), O_RDONLY | O_CLOEXEC), p[2];
+	bool created = true;
+	int fd = open(tl_path("www/app.bin"), O_RDONLY | O_CLOEXEC), p[2], o;
 
 	assert_true(fd >= 0);
-	assert_int_equal(fetch_import_fd(cache, fd, 0, &path, got), 0);
+	assert_int_equal(fetch_import_fd(cache, fd, 0, &path, got, &created), 0);
 	assert_memory_equal(got, sha, 32);
 	assert_non_null(strstr(path, hex_encode(sha, 32, hex)));
 	assert_int_equal(access(path, R_OK), 0);
 	free(path);
-	assert_int_equal(fetch_import_fd(cache, fd, 1000, &path, got), -EFBIG);
+	assert_int_equal(fetch_import_fd(cache, fd, 0, &path, got, &created), 0);
+	assert_false(created); /* the same file again: the cached copy */
+	free(path);
+	assert_int_equal(fetch_import_fd(cache, fd, 1000, &path, got, NULL), -EFBIG);
 	close(fd);
 	assert_int_equal(pipe(p), 0);
-	assert_int_equal(fetch_import_fd(cache, p[0], 0, &path, got), -EBADF);
+	assert_int_equal(fetch_import_fd(cache, p[0], 0, &path, got, NULL), -EINVAL);
 	close(p[0]);
 	close(p[1]);
+	/* an fd that may not read says nothing, not even that the file is too large */
+	o = open(tl_path("www/app.bin"), O_PATH | O_CLOEXEC);
+	assert_int_equal(fetch_import_fd(cache, o, 1000, &path, got, NULL), -EBADF);
+	close(o);
+	o = open(tl_path("www/app.bin"), O_WRONLY | O_CLOEXEC);
+	assert_int_equal(fetch_import_fd(cache, o, 1000, &path, got, NULL), -EBADF);
+	close(o);
 }
 
 int main(void)
