@@ -19,3 +19,4 @@
 #define OTAD_ERROR_IMAGE_SOURCE	  "org.otad1.Error.ImageSource"	  /* EPERM */
 #define OTAD_ERROR_CONFIG_INVALID "org.otad1.Error.ConfigInvalid" /* EBADMSG */
 #define OTAD_ERROR_JOB_FINISHED	  "org.otad1.Error.JobFinished"	  /* EALREADY */
+#define OTAD_ERROR_LIMIT_REACHED  "org.otad1.Error.LimitReached"  /* ENOBUFS */

@@ -199,39 +199,44 @@ static const struct upd_callbacks upd_cbs = {
 
 /* ---- start ------------------------------------------------------------------------------ */
 
-/* A fleet job's image must be the version its group names. */
-static int check_version(struct job *j)
+/* The image file, loaded here so that every message names it as given (a path, a URL), never
+ * by its copy in the cache; a fleet job's image must be the version its group names. */
+static int load_image(struct job *j, struct img_file **ret)
 {
-	struct img *img = NULL;
+	struct img_file *f = NULL;
+	const struct img_file_entry *e;
 	struct img_diag diag = {0};
-	char have[48], why[256];
-	int r;
+	char have[48], why[IMG_DIAG_MAX];
+	int r = img_load_any(j->rec.image, NULL, 0, &f, &diag);
 
-	if (!j->rec.target_version[0])
-		return 0;
-	r = img_load(j->rec.image, NULL, 0, &img, &diag);
 	if (r < 0) {
-		job_finish(j, JOB_FAILED, "image", "%s: %s", j->rec.image,
+		job_finish(j, JOB_FAILED, "image", "%s: %s", j->rec.source,
 			   r == -EBADMSG ? img_diag_format(&diag, why, sizeof(why)) : strerror(-r));
 		return r;
 	}
-	img_version_format(&img->info.version, have, sizeof(have));
-	img_free(img);
-	if (strcmp(have, j->rec.target_version) != 0) {
-		job_finish(j, JOB_FAILED, "config", "%s holds version %s, the group says %s",
-			   j->rec.source, have, j->rec.target_version);
-		return -EBADMSG;
+	e = img_file_select(f, 0);
+	if (j->rec.target_version[0] && e) {
+		img_version_format(&e->img->info.version, have, sizeof(have));
+		if (strcmp(have, j->rec.target_version) != 0) {
+			img_file_free(f);
+			job_finish(j, JOB_FAILED, "config",
+				   "%s holds version %s, the group says %s", j->rec.source, have,
+				   j->rec.target_version);
+			return -EBADMSG;
+		}
 	}
+	*ret = f;
 	return 0;
 }
 
 static void begin_update(struct job *j)
 {
 	const struct fleet_settings *s = &j->m->config->s;
+	struct img_file *f = NULL;
 	struct upd_params p;
 	int r;
 
-	if (check_version(j) < 0)
+	if (load_image(j, &f) < 0)
 		return;
 	upd_params_init(&p);
 	p.pace = j->rec.pace;
@@ -245,12 +250,16 @@ static void begin_update(struct job *j)
 	if (p.pace.window == UPD_WINDOW_AUTO &&
 	    upd_pace_memory_load(j->m->pace_path, j->rec.device, &p.memory, on_pace_problem, j) < 0)
 		p.memory = (struct upd_pace_memory){0};
-	r = upd_job_new(j->m->event, j->rec.transport, j->rec.image, &p, &upd_cbs, j, &j->upd);
+	/* the engine takes the image from f; the path it is given only names it */
+	r = upd_job_new(j->m->event, j->rec.transport, j->rec.source, &p, &upd_cbs, j, &j->upd);
 	if (r < 0) {
+		img_file_free(f);
 		job_finish(j, JOB_FAILED, "config", "cannot create the update: %s", strerror(-r));
 		return;
 	}
+	upd_job_set_file(j->upd, f);
 	upd_job_start(j->upd); /* failures come through on_done */
+	img_file_free(f);
 }
 
 static void on_fetched(int err, const char *path, const char *why, void *user_data)
@@ -281,7 +290,8 @@ void job_start(struct job *j)
 	job_save(j);
 	job_log(j, LOG_LVL_INFO, "started: %s to %s", j->rec.source, j->rec.transport);
 	job_bus_emit(j, "State", "Step", NULL);
-	/* once fetched (or handed over as a file), the cached copy, still checked against the pin */
+	/* once fetched (or handed over as a file), the cached copy, still checked against the pin
+	 */
 	j->fetch_id = fetcher_get(j->m->fetcher, j->rec.image[0] ? j->rec.image : j->rec.source,
 				  has_pin ? pin : NULL, on_fetched, j, NULL, &err);
 	if (!j->fetch_id)

@@ -115,3 +115,9 @@ void manager_controller_give_back(struct manager *m);
 
 /* manager-bus.c */
 int manager_bus_connect(struct manager *m, enum bus_kind kind, const char *address);
+
+/* update-request.c: StartUpdate. Bounds of what callers may pile up: jobs started by hand that
+ * wait, and devices known only from StartUpdate (each lasts while its job does). */
+#define OTAD_MAX_QUEUED_JOBS   128
+#define OTAD_MAX_ADHOC_DEVICES 64
+int manager_method_start_update(sd_bus_message *msg, void *userdata, sd_bus_error *e);

@@ -38,16 +38,15 @@ static void drop_job(struct manager *m, struct job *j)
 
 /* ---- loading ------------------------------------------------------------------------------ */
 
+/* An unfinished job on an ad hoc device brings the device back, as when the job was started; a
+ * finished one stays in the history without it. */
 static struct device *stored_job_device(struct manager *m, const struct job_record *r)
 {
-	struct device *d = manager_find_device(m, r->device), **p = &m->devices;
+	struct device *d = manager_find_device(m, r->device);
 
-	if (d || device_new(m, r->device, r->transport, &d) < 0)
+	if (d || job_state_finished(r->state) || device_new(m, r->device, r->transport, &d) < 0)
 		return d;
-	while (*p)
-		p = &(*p)->next;
-	*p = d; /* an ad hoc device, as when the job was started */
-	device_bus_added(d);
+	manager_add_device(m, d);
 	return d;
 }
 
@@ -58,9 +57,9 @@ static void on_stored_job(const struct job_record *r, void *user_data)
 	struct job_record rec = *r;
 	struct job *j;
 
-	if (!d)
+	if (!d && !job_state_finished(rec.state))
 		return;
-	if (!job_state_finished(rec.state) && d->job) {
+	if (d && !job_state_finished(rec.state) && d->job) {
 		rec.state = JOB_FAILED; /* one job per device: the older one goes on */
 		snprintf(rec.error, sizeof(rec.error), "device %s has job %" PRIu32 " already",
 			 rec.device, d->job->rec.id);
@@ -75,7 +74,7 @@ static void on_stored_job(const struct job_record *r, void *user_data)
 	if (job_new(m, d, &rec, &j) < 0)
 		return;
 	append_job(m, j);
-	if (job_is_active(j))
+	if (d && job_is_active(j))
 		d->job = j;
 	job_bus_added(j);
 }
@@ -221,6 +220,8 @@ void manager_job_finished(struct manager *m, struct job *j)
 		}
 		if (d->listed || d->scanned)
 			device_poll(d); /* what it runs now, and whether it needs more */
+		else
+			manager_remove_device(m, d); /* ad hoc: it lasted while its job did */
 	}
 	manager_schedule(m);
 }

@@ -395,10 +395,18 @@ static void test_corrupt_job_file_is_reported_and_not_loaded(void **state)
 	assert_false(tl_contains(out, "\"id\":3"));
 	free(out);
 	/* a new job never reuses the corrupt one's id */
-	snprintf(path, sizeof(path), "%s/otad.conf", dir); /* not an image: fails at once */
-	assert_int_equal(otactl(&out, NULL, "upload", "udp:127.0.0.1:9", path, NULL), 3);
-	assert_true(tl_contains(out, "job /org/otad1/job/4"));
-	free(out);
+	{
+		char addr[700];
+		const char *argv[] = {"busctl",	     addr,	"call",
+				      "org.otad1",   "/org/otad1", "org.otad1.Manager1",
+				      "StartUpdate", "ssa{sv}",	    "udp:127.0.0.1:9",
+				      tl_mkimage("corrupt.bin", "1.0.0", "4k"), "0", NULL};
+
+		snprintf(addr, sizeof(addr), "--address=%s", bus.address);
+		assert_int_equal(tl_run((char *const *)argv, tl_timeout(20000), &out, NULL), 0);
+		assert_true(tl_contains(out, "o \"/org/otad1/job/4\""));
+		free(out);
+	}
 	assert_int_equal(tl_otad_stop(&d), 0);
 }
 
