@@ -62,7 +62,8 @@ int client_call_failed(const char *what, const sd_bus_error *e, int r)
 		return EXIT_IMAGE;
 	if (strcmp(name, OTAD_ERROR_CONFIG_INVALID) == 0)
 		return EXIT_CONFIG;
-	if (strcmp(name, OTAD_ERROR_JOB_FINISHED) == 0 || strcmp(name, OTAD_ERROR_DEVICE_BUSY) == 0)
+	if (strcmp(name, OTAD_ERROR_JOB_FINISHED) == 0 || strcmp(name, OTAD_ERROR_DEVICE_BUSY) == 0 ||
+	    strcmp(name, OTAD_ERROR_LIMIT_REACHED) == 0)
 		return EXIT_CONFLICT;
 	if (strcmp(name, OTAD_ERROR_NO_SUCH_DEVICE) == 0 ||
 	    strcmp(name, OTAD_ERROR_NO_SUCH_JOB) == 0 ||

@@ -20,7 +20,7 @@ enum {
 	EXIT_CANCELLED = 10,	  /* interrupted (SIGINT/SIGTERM) */
 	EXIT_CONFIG = 11,	  /* otad refused its configuration (reload): FILE:LINE says why */
 	EXIT_CONFLICT = 12,	  /* too late or too early: the job already ended, the device
-				   * already has a job */
+				   * already has a job, otad's queue is full */
 	_EXIT_MAX,
 };
 

@@ -453,6 +453,13 @@ static void test_every_request_is_bounded(void **state)
 	snprintf(spec, sizeof(spec), "udp:127.0.1.1:%u", port);
 	expect_refused(b, spec, img, 0, NULL, OTAD_ERROR_LIMIT_REACHED,
 		       "devices outside the fleet");
+	{
+		char *err = NULL;
+
+		assert_int_equal(otactl(NULL, &err, "upload", spec, img), 12);
+		assert_true(tl_contains(err, "at most 64"));
+		free(err);
+	}
 	assert_int_equal(count_devices(b), listed + MAX_ADHOC_DEVICES);
 
 	/* jobs that wait: the ad hoc ones wait too (MaxJobs=1), fill up with listed devices */
