@@ -4,6 +4,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 #include <ftw.h>
 #include <limits.h>
 #include <poll.h>
@@ -112,6 +116,8 @@ int tl_spawn(struct tl_proc *p, char *const argv[])
 	pid_t pid;
 
 	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s",
+		 strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0]);
 	snprintf(p->err_path, sizeof(p->err_path), "%s/stderr-%d-%u.log", tl_tmpdir(), getpid(),
 		 counter++);
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -188,6 +194,19 @@ int tl_proc_read_line(struct tl_proc *p, char *line, size_t size, int timeout_ms
 	}
 }
 
+/* The child died from a signal nobody sent it: show why and fail the test. */
+static void crashed(const struct tl_proc *p, int sig)
+{
+	char *err = tl_read_file(p->err_path);
+	size_t len = err ? strlen(err) : 0;
+	const char *tail = err ? err + (len > 2000 ? len - 2000 : 0) : "";
+
+	fprintf(stderr, "%s died from signal %d (%s); the end of its stderr (%s):\n%s\n", p->name,
+		sig, strsignal(sig), p->err_path, tail);
+	free(err);
+	fail_msg("%s crashed: signal %d (%s)", p->name, sig, strsignal(sig));
+}
+
 int tl_proc_wait(struct tl_proc *p, int timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
@@ -220,13 +239,18 @@ int tl_proc_wait(struct tl_proc *p, int timeout_ms)
 	p->out_fd = -1;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
+	if (!(p->sent & UINT64_C(1) << WTERMSIG(status)))
+		crashed(p, WTERMSIG(status));
 	return 128 + WTERMSIG(status);
 }
 
 void tl_proc_kill(struct tl_proc *p, int sig)
 {
-	if (p->pid > 0)
-		kill(p->pid, sig);
+	if (p->pid <= 0)
+		return;
+	if (sig > 0 && sig < 64)
+		p->sent |= UINT64_C(1) << sig;
+	kill(p->pid, sig);
 }
 
 char *tl_read_file(const char *path)

@@ -16,6 +16,8 @@ const char *tl_path(const char *name);
 
 struct tl_proc {
 	pid_t pid;
+	char name[64];	  /* argv[0]'s base name, for messages */
+	uint64_t sent;	  /* signals tl_proc_kill() sent (bit n = signal n) */
 	int out_fd;       /* child's stdout (pipe), -1 when not captured */
 	char err_path[512]; /* child's stderr goes to this file */
 	char buf[8192];   /* line buffer for tl_proc_read_line */
@@ -28,8 +30,12 @@ struct tl_proc {
 int tl_spawn(struct tl_proc *p, char *const argv[]);
 /* Reads one line of the child's stdout (without newline); -ETIMEDOUT, -EPIPE at EOF. */
 int tl_proc_read_line(struct tl_proc *p, char *line, size_t size, int timeout_ms);
-/* Waits for exit; returns the exit code (128+sig when killed), or -ETIMEDOUT after killing it. */
+/* Waits for exit; returns the exit code (128+sig when killed by a signal the test sent with
+ * tl_proc_kill()), or -ETIMEDOUT after killing it. A child that died from any other signal
+ * crashed (SIGSEGV, SIGABRT of a failed assertion or sanitizer): that fails the running test,
+ * whether or not the caller looks at the result, with the tail of the child's stderr. */
 int tl_proc_wait(struct tl_proc *p, int timeout_ms);
+/* Sends sig to the child and notes it: dying from it is then the test's doing, not a crash. */
 void tl_proc_kill(struct tl_proc *p, int sig);
 /* Whole stderr of the child so far (malloc'd). */
 char *tl_proc_stderr(const struct tl_proc *p);
