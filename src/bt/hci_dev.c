@@ -111,6 +111,8 @@ static void cmd_pump(struct hci_dev *hci)
 		hdr[2] = c->plen;
 		r = hci_driver_send(hci->drv, H4_CMD, hdr, 3, c->params, c->plen);
 		if (r < 0) {
+			snprintf(hci->last_error, sizeof(hci->last_error), "sending %s failed: %s",
+				 hci_opcode_name(c->opcode), strerror(-r));
 			free(c);
 			hci_fatal(hci, r);
 			return;

@@ -54,7 +54,8 @@ static void advertise(struct sim_ble *b)
 	const struct hci_adv_params ap = {.name = b->name, .uuid = &bt_uuid_smp_service};
 	int r;
 
-	if (!b->hci_ready || !b->device_up || b->conn || hci_is_advertising(b->hci))
+	if (!b->hci_ready || !hci_dev_is_ready(b->hci) || !b->device_up || b->conn ||
+	    hci_is_advertising(b->hci))
 		return;
 	r = hci_adv_start(b->hci, &ap, on_accept, b, NULL);
 	if (r < 0 && r != -EBUSY)

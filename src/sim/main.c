@@ -695,10 +695,12 @@ static int serve(struct sim_device *dev, struct sim_trace *trace)
 		sim_server_power_on(ctx.server);
 		r = sd_event_loop(e);
 	}
-	ctx.server = sim_server_free(ctx.server);
-	sim_udp_free(ctx.udp);
-	sim_pty_free(ctx.pty);
+	/* The front ends before the server: letting go of a link still calls back into it (a
+	 * disconnection is logged at model time and ends the link's requests there). */
 	sim_ble_free(ctx.ble);
+	sim_pty_free(ctx.pty);
+	sim_udp_free(ctx.udp);
+	ctx.server = sim_server_free(ctx.server);
 	sd_event_unref(e);
 	return r;
 }

@@ -4,6 +4,7 @@
  * the errors of a wrong controller or an absent device with their exit codes. */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
@@ -50,7 +51,7 @@ static int teardown(void **state)
 		tl_sim_stop(&f->sim);
 	btvirt_stop(&f->bv);
 	free(f);
-	return 0;
+	return tl_reap_tracked(state);
 }
 
 static void start_sim(struct fx *f, const char *name, const char *const *extra)
@@ -319,6 +320,37 @@ static void test_wrong_controller_and_absent_device_exit_codes(void **state)
 	free(out);
 }
 
+/* otasim is told to stop (SIGTERM) just as its controller goes away with a link up: letting go
+ * of the link at shutdown finds the controller dead, and that is logged through the device
+ * model, which must still be there. The simulator is frozen while both happen, so the SIGTERM
+ * is read before the controller's hangup, every time. */
+static void test_otasim_exits_cleanly_when_the_controller_dies_at_shutdown(void **state)
+{
+	struct fx *f = *state;
+	const char *extra[] = {"--drop-response", "1", NULL}; /* otactl waits, connected */
+	char *argv[] = {NULL,	     "--hci", f->bv.spec, "-t", "ble:name=otasim-down",
+			"--timeout", "20s",   "echo",	  "hi", NULL};
+	struct tl_proc ctl;
+	char *log;
+
+	argv[0] = (char *)tl_bin("otactl");
+	start_sim(f, "otasim-down", extra);
+	assert_int_equal(tl_spawn(&ctl, argv), 0);
+	tl_track(ctl.pid);
+	assert_int_equal(tl_sim_wait_event(&f->sim, "drop", "reason", "fault", tl_timeout(10000)),
+			 0);
+	tl_proc_kill(&f->sim.proc, SIGSTOP);
+	tl_proc_kill(&f->sim.proc, SIGTERM);
+	btvirt_stop(&f->bv);
+	tl_proc_kill(&f->sim.proc, SIGCONT);
+	f->sim_running = false;
+	assert_int_equal(tl_proc_wait(&f->sim.proc, tl_timeout(20000)), 0);
+	log = tl_proc_stderr(&f->sim.proc);
+	assert_true(tl_contains(log, "ble: disconnected: 0x03 Hardware Failure"));
+	free(log);
+	assert_true(tl_proc_wait(&ctl, tl_timeout(20000)) > 0); /* its controller is gone too */
+}
+
 /* otasim ARGS... (NULL-terminated); exit code and stderr. */
 static int otasim(char **err, ...)
 {
@@ -378,6 +410,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_otasim_ble_options_are_checked, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_otasim_exits_cleanly_when_the_controller_dies_at_shutdown, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
