@@ -10,6 +10,11 @@
  * base64 groups, so each line's base64 decodes on its own; '=' padding appears only at the end
  * of a line (encoders pad only the packet's last group). Any other line (the device's log output)
  * is not SMP: devices ignore it, and so does a packet being reassembled.
+ * A frame starts at its marker wherever that is in a line: Zephyr's shell transport
+ * (CONFIG_MCUMGR_TRANSPORT_SHELL, smp_shell.c) writes its frames straight to the UART, so a frame
+ * follows the shell's prompt ("\e[m\r\n\r\n\e[1;32muart:~$ \e[m", no newline) or a log message
+ * without a newline on the same line. What precedes the marker is text; base64 holds no marker
+ * byte, so a second marker in a frame line means the first frame was cut short.
  *
  * Sources: mcumgr transport/smp-console.md; Zephyr "SMP Transport Specification"
  * (docs.zephyrproject.org/latest/services/device_mgmt/smp_transport.html); Zephyr
@@ -42,11 +47,13 @@ struct console_decoder_ops {
 	void (*packet)(const uint8_t *pkt, size_t len, void *user_data);
 	/* A frame or partial packet was discarded; why names the cause ("CRC mismatch: got 0x1234,
 	 * computed 0xabcd", "invalid base64 in frame", "line longer than 127 bytes",
-	 * "continuation frame without a start frame", "length 9000 exceeds 4096"). May be NULL. */
+	 * "continuation frame without a start frame", "length 9000 exceeds 4096", "frame cut short
+	 * by a new frame marker"). May be NULL. */
 	void (*discard)(const char *why, void *user_data);
-	/* A non-SMP console line (device log output), without its newline or trailing CRs. It may
-	 * hold any byte, NUL included. Lines longer than CONSOLE_TEXT_MAX come in several calls.
-	 * May be NULL. */
+	/* A non-SMP console line (device log output), without its newline or trailing CRs; text
+	 * before a frame marker on its line (a shell prompt, a log message without newline) comes
+	 * as a line of its own, unless it is only CRs. It may hold any byte, NUL included. Lines
+	 * longer than CONSOLE_TEXT_MAX come in several calls. May be NULL. */
 	void (*text)(const char *line, size_t len, void *user_data);
 };
 /* NULL on out-of-memory. */

@@ -88,6 +88,13 @@ ssize_t console_encode(const uint8_t *pkt, size_t len, uint8_t *out, size_t size
 	return p - out;
 }
 
+/* What the bytes of the current line are: text, or a frame whose marker was seen. */
+enum line_kind {
+	LINE_TEXT,
+	LINE_START, /* after 0x06 0x09 */
+	LINE_CONT,  /* after 0x04 0x14 */
+};
+
 struct console_decoder {
 	struct console_decoder_ops ops;
 	void *user_data;
@@ -95,8 +102,10 @@ struct console_decoder {
 
 	uint8_t line[CONSOLE_TEXT_MAX];
 	size_t line_len;
+	enum line_kind kind;
+	uint8_t prev;	/* the line's byte before this one: half a marker? */
 	bool text_cont; /* the line is text whose first part was already delivered */
-	bool skipping;	/* an overlong frame line: drop bytes up to the newline */
+	bool skipping;	/* an overlong frame: drop bytes up to the newline or the next marker */
 
 	bool in_packet;
 	size_t pkt_want; /* the length field: packet + CRC */
@@ -122,12 +131,19 @@ struct console_decoder *console_decoder_free(struct console_decoder *d)
 	return NULL;
 }
 
+static void line_clear(struct console_decoder *d)
+{
+	d->line_len = 0;
+	d->kind = LINE_TEXT;
+	d->prev = 0;
+	d->text_cont = false;
+	d->skipping = false;
+}
+
 void console_decoder_reset(struct console_decoder *d)
 {
 	d->generation++;
-	d->line_len = 0;
-	d->text_cont = false;
-	d->skipping = false;
+	line_clear(d);
 	d->in_packet = false;
 }
 
@@ -268,21 +284,13 @@ static void continuation_frame(struct console_decoder *d, const uint8_t *b64, si
 	append(d, raw, (size_t)r);
 }
 
-/* A frame line: the marker at its start, after any CRs left from a "\n\r" line end. */
-static const uint8_t *frame_marker(const uint8_t *l, size_t n, size_t *ret_skip)
+static enum line_kind marker_kind(uint8_t a, uint8_t b)
 {
-	size_t i = 0;
-
-	while (i < n && l[i] == '\r')
-		i++;
-	*ret_skip = i;
-	if (n - i < MARKER_LEN)
-		return NULL;
-	if (memcmp(l + i, marker_pkt, MARKER_LEN) == 0)
-		return marker_pkt;
-	if (memcmp(l + i, marker_frag, MARKER_LEN) == 0)
-		return marker_frag;
-	return NULL;
+	if (a == marker_pkt[0] && b == marker_pkt[1])
+		return LINE_START;
+	if (a == marker_frag[0] && b == marker_frag[1])
+		return LINE_CONT;
+	return LINE_TEXT;
 }
 
 static void overlong_frame(struct console_decoder *d, size_t n)
@@ -293,30 +301,50 @@ static void overlong_frame(struct console_decoder *d, size_t n)
 	       d->skipping ? "over " : "", n, drop_packet(d, lost, sizeof(lost)));
 }
 
+/* A marker completed on this line. Zephyr's shell transport writes its frames straight to the
+ * UART, past the shell's own output: a frame follows the prompt ("\e[1;32muart:~$ \e[m") or a
+ * log message without newline on the same line. What came before the marker is text; a frame
+ * that was still open lost its newline (a device reset, bytes dropped) and is dropped. */
+static void frame_begins(struct console_decoder *d, enum line_kind kind)
+{
+	unsigned gen = d->generation;
+	size_t n = d->line_len ? d->line_len - 1 : 0; /* the marker's first byte is the last */
+	char lost[96];
+
+	if (d->skipping) {
+		/* the overlong frame was reported when it overflowed */
+	} else if (d->kind != LINE_TEXT) {
+		report(d, "frame cut short by a new frame marker%s",
+		       d->kind == LINE_CONT ? drop_packet(d, lost, sizeof(lost)) : "");
+	} else {
+		while (n > 0 && d->line[n - 1] == '\r')
+			n--;
+		if (n > 0)
+			text(d, d->line, n);
+	}
+	if (d->generation != gen)
+		return; /* a callback reset the decoder */
+	line_clear(d);
+	d->kind = kind;
+}
+
 static void end_line(struct console_decoder *d)
 {
-	const uint8_t *l = d->line, *m;
-	size_t n = d->line_len, skip = 0;
-	bool cont = d->text_cont;
+	uint8_t *l = d->line;
+	size_t n = d->line_len;
+	enum line_kind kind = d->kind;
+	bool skipped = d->skipping;
 
-	d->line_len = 0;
-	d->text_cont = false;
-	if (d->skipping) {
-		d->skipping = false;
+	line_clear(d);
+	if (skipped)
 		return;
-	}
 	while (n > 0 && l[n - 1] == '\r')
 		n--;
-	m = cont ? NULL : frame_marker(l, n, &skip);
-	if (!m) {
+	if (kind == LINE_TEXT)
 		text(d, l, n);
-		return;
-	}
-	l += skip + MARKER_LEN;
-	n -= skip + MARKER_LEN;
-	if (MARKER_LEN + n + 1 > CONSOLE_LINE_MAX)
+	else if (MARKER_LEN + n + 1 > CONSOLE_LINE_MAX)
 		overlong_frame(d, MARKER_LEN + n + 1);
-	else if (m == marker_pkt)
+	else if (kind == LINE_START)
 		start_frame(d, l, n);
 	else
 		continuation_frame(d, l, n);
@@ -325,11 +353,9 @@ static void end_line(struct console_decoder *d)
 /* The line buffer is full and the line goes on. */
 static void line_full(struct console_decoder *d)
 {
-	size_t skip;
-
-	if (!d->text_cont && frame_marker(d->line, d->line_len, &skip)) {
+	if (d->kind != LINE_TEXT) {
 		d->skipping = true;
-		overlong_frame(d, d->line_len);
+		overlong_frame(d, MARKER_LEN + d->line_len);
 	} else {
 		text(d, d->line, d->line_len);
 		d->text_cont = true;
@@ -342,8 +368,17 @@ void console_decoder_feed(struct console_decoder *d, const uint8_t *buf, size_t 
 	unsigned gen = d->generation;
 
 	for (size_t i = 0; i < len && d->generation == gen; i++) {
-		if (buf[i] == '\n') {
+		uint8_t c = buf[i], prev = d->prev;
+		enum line_kind kind;
+
+		d->prev = c;
+		if (c == '\n') {
 			end_line(d);
+			continue;
+		}
+		kind = marker_kind(prev, c);
+		if (kind != LINE_TEXT) {
+			frame_begins(d, kind);
 			continue;
 		}
 		if (d->skipping)
@@ -353,6 +388,6 @@ void console_decoder_feed(struct console_decoder *d, const uint8_t *buf, size_t 
 			if (d->generation != gen || d->skipping)
 				continue;
 		}
-		d->line[d->line_len++] = buf[i];
+		d->line[d->line_len++] = c;
 	}
 }

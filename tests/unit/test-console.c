@@ -499,6 +499,204 @@ static void test_decode_long_text_line_in_pieces(void **state)
 	cap_done(&c);
 }
 
+/* ---- decoder: Zephyr's shell transport ----------------------------------------------------- */
+
+/* What smp_svr built with CONFIG_MCUMGR_TRANSPORT_SHELL prints once booted: its prompt ends no
+ * line, and the frame of the first answer follows it on the same line. */
+static const char shell_prompt[] = "\x1b[m\r\n\r\n\x1b[1;32muart:~$ \x1b[m";
+/* The echo request's frame (test_encode_echo_request_golden). */
+static const char echo_frame[] = "\x06\x09"
+				 "ABMKAAAJAABCAKFhZGVoZWxsb0YZ\n";
+
+static void test_decode_frame_right_after_the_shell_prompt(void **state)
+{
+	struct cap c;
+
+	cap_init(&c);
+	feed_str(&c, "*** Booting Zephyr OS build v3.7.0 ***\r\n");
+	feed_str(&c, shell_prompt);
+	feed_str(&c, echo_frame);
+	assert_int_equal(c.ndiscard, 0);
+	assert_int_equal(c.npkt, 1);
+	assert_int_equal(c.pkt_len[0], sizeof(echo_req));
+	assert_memory_equal(c.pkt[0], echo_req, sizeof(echo_req));
+	assert_int_equal(c.ntext, 4);
+	assert_string_equal(c.text[0], "*** Booting Zephyr OS build v3.7.0 ***");
+	assert_string_equal(c.text[1], "\x1b[m");
+	assert_string_equal(c.text[2], "");
+	assert_string_equal(c.text[3], "\x1b[1;32muart:~$ \x1b[m");
+	cap_clear(&c);
+	/* the same a byte at a time, and after a "\n\r" line end (only CRs before the marker) */
+	for (const char *p = shell_prompt; *p; p++)
+		console_decoder_feed(c.d, (const uint8_t *)p, 1);
+	for (const char *p = echo_frame; *p; p++)
+		console_decoder_feed(c.d, (const uint8_t *)p, 1);
+	feed_str(&c, "\r");
+	feed_str(&c, echo_frame);
+	assert_int_equal(c.ndiscard, 0);
+	assert_int_equal(c.npkt, 2);
+	assert_int_equal(c.ntext, 3);
+	assert_string_equal(c.text[2], "\x1b[1;32muart:~$ \x1b[m");
+	cap_done(&c);
+}
+
+/* The shell's log backend prints a message by erasing the prompt, writing the message and
+ * printing the prompt again (shell_log_backend.c process_log_msg); SMP frames go straight to the
+ * UART in between. A message between two frames of one packet leaves the second frame after the
+ * reprinted prompt; a message without newline leaves the frame right after its text. */
+static void test_decode_shell_log_messages_between_and_before_frames(void **state)
+{
+	static const char erase[] = "\x1b[8D\x1b[J", reprompt[] = "\x1b[1;32muart:~$ \x1b[m";
+	uint8_t pkt[150], *out, *second;
+	size_t n;
+	struct cap c;
+
+	for (size_t i = 0; i < sizeof(pkt); i++)
+		pkt[i] = (uint8_t)(i * 3);
+	out = encode(pkt, sizeof(pkt), &n);
+	second = (uint8_t *)memchr(out, '\n', n) + 1;
+	cap_init(&c);
+	feed_str(&c, shell_prompt);
+	console_decoder_feed(c.d, out, (size_t)(second - out));
+	feed_str(&c, erase);
+	feed_str(&c, "[00:00:02.000,000] <inf> app: tick\r\n");
+	feed_str(&c, reprompt);
+	console_decoder_feed(c.d, second, (size_t)(out + n - second));
+	feed_str(&c, erase);
+	feed_str(&c, "app: no newline");
+	feed_str(&c, reprompt);
+	feed_str(&c, echo_frame);
+	assert_int_equal(c.ndiscard, 0);
+	assert_int_equal(c.npkt, 2);
+	assert_int_equal(c.pkt_len[0], sizeof(pkt));
+	assert_memory_equal(c.pkt[0], pkt, sizeof(pkt));
+	assert_memory_equal(c.pkt[1], echo_req, sizeof(echo_req));
+	assert_int_equal(c.ntext, 6);
+	assert_string_equal(c.text[3], "\x1b[8D\x1b[J[00:00:02.000,000] <inf> app: tick");
+	assert_string_equal(c.text[4], "\x1b[1;32muart:~$ \x1b[m");
+	assert_string_equal(c.text[5], "\x1b[8D\x1b[Japp: no newline\x1b[1;32muart:~$ \x1b[m");
+	cap_done(&c);
+	free(out);
+}
+
+/* A marker after text that filled the line buffer: the text comes in pieces, none of them
+ * with the marker's first byte. */
+static void test_decode_marker_after_a_long_text(void **state)
+{
+	char line[CONSOLE_TEXT_MAX + 2];
+
+	for (size_t len = CONSOLE_TEXT_MAX - 1; len <= CONSOLE_TEXT_MAX + 1; len++) {
+		size_t total = 0;
+		struct cap c;
+
+		memset(line, 'x', len);
+		cap_init(&c);
+		console_decoder_feed(c.d, (const uint8_t *)line, len);
+		feed_str(&c, echo_frame);
+		assert_int_equal(c.ndiscard, 0);
+		assert_int_equal(c.npkt, 1);
+		for (size_t i = 0; i < c.ntext; i++) {
+			assert_null(memchr(c.text[i], 0x06, c.text_len[i]));
+			total += c.text_len[i];
+		}
+		assert_int_equal(total, len);
+		cap_done(&c);
+	}
+}
+
+static void test_decode_frame_cut_short_by_a_new_marker(void **state)
+{
+	uint8_t pkt[150], *out, *second;
+	size_t n;
+	struct cap c;
+
+	cap_init(&c);
+	/* a start frame that lost its end (the device reset), then a whole one on the same line */
+	feed_str(&c, "\x06\x09"
+		     "ABMKAAAJ");
+	feed_str(&c, echo_frame);
+	assert_int_equal(c.ndiscard, 1);
+	assert_string_equal(c.discard[0], "frame cut short by a new frame marker");
+	assert_int_equal(c.npkt, 1);
+	assert_memory_equal(c.pkt[0], echo_req, sizeof(echo_req));
+	assert_int_equal(c.ntext, 0);
+	cap_clear(&c);
+	/* a continuation cut short: its packet is lost, the next one decodes */
+	memset(pkt, 7, sizeof(pkt));
+	out = encode(pkt, sizeof(pkt), &n);
+	second = (uint8_t *)memchr(out, '\n', n) + 1;
+	console_decoder_feed(c.d, out, (size_t)(second - out));
+	feed_str(&c, "\x04\x14"
+		     "QUJD");
+	console_decoder_feed(c.d, second, (size_t)(out + n - second));
+	assert_int_equal(c.npkt, 0);
+	assert_int_equal(c.ndiscard, 2);
+	assert_string_equal(c.discard[0], "frame cut short by a new frame marker; dropped partial "
+					  "packet (91 of 152 bytes)");
+	assert_string_equal(c.discard[1], "continuation frame without a start frame");
+	cap_clear(&c);
+	console_decoder_feed(c.d, out, n);
+	assert_int_equal(c.npkt, 1);
+	assert_memory_equal(c.pkt[0], pkt, sizeof(pkt));
+	cap_done(&c);
+	free(out);
+}
+
+/* A long session as the shell transport prints it (prompt, log messages with and without
+ * newline before and inside packets, Zephyr's and our line layouts), fed in random pieces. */
+static void test_decode_shell_session_any_split(void **state)
+{
+	static const char *const noise[] = {
+		"\x1b[8D\x1b[J[00:00:01.000,000] <inf> app: tick\r\n\x1b[1;32muart:~$ \x1b[m",
+		"\x1b[8D\x1b[Japp: no newline\x1b[1;32muart:~$ \x1b[m",
+		"",
+	};
+	static const size_t sizes[] = {1, 17, 89, 90, 93, 94, 181, 500, 2475, 4096, 8};
+	static uint8_t stream[65536], pkt[4096 + 16], one[8192];
+	size_t n = 0;
+	struct cap c;
+
+	for (size_t i = 0; i < sizeof(pkt); i++)
+		pkt[i] = (uint8_t)rng();
+	memcpy(stream, shell_prompt, strlen(shell_prompt));
+	n += strlen(shell_prompt);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		const char *before = noise[i % 3], *inside = noise[(i + 1) % 3];
+		size_t m = i % 2 ? zephyr_encode(pkt + i, sizes[i], one)
+				 : (size_t)console_encode(pkt + i, sizes[i], one, sizeof(one));
+		uint8_t *nl = (uint8_t *)memchr(one, '\n', m) + 1;
+
+		memcpy(stream + n, before, strlen(before));
+		n += strlen(before);
+		memcpy(stream + n, one, (size_t)(nl - one)); /* the first frame */
+		n += (size_t)(nl - one);
+		if (nl < one + m) { /* a message between the first two frames */
+			memcpy(stream + n, inside, strlen(inside));
+			n += strlen(inside);
+		}
+		memcpy(stream + n, nl, (size_t)(one + m - nl));
+		n += (size_t)(one + m - nl);
+	}
+	cap_init(&c);
+	for (unsigned round = 0; round < 30; round++) {
+		for (size_t off = 0, chunk; off < n; off += chunk) {
+			chunk = round == 0 ? 1 : 1 + rng() % 300;
+			chunk = chunk > n - off ? n - off : chunk;
+			console_decoder_feed(c.d, stream + off, chunk);
+		}
+		assert_int_equal(c.ndiscard, 0);
+		assert_int_equal(c.npkt, sizeof(sizes) / sizeof(sizes[0]));
+		for (size_t i = 0; i < c.npkt; i++) {
+			assert_int_equal(c.pkt_len[i], sizes[i]);
+			assert_memory_equal(c.pkt[i], pkt + i, sizes[i]);
+		}
+		for (size_t i = 0; i < c.ntext && i < CAP_MAX; i++)
+			assert_null(memchr(c.text[i], 0x06, c.text_len[i]));
+		cap_clear(&c);
+	}
+	cap_done(&c);
+}
+
 /* ---- decoder: malformed input, then a good packet ------------------------------------------ */
 
 struct bad_case {
@@ -724,6 +922,11 @@ int main(void)
 		cmocka_unit_test(test_decode_any_split_with_interleaved_text),
 		cmocka_unit_test(test_decode_text_between_frames_keeps_packet),
 		cmocka_unit_test(test_decode_long_text_line_in_pieces),
+		cmocka_unit_test(test_decode_frame_right_after_the_shell_prompt),
+		cmocka_unit_test(test_decode_shell_log_messages_between_and_before_frames),
+		cmocka_unit_test(test_decode_marker_after_a_long_text),
+		cmocka_unit_test(test_decode_frame_cut_short_by_a_new_marker),
+		cmocka_unit_test(test_decode_shell_session_any_split),
 		cmocka_unit_test(test_decode_malformed_then_resync),
 		cmocka_unit_test(test_decode_bad_continuation_drops_packet),
 		cmocka_unit_test(test_decode_reset_drops_partial_and_stops_feed),
