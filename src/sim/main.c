@@ -35,7 +35,7 @@ static const char *arg_udp, *arg_serial_link, *arg_state, *arg_trace, *arg_log, 
 static const char *arg_initial_image;
 static const char *arg_hci, *arg_name;
 static uint64_t arg_att_mtu;
-static bool arg_serial, arg_reenumerate, arg_ble;
+static bool arg_serial, arg_reenumerate, arg_shell, arg_ble;
 static uint64_t arg_seed = 1;
 static double arg_speed = 1.0;
 static struct img_version arg_initial_version = {.major = 1};
@@ -63,7 +63,7 @@ struct context {
 static void help(void)
 {
 	printf("otasim [--profile NAME] [--udp ADDR:PORT] [--serial [--serial-link PATH] "
-	       "[--reenumerate]]\n"
+	       "[--reenumerate] [--shell]]\n"
 	       "       [--ble --hci SPEC [--name NAME] [--att-mtu N]]\n"
 	       "       [--state FILE] [--trace FILE] [--log FILE] [--key PEM] [--seed N] "
 	       "[--speed X]\n"
@@ -144,6 +144,7 @@ enum {
 	ARG_SERIAL,
 	ARG_SERIAL_LINK,
 	ARG_REENUMERATE,
+	ARG_SHELL,
 	ARG_STATE,
 	ARG_TRACE,
 	ARG_LOG,
@@ -184,6 +185,7 @@ static const struct option options[] = {
 	{"serial", no_argument, NULL, ARG_SERIAL},
 	{"serial-link", required_argument, NULL, ARG_SERIAL_LINK},
 	{"reenumerate", no_argument, NULL, ARG_REENUMERATE},
+	{"shell", no_argument, NULL, ARG_SHELL},
 	{"state", required_argument, NULL, ARG_STATE},
 	{"trace", required_argument, NULL, ARG_TRACE},
 	{"log", required_argument, NULL, ARG_LOG},
@@ -362,6 +364,9 @@ static int parse_plain(int c, const char *v, struct overrides *o)
 	case ARG_REENUMERATE:
 		arg_reenumerate = true;
 		return 0;
+	case ARG_SHELL:
+		arg_shell = true;
+		return 0;
 	case ARG_BLE:
 		arg_ble = true;
 		return 0;
@@ -433,8 +438,8 @@ static int check_front_ends(void)
 	if (!arg_udp && !arg_serial && !arg_ble)
 		return log_error("nothing to serve: give --udp ADDR:PORT, --serial and/or --ble"),
 		       -EINVAL;
-	if ((arg_serial_link || arg_reenumerate) && !arg_serial)
-		return log_error("--serial-link and --reenumerate need --serial"), -EINVAL;
+	if ((arg_serial_link || arg_reenumerate || arg_shell) && !arg_serial)
+		return log_error("--serial-link, --reenumerate and --shell need --serial"), -EINVAL;
 	if ((arg_hci || arg_name || arg_att_mtu || arg_faults.disconnect_at.n) && !arg_ble)
 		return log_error("--hci, --name, --att-mtu and --disconnect-at need --ble"),
 		       -EINVAL;
@@ -638,6 +643,8 @@ static int start_front_ends(sd_event *e, struct context *ctx)
 						   .discard = on_pty_discard};
 	static const struct sim_ble_ops ble_ops = {
 		.ready = on_ble_ready, .fatal = on_ble_fatal, .log = on_ble_log};
+	const struct sim_pty_params pty_params = {
+		.link_path = arg_serial_link, .reenumerate = arg_reenumerate, .shell = arg_shell};
 	const struct sim_ble_params ble_params = {.hci = arg_hci,
 						  .name = arg_name ? arg_name : "otasim",
 						  .att_mtu = (uint16_t)arg_att_mtu};
@@ -649,8 +656,7 @@ static int start_front_ends(sd_event *e, struct context *ctx)
 			return log_error_errno(r, "--udp %s: %m", arg_udp);
 	}
 	if (arg_serial) {
-		r = sim_pty_new(e, ctx->server, arg_serial_link, arg_reenumerate, &pty_ops, ctx,
-				&ctx->pty);
+		r = sim_pty_new(e, ctx->server, &pty_params, &pty_ops, ctx, &ctx->pty);
 		if (r < 0)
 			return log_error_errno(r, "--serial: cannot open a pty%s%s: %m",
 					       arg_serial_link ? " linked at " : "",

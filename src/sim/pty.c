@@ -1,4 +1,4 @@
-/* pty.c — pseudo-terminal front end with SMP console framing. */
+/* pty.c — pseudo-terminal front end with SMP console framing, bare or on the shell's console. */
 #include "sim/pty.h"
 
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "otad/console.h"
+#include "sim/shell.h"
 #include "util/macro.h"
 
 #define OUT_MAX (1024 * 1024) /* what a client that stopped reading may leave unread */
@@ -20,6 +21,8 @@ struct sim_pty {
 	struct sim_port *port;
 	char *link_path;
 	bool reenumerate;
+	bool has_shell;
+	struct sim_shell shell;
 	struct sim_pty_ops ops;
 	void *user_data;
 	int master, slave;
@@ -155,28 +158,68 @@ fail:
 	return r;
 }
 
+/* Room for need more bytes in the output queue; false when unplugged, when nobody reads (what
+ * the device writes then is lost) or out of memory. */
+static bool out_room(struct sim_pty *p, size_t need)
+{
+	size_t cap;
+	uint8_t *o;
+
+	if (p->master < 0 || p->out_len + need > OUT_MAX)
+		return false;
+	if (p->out_len + need <= p->out_cap)
+		return true;
+	cap = MAX(p->out_cap * 2, p->out_len + need);
+	o = realloc(p->out, cap);
+	if (!o)
+		return false;
+	p->out = o;
+	p->out_cap = cap;
+	return true;
+}
+
+static void shell_write(const void *data, size_t len, void *user_data)
+{
+	struct sim_pty *p = user_data;
+
+	if (!out_room(p, len))
+		return;
+	memcpy(p->out + p->out_len, data, len);
+	p->out_len += len;
+}
+
 static void on_send(const uint8_t *pkt, size_t len, const void *peer, size_t peer_len,
 		    void *user_data)
 {
 	struct sim_pty *p = user_data;
-	size_t need = console_encoded_size(len);
 	ssize_t n;
 
-	if (p->master < 0 || p->out_len + need > OUT_MAX)
-		return; /* unplugged, or nobody reads: the response is lost */
-	if (p->out_len + need > p->out_cap) {
-		size_t cap = MAX(p->out_cap * 2, p->out_len + need);
-		uint8_t *o = realloc(p->out, cap);
-
-		if (!o)
-			return;
-		p->out = o;
-		p->out_cap = cap;
+	if (p->has_shell) {
+		if (out_room(p, sim_shell_answer_max(len)) &&
+		    sim_shell_answer(&p->shell, sim_server_now(p->server), pkt, len) >= 0)
+			(void)flush_out(p);
+		return;
 	}
+	if (!out_room(p, console_encoded_size(len)))
+		return;
 	n = console_encode(pkt, len, p->out + p->out_len, p->out_cap - p->out_len);
 	if (n < 0)
 		return;
 	p->out_len += (size_t)n;
+	(void)flush_out(p);
+}
+
+static void on_console(char level, const char *text, uint64_t model_us, bool booting,
+		       void *user_data)
+{
+	struct sim_pty *p = user_data;
+
+	if (!p->has_shell || p->master < 0)
+		return;
+	if (booting)
+		sim_shell_mcuboot(&p->shell, level, text);
+	else
+		sim_shell_log(&p->shell, model_us, level, "mcumgr_img_grp", text, true);
 	(void)flush_out(p);
 }
 
@@ -194,17 +237,23 @@ static void on_up(void *user_data)
 
 	if (p->reenumerate && p->master < 0)
 		(void)open_pty(p);
+	if (p->has_shell && p->master >= 0) {
+		sim_shell_started(&p->shell, sim_server_now(p->server));
+		(void)flush_out(p);
+	}
 }
 
-int sim_pty_new(sd_event *e, struct sim_server *s, const char *link_path, bool reenumerate,
+int sim_pty_new(sd_event *e, struct sim_server *s, const struct sim_pty_params *params,
 		const struct sim_pty_ops *ops, void *user_data, struct sim_pty **ret)
 {
 	static const struct console_decoder_ops dops = {
 		.packet = on_packet,
 		.discard = on_discard,
 	};
-	static const struct sim_port_ops pops = {.send = on_send, .down = on_down, .up = on_up};
+	static const struct sim_port_ops pops = {
+		.send = on_send, .down = on_down, .up = on_up, .console = on_console};
 	struct sim_pty *p = calloc(1, sizeof(*p));
+	const char *link_path = params->link_path;
 	int r;
 
 	if (!p)
@@ -212,7 +261,9 @@ int sim_pty_new(sd_event *e, struct sim_server *s, const char *link_path, bool r
 	p->master = p->slave = -1;
 	p->event = sd_event_ref(e);
 	p->server = s;
-	p->reenumerate = reenumerate;
+	p->reenumerate = params->reenumerate;
+	p->has_shell = params->shell;
+	sim_shell_init(&p->shell, shell_write, p);
 	if (ops)
 		p->ops = *ops;
 	p->user_data = user_data;

@@ -693,6 +693,9 @@ static void device_log(char level, const char *text, void *user_data)
 
 	if (s->ops.log)
 		s->ops.log(level, s->log_time, text, s->user_data);
+	for (struct sim_port *p = s->ports; p; p = p->next)
+		if (p->ops.console)
+			p->ops.console(level, text, s->log_time, s->down, p->user_data);
 }
 
 int sim_server_new(sd_event *e, double speed, struct sim_device *dev, struct sim_trace *trace,

@@ -31,6 +31,10 @@ struct sim_port_ops {
 	/* The --disconnect-at fault fired: drop the link now (the server has already called
 	 * sim_server_port_disconnected()). May be NULL (connectionless ports). */
 	void (*disconnect)(void *user_data);
+	/* A line the device logs on its console at model time: MCUboot's while booting, then
+	 * the application's (img_mgmt's messages). May be NULL. */
+	void (*console)(char level, const char *text, uint64_t model_us, bool booting,
+			void *user_data);
 };
 
 struct sim_server_ops {

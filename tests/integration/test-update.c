@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/simctl.h"
 #include "otad/image.h"
@@ -58,6 +59,42 @@ static void test_update_over_serial_pty_ends_in_verified_boot(void **state)
 	assert_true(tl_contains(out, "done: device runs 3.1.0"));
 	free(out);
 	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 1);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+/* Zephyr's shell transport: the first answer after each boot follows the shell's prompt on its
+ * line, log messages come before and between an answer's frames, a reset prints MCUboot's lines
+ * and the prompt again. */
+static void test_update_over_the_shell_console(void **state)
+{
+	struct tl_sim sim;
+	const char *extra[] = { "--speed", SPEED, "--profile", "spi-hp", "--shell", NULL };
+	const char *img = tl_mkimage("v3-shell.bin", "3.2.0", "16k");
+	char *bad[] = { (char *)tl_bin("otasim"), "--udp", "127.0.0.1:0", "--shell", NULL };
+	char *out = NULL, *err = NULL;
+
+	assert_int_equal(tl_run(bad, 20000, NULL, &err), 2);
+	assert_true(tl_contains(err, "--shell need --serial"));
+	free(err);
+	assert_int_equal(tl_sim_start(&sim, "shell", "serial", extra), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "--timeout", "2s", "echo", "after boot", NULL),
+			 0);
+	assert_string_equal(out, "after boot\n");
+	free(out);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, NULL), 0);
+	assert_true(tl_contains(out, "done: device runs 3.2.0"));
+	free(out);
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 1);
+	assert_int_equal(tl_otactl(&out, sim.spec, "reset", NULL), 0);
+	free(out);
+	for (int ms = 0; tl_sim_count_events(&sim, "boot", NULL, NULL) < 3; ms += 10) {
+		assert_true(ms < tl_timeout(10000));
+		usleep(10000);
+	}
+	assert_int_equal(tl_otactl(&out, sim.spec, "--timeout", "2s", "echo", "after reset", NULL),
+			 0);
+	assert_string_equal(out, "after reset\n");
+	free(out);
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
@@ -477,6 +514,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_update_over_udp_ends_in_verified_confirmed_boot),
 		cmocka_unit_test(test_update_over_serial_pty_ends_in_verified_boot),
+		cmocka_unit_test(test_update_over_the_shell_console),
 		cmocka_unit_test(test_trace_shows_window_filled_and_never_exceeded),
 		cmocka_unit_test(test_trace_shows_rate_respected),
 		cmocka_unit_test(test_overrun_at_full_speed_is_reported_as_bootloader_refusal),
