@@ -46,10 +46,27 @@ int hci_dev_new(sd_event *e, const char *spec, const struct hci_dev_callbacks *c
 		otad_destroy_fn destroy, struct hci_dev **ret);
 /* Checks the syntax of a controller spec without opening anything: 0 or -EINVAL. */
 int hci_spec_check(const char *spec);
+/* err 0: every link ended (the controller confirmed each with Disconnection Complete);
+ * -ETIMEDOUT: the bound passed first; another -errno: the controller failed meanwhile. */
+typedef void (*hci_close_fn)(struct hci_dev *hci, int err, void *user_data);
+/* Lets go of the controller's links before closing it: stops scanning, advertising and a
+ * connection attempt (its callback gets -ECANCELED now), sends HCI Disconnect (through command
+ * flow control; the reason given to hci_conn_disconnect() or 0x13) for every link still up and
+ * waits for each Disconnection Complete, at most timeout_usec. A controller let go of with a
+ * command pending may drop it (BlueZ's emulator when its socket closes, a USB dongle at a reset):
+ * the peer then stays connected to nobody, not advertising, until its supervision timeout or
+ * longer. The links' disconnected callbacks run as they end; from now on neither fatal nor
+ * ready is called: fn reports the end, once, from the loop, and may free the device; nothing
+ * else may be started on it. A device that is dead or has no link finishes at once (next loop
+ * iteration). 0, -EALREADY when closing already, or -errno (nothing started). */
+int hci_dev_close(struct hci_dev *hci, uint64_t timeout_usec, hci_close_fn fn, void *user_data,
+		  otad_destroy_fn destroy);
 /* Tells the controller to drop every connection still up (HCI Disconnect written at once,
  * past command flow control, with the reason given to hci_conn_disconnect() or 0x13: nothing
  * reads the answer) — a dongle would otherwise keep the link until its supervision timeout —
- * then closes the driver. No callback runs. Accepts NULL, returns NULL. */
+ * then closes the driver; a controller may drop that last command (see hci_dev_close(), which
+ * waits for the links to end first). No callback runs but a pending close's destroy. Accepts
+ * NULL, returns NULL. */
 struct hci_dev *hci_dev_free(struct hci_dev *hci);
 /* One line per dropped/unknown/garbage packet and per protocol decision, for the owner to log. */
 void hci_dev_set_debug(struct hci_dev *hci, hci_debug_fn fn, void *user_data,

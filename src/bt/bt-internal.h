@@ -447,6 +447,11 @@ void hci_adv_conn_ended(struct hci_dev *hci, struct hci_conn *c);
 void hci_adv_abort(struct hci_dev *hci, int err);
 void hci_connect_event(struct hci_dev *hci, const struct hci_evt *ev);
 void hci_connect_abort(struct hci_dev *hci, int err);
+/* hci_dev_close(): the owner of a pending attempt hears -ECANCELED now; the attempt itself
+ * ends when the controller answers the cancel (a connection that won the race is dropped). */
+void hci_connect_disown(struct hci_dev *hci);
+/* hci_dev_close() is done once no link is left and no attempt is pending: checks that. */
+void hci_close_check(struct hci_dev *hci);
 
 /* ---- private structs of the HCI core (hci_dev.c, hci_conn.c, hci_scan.c, hci_adv.c) ---- */
 struct hci_cmd {
@@ -479,6 +484,14 @@ struct hci_dev {
 
 	bool ready, dead, freeing;
 	unsigned init_step;
+
+	/* hci_dev_close(): waiting for the links to end */
+	bool closing, close_done;
+	int close_err;
+	hci_close_fn close_fn;
+	void *close_data;
+	otad_destroy_fn close_destroy;
+	sd_event_source *close_timer, *close_defer;
 	char last_error[128];
 
 	/* controller facts (init) */

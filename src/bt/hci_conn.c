@@ -414,6 +414,7 @@ void hci_conn_gone(struct hci_conn *c, uint8_t reason)
 	hci_conn_unref(c);
 	if (!hci->dead)
 		hci_acl_schedule(hci);
+	hci_close_check(hci);
 }
 
 struct hci_conn *hci_conn_ref(struct hci_conn *c)

@@ -19,6 +19,7 @@ static void connect_finish(struct hci_dev *hci, int err, uint8_t status, struct 
 		fn(hci, err, status, c, data);
 	if (destroy)
 		destroy(data);
+	hci_close_check(hci);
 }
 
 void hci_connect_abort(struct hci_dev *hci, int err)
@@ -67,6 +68,24 @@ static int connect_timeout(sd_event_source *s, uint64_t usec, void *user_data)
 int hci_connect_cancel(struct hci_dev *hci)
 {
 	return send_cancel(hci, -ECANCELED);
+}
+
+void hci_connect_disown(struct hci_dev *hci)
+{
+	hci_connect_fn fn = hci->connect_fn;
+	otad_destroy_fn destroy = hci->connect_destroy;
+	void *data = hci->connect_data;
+
+	if (!hci->connecting)
+		return;
+	hci->connect_fn = NULL;
+	hci->connect_destroy = NULL;
+	if (fn)
+		fn(hci, -ECANCELED, 0, NULL, data);
+	if (destroy)
+		destroy(data);
+	if (hci->connecting && send_cancel(hci, -ECANCELED) < 0)
+		connect_finish(hci, -ECANCELED, 0, NULL);
 }
 
 int hci_connect(struct hci_dev *hci, const struct bt_addr *peer, const struct hci_conn_params *p,
@@ -146,7 +165,9 @@ void hci_connect_event(struct hci_dev *hci, const struct hci_evt *ev)
 	}
 	hci_conn_ref(c);
 	connect_finish(hci, 0, 0, c);
-	if (c->hci)
+	if (c->hci && hci->closing)
+		hci_conn_disconnect(c, HCI_ERR_REMOTE_USER_TERM); /* won the race with the cancel */
+	else if (c->hci)
 		hci_conn_start(c);
 	hci_conn_unref(c);
 }

@@ -26,6 +26,7 @@ enum init_step {
 
 static void init_next(struct hci_dev *hci);
 static void hci_fatal(struct hci_dev *hci, int err);
+static void close_finish(struct hci_dev *hci, int err);
 
 void hci_debug(struct hci_dev *hci, const char *fmt, ...)
 {
@@ -327,7 +328,9 @@ static void hci_fatal(struct hci_dev *hci, int err)
 	hci_connect_abort(hci, -ENOTCONN);
 	while (hci->conns)
 		hci_conn_gone(hci->conns, 0x03); /* Hardware Failure */
-	if (!was_ready && hci->init_step < INIT_DONE) {
+	if (hci->closing) {
+		close_finish(hci, err); /* the owner let go: the close reports it */
+	} else if (!was_ready && hci->init_step < INIT_DONE) {
 		hci->init_step = INIT_DONE;
 		if (hci->cb.ready)
 			hci->cb.ready(hci, err, 0, hci->user_data);
@@ -556,6 +559,108 @@ static void disconnect_all_now(struct hci_dev *hci)
 	}
 }
 
+/* ---- letting go ---- */
+
+static void close_finish(struct hci_dev *hci, int err)
+{
+	if (!hci->closing || hci->close_done || hci->freeing)
+		return;
+	hci->close_done = true;
+	hci->close_err = err;
+	(void)sd_event_source_set_enabled(hci->close_timer, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(hci->close_defer, SD_EVENT_ONESHOT);
+}
+
+void hci_close_check(struct hci_dev *hci)
+{
+	if (hci->closing && !hci->conns && !hci->connecting) {
+		hci_debug(hci, "HCI: closing: no link left");
+		close_finish(hci, 0);
+	}
+}
+
+static int on_close_timeout(sd_event_source *s, uint64_t usec, void *user_data)
+{
+	struct hci_dev *hci = user_data;
+	unsigned n = 0;
+
+	for (const struct hci_conn *c = hci->conns; c; c = c->next)
+		n++;
+	hci_debug(hci, "HCI: closing: %u link(s)%s not confirmed gone in time", n,
+		  hci->connecting ? " and a connection attempt" : "");
+	close_finish(hci, -ETIMEDOUT);
+	return 0;
+}
+
+static int on_close_done(sd_event_source *s, void *user_data)
+{
+	struct hci_dev *hci = user_data;
+	otad_destroy_fn destroy = hci->close_destroy;
+	hci_close_fn fn = hci->close_fn;
+	void *data = hci->close_data;
+
+	hci->close_fn = NULL;
+	hci->close_destroy = NULL;
+	if (fn)
+		fn(hci, hci->close_err, data); /* may free hci */
+	if (destroy)
+		destroy(data);
+	return 0;
+}
+
+/* Ends everything the controller does for us; the links end with Disconnection Complete. */
+static void close_activity(struct hci_dev *hci)
+{
+	unsigned n = 0;
+
+	if (hci->scan_wanted)
+		(void)hci_scan_stop(hci);
+	if (hci->adv_armed)
+		(void)hci_adv_stop(hci);
+	hci_connect_disown(hci);
+	for (struct hci_conn *c = hci->conns, *next; c && !hci->dead; c = next) {
+		next = c->next;
+		if (c->info.connected && !c->disc_reason) {
+			(void)hci_conn_disconnect(c, 0);
+			n++;
+		}
+	}
+	hci_debug(hci, "HCI: closing: disconnecting %u link(s)", n);
+}
+
+int hci_dev_close(struct hci_dev *hci, uint64_t timeout_usec, hci_close_fn fn, void *user_data,
+		  otad_destroy_fn destroy)
+{
+	uint64_t now = 0;
+	int r;
+
+	if (hci->closing)
+		return -EALREADY;
+	(void)sd_event_now(hci->event, CLOCK_MONOTONIC, &now);
+	r = sd_event_add_defer(hci->event, &hci->close_defer, on_close_done, hci);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(hci->close_defer, SD_EVENT_OFF);
+	if (r >= 0)
+		r = sd_event_add_time(hci->event, &hci->close_timer, CLOCK_MONOTONIC,
+				      now + timeout_usec, 0, on_close_timeout, hci);
+	if (r < 0) {
+		hci->close_defer = sd_event_source_disable_unref(hci->close_defer);
+		return r;
+	}
+	hci->closing = true;
+	hci->cb.ready = NULL; /* the close reports the end */
+	hci->cb.fatal = NULL;
+	hci->close_fn = fn;
+	hci->close_data = user_data;
+	hci->close_destroy = destroy;
+	if (!hci->dead)
+		close_activity(hci);
+	if (hci->dead)
+		close_finish(hci, 0);
+	hci_close_check(hci);
+	return 0;
+}
+
 struct hci_dev *hci_dev_free(struct hci_dev *hci)
 {
 	if (!hci)
@@ -572,6 +677,10 @@ struct hci_dev *hci_dev_free(struct hci_dev *hci)
 	while (hci->conns)
 		hci_conn_gone(hci->conns, HCI_ERR_LOCAL_HOST_TERM);
 	sd_event_source_disable_unref(hci->cmd_timer);
+	sd_event_source_disable_unref(hci->close_timer);
+	sd_event_source_disable_unref(hci->close_defer);
+	if (hci->close_destroy)
+		hci->close_destroy(hci->close_data);
 	hci_driver_free(hci->drv);
 	if (hci->destroy)
 		hci->destroy(hci->user_data);

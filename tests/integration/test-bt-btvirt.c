@@ -4,6 +4,7 @@
  * controller's refusals. Every wait is bounded. */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
@@ -454,21 +455,73 @@ static void test_disconnect_reason_readvertise_and_reconnect(void **state)
 	assert_memory_equal(f->p.rx, buf, sizeof(buf));
 }
 
-static void test_freeing_the_central_disconnects_the_peripheral(void **state)
+struct closing {
+	struct node *n;
+	bool done;
+	int err;
+	unsigned disconnects; /* the node's, when the close reported */
+};
+
+static void on_closed(struct hci_dev *hci, int err, void *user_data)
+{
+	struct closing *cl = user_data;
+
+	cl->done = true;
+	cl->err = err;
+	cl->disconnects = cl->n->disconnects;
+	cl->n->hci = hci_dev_free(hci); /* allowed from here */
+}
+
+/* Closing the central ends its link, confirmed by the controller, before the close reports and
+ * the device is freed: the peripheral hears of it and advertises again. A command in flight
+ * does not hold the Disconnect back. */
+static void test_closing_the_central_disconnects_the_peripheral(void **state)
 {
 	struct fx *f = *state;
+	struct closing cl = {.n = &f->c};
 
 	advertise(f);
 	scan_for_peripheral(f);
 	connect_gatt(f);
-	/* a command in flight must not hold the Disconnect back: nothing answers it */
 	assert_int_equal(hci_conn_update(f->c.conn, &(struct hci_conn_params){12, 24, 0, 300, 0}),
 			 0);
 	f->c.gc = gatt_client_free(f->c.gc);
-	f->c.hci = hci_dev_free(f->c.hci);
+	assert_int_equal(hci_dev_close(f->c.hci, 2 * USEC_PER_SEC, on_closed, &cl, NULL), 0);
+	assert_int_equal(hci_dev_close(f->c.hci, 2 * USEC_PER_SEC, on_closed, &cl, NULL),
+			 -EALREADY);
+	assert_false(cl.done); /* from the loop, not from inside the call */
+	WAIT_FOR(f, cl.done, 3000);
+	assert_int_equal(cl.err, 0);
+	assert_int_equal(cl.disconnects, 1); /* the link's callback ran first */
+	assert_int_equal(f->c.reason, HCI_ERR_REMOTE_USER_TERM);
 	WAIT_FOR(f, f->p.disconnects == 1, 3000);
 	assert_int_equal(f->p.reason, HCI_ERR_REMOTE_USER_TERM);
 	WAIT_FOR(f, hci_is_advertising(f->p.hci), 2000); /* and it advertises again */
+
+	/* a device with no link, advertising: done at once, from the loop */
+	cl = (struct closing){.n = &f->p};
+	assert_int_equal(hci_dev_close(f->p.hci, 2 * USEC_PER_SEC, on_closed, &cl, NULL), 0);
+	assert_false(cl.done);
+	WAIT_FOR(f, cl.done, 1000);
+	assert_int_equal(cl.err, 0);
+	assert_null(f->p.hci);
+}
+
+/* A controller that never confirms (btvirt stopped): the close gives up at its bound. */
+static void test_closing_is_bounded(void **state)
+{
+	struct fx *f = *state;
+	struct closing cl = {.n = &f->c};
+
+	advertise(f);
+	scan_for_peripheral(f);
+	connect_gatt(f);
+	assert_int_equal(kill(f->bv.pid, SIGSTOP), 0);
+	assert_int_equal(hci_dev_close(f->c.hci, 200 * USEC_PER_MSEC, on_closed, &cl, NULL), 0);
+	WAIT_FOR(f, cl.done, 3000);
+	assert_int_equal(kill(f->bv.pid, SIGCONT), 0);
+	assert_int_equal(cl.err, -ETIMEDOUT);
+	assert_int_equal(cl.disconnects, 0);
 }
 
 static void test_connect_to_silent_address_fails_with_named_error(void **state)
@@ -727,8 +780,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bulk_writes_throughput, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect_reason_readvertise_and_reconnect,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_freeing_the_central_disconnects_the_peripheral,
+		cmocka_unit_test_setup_teardown(test_closing_the_central_disconnects_the_peripheral,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_closing_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_connect_to_silent_address_fails_with_named_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_controller_refusals_are_named, setup,
