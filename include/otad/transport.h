@@ -162,6 +162,20 @@ bool tr_peer_refused(const struct tr *t);
  * (literal addresses normalised, default port and baud filled in; host names kept). */
 const char *tr_describe(const struct tr *t);
 
-/* Closes the link, whatever is pending. Accepts NULL, returns NULL. Never call it from inside one
- * of t's callbacks: defer it (sd_event_add_defer) instead. */
+#define TR_CLOSE_TIMEOUT_DEFAULT (2 * UINT64_C(1000000)) /* tr_close() bound, usec */
+
+/* err 0: let go cleanly; -ETIMEDOUT: the bound passed first; another -errno: the link failed
+ * meanwhile. */
+typedef void (*tr_close_fn)(struct tr *t, int err, void *user_data);
+/* Lets go of the link the way its device needs before tr_free(). BLE: every link to the device
+ * is disconnected and the controller's confirmation awaited, at most timeout_usec (0: 2 s):
+ * a controller closed with that Disconnect pending may drop it, and the device, connected to
+ * nobody, stops advertising and cannot be found (hci_dev_close()). UDP and serial have nothing
+ * to wait for. From this call on the transport is down, reports nothing to its callbacks and
+ * refuses tr_send(); fn runs once, from the loop, and may tr_free() it. 0, or -EALREADY. */
+int tr_close(struct tr *t, uint64_t timeout_usec, tr_close_fn fn, void *user_data);
+
+/* Closes the link, whatever is pending (see tr_close() to let go cleanly first). Accepts NULL,
+ * returns NULL. Never call it from inside one of t's callbacks (tr_close()'s fn excepted):
+ * defer it (sd_event_add_defer) instead. */
 struct tr *tr_free(struct tr *t);

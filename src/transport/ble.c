@@ -29,6 +29,7 @@ enum ble_state {
 	BLE_UP,
 	BLE_CLOSING, /* tr_reconnect() disconnected: waiting for the Disconnection Complete */
 	BLE_WAITING, /* a failed attempt: trying again after BLE_RETRY_USEC */
+	BLE_CLOSED,  /* tr_close(): letting go of the controller, for good */
 };
 
 struct ble_target {
@@ -632,6 +633,28 @@ static int ble_reconnect(struct tr *t)
 	}
 }
 
+static void on_hci_closed(struct hci_dev *hci, int err, void *user_data)
+{
+	struct tr_ble *b = user_data;
+
+	tr_close_complete(&b->tr, err);
+}
+
+/* The controller disconnects every link and says when each is gone (hci_dev_close()): only
+ * then may it be closed, or the device may never hear of it. */
+static void ble_close(struct tr *t, uint64_t timeout_usec)
+{
+	struct tr_ble *b = to_ble(t);
+
+	(void)sd_event_source_set_enabled(b->step, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(b->deadline, SD_EVENT_OFF);
+	b->state = BLE_CLOSED;
+	b->gc = gatt_client_free(b->gc);
+	reasm_reset(b->rx);
+	if (!b->hci || hci_dev_close(b->hci, timeout_usec, on_hci_closed, b, NULL) < 0)
+		tr_close_complete(t, 0);
+}
+
 static void ble_destroy(struct tr *t)
 {
 	struct tr_ble *b = to_ble(t);
@@ -654,6 +677,7 @@ static const struct tr_ops ble_ops = {
 	.frame_overhead = 0,
 	.backlog = ble_backlog,
 	.reconnect = ble_reconnect,
+	.close = ble_close,
 	.destroy = ble_destroy,
 };
 

@@ -19,6 +19,9 @@ struct tr_ops {
 	size_t frame_overhead;
 	size_t (*backlog)(const struct tr *t);
 	int (*reconnect)(struct tr *t);
+	/* tr_close(): lets go of the link, then calls tr_close_complete() (from the loop, or
+	 * inside this call). NULL: nothing to wait for. */
+	void (*close)(struct tr *t, uint64_t timeout_usec);
 	/* Releases the implementation's resources; the base and the allocation are freed after. */
 	void (*destroy)(struct tr *t);
 };
@@ -49,6 +52,12 @@ struct tr {
 	sd_event_source *defer;
 	struct tr_pending pending[TR_PENDING_MAX];
 	unsigned pending_head, pending_len;
+
+	/* tr_close(): its callback, delivered by the same defer source */
+	bool closing, close_done;
+	int close_err;
+	tr_close_fn close_fn;
+	void *close_data;
 };
 
 DEFINE_FREE_CLEANUP(struct tr, tr_free)
@@ -81,6 +90,8 @@ void tr_link_down(struct tr *t, int err);
 void tr_link_up_deferred(struct tr *t);
 /* A discard() text raised outside a loop handler (inside tr_send()): delivered from the loop. */
 void tr_post_note(struct tr *t, const char *fmt, ...) _printf_(2, 3);
+/* The close is over (ops->close): tr_close()'s callback runs from the loop. Once only. */
+void tr_close_complete(struct tr *t, int err);
 
 /* From loop handlers only: report to the owner now. */
 void tr_emit_discard(struct tr *t, const char *fmt, ...) _printf_(2, 3);

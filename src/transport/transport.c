@@ -134,6 +134,12 @@ static int on_defer(sd_event_source *s, void *userdata)
 		if (t->cb.event)
 			t->cb.event(t, p.ev, p.err, t->user_data);
 	}
+	if (t->close_done && t->close_fn) {
+		tr_close_fn fn = t->close_fn;
+
+		t->close_fn = NULL;
+		fn(t, t->close_err, t->close_data); /* may free t */
+	}
 	return 0;
 }
 
@@ -212,6 +218,32 @@ void tr_post_note(struct tr *t, const char *fmt, ...)
 	va_end(ap);
 }
 
+void tr_close_complete(struct tr *t, int err)
+{
+	if (!t->closing || t->close_done)
+		return;
+	t->close_done = true;
+	t->close_err = err;
+	(void)sd_event_source_set_enabled(t->defer, SD_EVENT_ONESHOT);
+}
+
+int tr_close(struct tr *t, uint64_t timeout_usec, tr_close_fn fn, void *user_data)
+{
+	if (t->closing)
+		return -EALREADY;
+	t->closing = true;
+	t->close_fn = fn;
+	t->close_data = user_data;
+	tr_set_callbacks(t, NULL, NULL); /* nothing more to report, nor anyone to tell */
+	t->pending_len = 0;
+	t->up = false;
+	if (t->ops->close)
+		t->ops->close(t, timeout_usec ? timeout_usec : TR_CLOSE_TIMEOUT_DEFAULT);
+	else
+		tr_close_complete(t, 0);
+	return 0;
+}
+
 void tr_emit_discard(struct tr *t, const char *fmt, ...)
 {
 	char what[TR_NOTE_MAX + 64];
@@ -271,7 +303,7 @@ int tr_send(struct tr *t, const uint8_t *pkt, size_t len)
 		return -EINVAL;
 	if (len > t->ops->max_packet(t))
 		return -EMSGSIZE;
-	if (!t->up)
+	if (!t->up || t->closing)
 		return -ENOTCONN;
 	return t->ops->send(t, pkt, len);
 }
@@ -293,6 +325,8 @@ size_t tr_backlog(const struct tr *t)
 
 int tr_reconnect(struct tr *t)
 {
+	if (t->closing)
+		return -ENOTCONN;
 	return t->ops->reconnect(t);
 }
 

@@ -867,6 +867,47 @@ static void test_serial_explicit_reconnect(void **state)
 	sd_event_unref(e);
 }
 
+static void on_closed(struct tr *t, int err, void *userdata)
+{
+	int *ret = userdata;
+
+	*ret = err;
+	tr_free(t); /* allowed from here */
+}
+
+/* tr_close() on links with nothing to wait for: reported from the loop, never inside the call;
+ * nothing reaches the owner after it, nothing can be sent, and the callback may free. */
+static void test_close_reports_from_the_loop_and_silences(void **state)
+{
+	sd_event *e = new_loop();
+	const char *link = tl_path("tty-close");
+	char spec[4200];
+	struct obs o;
+	struct dev d;
+	int closed;
+
+	dev_init(&d, link);
+	snprintf(spec, sizeof(spec), "serial:%s", link);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(obs_open(&o, e, i ? spec : "udp:127.0.0.1:9", NULL), 0);
+		closed = 1;
+		/* the first UP is still queued: it is never delivered */
+		assert_int_equal(tr_close(o.t, 0, on_closed, &closed), 0);
+		assert_int_equal(closed, 1);
+		assert_false(tr_is_up(o.t));
+		assert_int_equal(tr_send(o.t, echo_req, sizeof(echo_req)), -ENOTCONN);
+		assert_int_equal(tr_reconnect(o.t), -ENOTCONN);
+		assert_int_equal(tr_close(o.t, 0, on_closed, &closed), -EALREADY);
+		assert_true(WAIT(e, &d, closed == 0, 1000));
+		assert_int_equal(o.ups, 0);
+		assert_int_equal(o.downs, 0);
+		o.t = NULL; /* freed by on_closed */
+		obs_done(&o);
+	}
+	dev_done(&d);
+	sd_event_unref(e);
+}
+
 static void test_free_with_work_pending(void **state)
 {
 	sd_event *e = new_loop();
@@ -916,6 +957,7 @@ int main(void)
 		cmocka_unit_test(test_serial_hangup_then_reopen_through_symlink),
 		cmocka_unit_test(test_serial_reopen_gives_up_after_timeout),
 		cmocka_unit_test(test_serial_explicit_reconnect),
+		cmocka_unit_test(test_close_reports_from_the_loop_and_silences),
 		cmocka_unit_test(test_free_with_work_pending),
 	};
 
