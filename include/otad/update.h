@@ -166,6 +166,10 @@ int upd_job_start(struct upd_job *j);
  * state write: a test/confirm already sent is seen through). */
 void upd_job_cancel(struct upd_job *j);
 const struct upd_status *upd_job_status(const struct upd_job *j);
+/* After done(): the job's transport, handed to the caller (the job's SMP client is gone; NULL
+ * when the job had none), to let go of with tr_close() before tr_free(): a BLE device is then
+ * left disconnected and advertising, not in a link its controller dropped. */
+struct tr *upd_job_take_transport(struct upd_job *j);
 /* Accepts NULL, returns NULL. Safe from inside done(). */
 struct upd_job *upd_job_free(struct upd_job *j);
 

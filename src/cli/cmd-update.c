@@ -1,6 +1,7 @@
 /* cmd-update.c — `otactl update FILE` and `otactl image upload FILE`: the update engine,
  * in-process, with progress on stdout and SIGINT/SIGTERM cancelling cleanly. */
 #include "cli/commands.h"
+#include "cli/conn.h"
 #include "cli/exit-codes.h"
 #include "cli/progress.h"
 #include "util/log.h"
@@ -25,6 +26,7 @@ struct run {
 	struct progress progress;
 	int exit_code;
 	bool done;
+	unsigned signals;
 };
 
 static void on_step(struct upd_job *j, enum upd_step step, const struct upd_status *st, void *ud)
@@ -83,14 +85,15 @@ static void on_done(struct upd_job *j, const struct upd_result *res, void *ud)
 	progress_result(&r->progress, res);
 	r->exit_code = exit_code_for(res->fail);
 	r->done = true;
-	sd_event_exit(r->event, 0);
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
 	struct run *r = ud;
 
-	upd_job_cancel(r->job);
+	r->signals++;
+	if (r->job && !r->done)
+		upd_job_cancel(r->job);
 	return 0;
 }
 
@@ -143,6 +146,7 @@ static int run_one(const char *image_path, struct img_file *f, enum upd_step sto
 	};
 	struct run r = { .exit_code = EXIT_FAILURE_GENERIC };
 	struct upd_params p = arg.params;
+	struct tr *t;
 	sigset_t mask;
 	int e;
 
@@ -168,9 +172,13 @@ static int run_one(const char *image_path, struct img_file *f, enum upd_step sto
 		return EXIT_FAILURE_GENERIC;
 	}
 	upd_job_start(r.job);
-	if (!r.done)
-		sd_event_loop(r.event);
-	upd_job_free(r.job);
+	while (!r.done)
+		if (sd_event_run(r.event, UINT64_MAX) < 0)
+			break;
+	/* the device is let go of before otactl exits: a BLE link ends, confirmed */
+	t = upd_job_take_transport(r.job);
+	r.job = upd_job_free(r.job);
+	conn_release(r.event, t, &r.signals);
 	sd_event_unref(r.event);
 	return r.exit_code;
 }

@@ -403,6 +403,13 @@ const struct upd_status *upd_job_status(const struct upd_job *j)
 	return &j->st;
 }
 
+struct tr *upd_job_take_transport(struct upd_job *j)
+{
+	j->up = uploader_free(j->up);	  /* it holds requests of the client */
+	j->smp = smp_client_free(j->smp); /* it lets go of the transport's callbacks */
+	return TAKE_PTR(j->tr);
+}
+
 struct upd_job *upd_job_free(struct upd_job *j)
 {
 	if (!j)

@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/btvirt.h"
+#include "lib/hcirelay.h"
 #include "lib/simctl.h"
 #include "lib/testlib.h"
 #include "util/macro.h"
@@ -21,6 +23,7 @@
 
 struct fx {
 	struct btvirt bv;
+	struct hci_relay relay;
 	struct tl_sim sim;
 	bool sim_running;
 };
@@ -49,6 +52,7 @@ static int teardown(void **state)
 		return 0;
 	if (f->sim_running)
 		tl_sim_stop(&f->sim);
+	hci_relay_stop(&f->relay);
 	btvirt_stop(&f->bv);
 	free(f);
 	return tl_reap_tracked(state);
@@ -320,6 +324,101 @@ static void test_wrong_controller_and_absent_device_exit_codes(void **state)
 	free(out);
 }
 
+/* How many links otasim saw end. */
+static unsigned disconnects_logged(const struct tl_sim *s)
+{
+	char *log = tl_proc_stderr(&s->proc);
+	unsigned n = 0;
+
+	for (const char *p = log; p && (p = strstr(p, "ble: disconnected: ")); p++)
+		n++;
+	free(log);
+	return n;
+}
+
+/* The device heard its n-th link end (within a bound): it advertises again. */
+static void wait_disconnects(const struct tl_sim *s, unsigned n)
+{
+	for (int ms = 0; disconnects_logged(s) < n; ms += 10) {
+		if (ms > tl_timeout(3000))
+			fail_msg("command %u: the device never heard its link end: it stays "
+				 "connected to nobody (%u disconnections logged)",
+				 n, disconnects_logged(s));
+		usleep(10000);
+	}
+}
+
+/* Short commands one after the other, through a controller that drops a Disconnect still
+ * pending when its host closes: each one ends its link before otactl exits, so the device
+ * advertises again and the next command finds it. */
+static void test_short_commands_in_a_row_each_find_the_device_advertising(void **state)
+{
+	struct fx *f = *state;
+	char *out = NULL, *err = NULL;
+
+	start_sim(f, "otasim-row", NULL);
+	assert_int_equal(hci_relay_start(&f->relay, f->bv.spec, 50), 0);
+	for (unsigned i = 0; i < 20; i++) {
+		int r = i % 2 ? otactl(&out, &err, "--hci", f->relay.spec, "-t", f->sim.spec,
+				       "--connect-timeout", "3s", "image", "list", NULL)
+			      : otactl(&out, &err, "--hci", f->relay.spec, "-t", f->sim.spec,
+				       "--connect-timeout", "3s", "echo", "again", NULL);
+
+		if (r != 0)
+			fail_msg("command %u: exit %d: %s", i + 1, r, err);
+		assert_true(tl_contains(out, i % 2 ? "version: 1.0.0" : "again\n"));
+		free(out);
+		free(err);
+		wait_disconnects(&f->sim, i + 1);
+	}
+	/* every Disconnect reached the device, none was lost with otactl's hangup */
+	assert_int_equal(hci_relay_count(&f->relay, "forwarded"), 20);
+	assert_int_equal(hci_relay_count(&f->relay, "dropped"), 0);
+}
+
+/* SIGTERM during echo, SIGINT during an upload, each while the device holds the request (its
+ * answer is lost): otactl exits "cancelled" after ending its link, and the next command finds
+ * the device. */
+static void test_interrupted_commands_leave_the_device_advertising(void **state)
+{
+	struct fx *f = *state;
+	const char *extra[] = {"--drop-response", "1,2", NULL};
+	const char *img = tl_mkimage("ble-int.bin", "2.1.0", "24k");
+	char *echo_argv[] = {NULL,	  "--hci", f->relay.spec, "-t",	  "ble:name=otasim-int",
+			     "--timeout", "20s",   "echo",	  "lost", NULL};
+	char *upload_argv[] = {NULL,	    "--hci", f->relay.spec, "-t",     "ble:name=otasim-int",
+			       "--timeout", "20s",   "image",	    "upload", (char *)img,
+			       NULL};
+	char *out = NULL, *err = NULL;
+
+	start_sim(f, "otasim-int", extra);
+	assert_int_equal(hci_relay_start(&f->relay, f->bv.spec, 50), 0);
+	echo_argv[0] = upload_argv[0] = (char *)tl_bin("otactl");
+	for (unsigned i = 0; i < 2; i++) {
+		struct tl_proc ctl;
+
+		assert_int_equal(tl_spawn(&ctl, i ? upload_argv : echo_argv), 0);
+		tl_track(ctl.pid);
+		for (int ms = 0; count(&f->sim, "drop", "reason", "fault") < i + 1; ms += 10) {
+			assert_true(ms < tl_timeout(10000));
+			usleep(10000);
+		}
+		tl_proc_kill(&ctl, i ? SIGINT : SIGTERM);
+		assert_int_equal(tl_proc_wait(&ctl, tl_timeout(10000)), 10); /* cancelled */
+		err = tl_proc_stderr(&ctl);
+		assert_true(i || tl_contains(err, "echo: interrupted"));
+		free(err);
+		wait_disconnects(&f->sim, i + 1);
+	}
+	assert_int_equal(otactl(&out, &err, "--hci", f->relay.spec, "-t", f->sim.spec,
+				"--connect-timeout", "3s", "echo", "found", NULL),
+			 0);
+	assert_string_equal(out, "found\n");
+	free(out);
+	free(err);
+	assert_int_equal(hci_relay_count(&f->relay, "dropped"), 0);
+}
+
 /* otasim is told to stop (SIGTERM) just as its controller goes away with a link up: letting go
  * of the link at shutdown finds the controller dead, and that is logged through the device
  * model, which must still be there. The simulator is frozen while both happen, so the SIGTERM
@@ -348,7 +447,7 @@ static void test_otasim_exits_cleanly_when_the_controller_dies_at_shutdown(void 
 	log = tl_proc_stderr(&f->sim.proc);
 	assert_true(tl_contains(log, "ble: disconnected: 0x03 Hardware Failure"));
 	free(log);
-	assert_true(tl_proc_wait(&ctl, tl_timeout(20000)) > 0); /* its controller is gone too */
+	assert_int_equal(tl_proc_wait(&ctl, tl_timeout(20000)), 4); /* its controller is gone too */
 }
 
 /* otasim ARGS... (NULL-terminated); exit code and stderr. */
@@ -413,6 +512,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_otasim_exits_cleanly_when_the_controller_dies_at_shutdown, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_short_commands_in_a_row_each_find_the_device_advertising, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_interrupted_commands_leave_the_device_advertising, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
