@@ -4,9 +4,9 @@
 #
 #   cmake -S . -B build-arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64-linux-gnu.cmake
 #
-# Test programs run under qemu-user (package qemu-user), so `ctest -L unit` works without
-# binfmt_misc; integration tests start other programs of the
-# build and need binfmt_misc (or an arm64 machine).
+# Test programs run under qemu-user (package qemu-user), and so do the programs of the build a
+# test starts (tests/CMakeLists.txt: OTAD_TEST_WRAPPER), so `ctest -L unit` works without
+# binfmt_misc. CI runs the unit tests only: the integration tests' timing is not qemu's.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(OTAD_CROSS_TRIPLET aarch64-linux-gnu)
