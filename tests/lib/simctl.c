@@ -110,8 +110,21 @@ int tl_sim_start_ble(struct tl_sim *s, const char *name, const char *hci, const 
 
 int tl_sim_stop(struct tl_sim *s)
 {
+	char *err;
+	size_t len;
+	int r;
+
 	tl_proc_kill(&s->proc, SIGTERM);
-	return tl_proc_wait(&s->proc, 20000);
+	r = tl_proc_wait(&s->proc, 20000);
+	if (r == 0 || r == 128 + SIGTERM)
+		return r;
+	/* Why it did not stop cleanly is in its last words, not in the exit code. */
+	err = tl_proc_stderr(&s->proc);
+	len = err ? strlen(err) : 0;
+	fprintf(stderr, "otasim %s exited %d; the end of its stderr:\n%s\n", s->spec, r,
+		err ? err + (len > 2000 ? len - 2000 : 0) : "(none)");
+	free(err);
+	return r;
 }
 
 size_t tl_sim_count_events(struct tl_sim *s, const char *name, const char *key, const char *value)
