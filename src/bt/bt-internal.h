@@ -53,7 +53,7 @@ int hci_driver_send(struct hci_driver *d, uint8_t type, const uint8_t *a, size_t
 		    const uint8_t *b, size_t blen);
 size_t hci_driver_backlog(const struct hci_driver *d);
 struct hci_driver *hci_driver_free(struct hci_driver *d);
-/* Opens the HCI user channel of "hciN" (hci_userchan.c); 0 or -errno. */
+/* Opens the HCI user channel of "hciN" (hci-userchan.c); 0 or -errno. */
 int hci_userchan_open(const char *arg, int *ret_fd);
 /* Parses "hciN" of "userchan:hciN"; 0 or -EINVAL. */
 int hci_parse_userchan_spec(const char *arg, unsigned *ret_idx);
@@ -159,7 +159,7 @@ enum {
 	 (1ULL << 11) | (1ULL << 12))
 #define HCI_LE_EVENT_MASK_EXT (HCI_LE_EVENT_MASK | (1ULL << 9)) /* + Enhanced Conn Complete */
 
-/* ---- HCI packet codec (hci_pkt.c) ---- */
+/* ---- HCI packet codec (hci-pkt.c) ---- */
 
 /* Writes a command packet (header + params, no H4 indicator); returns its length. */
 size_t hci_cmd_build(uint16_t opcode, const uint8_t *params, uint8_t plen, uint8_t *out);
@@ -308,7 +308,7 @@ bool l2cap_conn_param_valid(const struct l2cap_conn_param *p);
  * "Pairing Not Supported". Returns the answer length (0 = none). */
 size_t l2cap_smp_handle(const uint8_t *pdu, size_t len, uint8_t out[2]);
 
-/* ---- ATT (att_pdu.c, att.c), Core 5.4 Vol 3 Part F ---- */
+/* ---- ATT (att-pdu.c, att.c), Core 5.4 Vol 3 Part F ---- */
 enum {
 	ATT_ERROR_RSP = 0x01,
 	ATT_MTU_REQ = 0x02,
@@ -426,7 +426,7 @@ bool hci_has_command(const struct hci_dev *hci, unsigned bit);
 bool hci_has_le_feature(const struct hci_dev *hci, unsigned bit);
 sd_event *hci_get_event(const struct hci_dev *hci);
 
-/* hci_conn.c */
+/* hci-conn.c */
 struct hci_conn *hci_conn_new(struct hci_dev *hci, const struct hci_evt *ev);
 struct hci_conn *hci_conn_find(struct hci_dev *hci, uint16_t handle);
 void hci_conn_gone(struct hci_conn *c, uint8_t reason);
@@ -439,7 +439,7 @@ int l2cap_send(struct hci_conn *c, uint16_t cid, const uint8_t *sdu, size_t len)
 struct att *hci_conn_att(const struct hci_conn *c);
 bool hci_conn_is_central(const struct hci_conn *c);
 
-/* hci_scan.c / hci_adv.c / hci_dev.c shared state access */
+/* hci-scan.c / hci-adv.c / hci-dev.c shared state access */
 void hci_scan_report_event(struct hci_dev *hci, const struct hci_evt *ev);
 void hci_scan_abort(struct hci_dev *hci, int err);
 void hci_adv_conn_event(struct hci_dev *hci, struct hci_conn *c);
@@ -453,7 +453,7 @@ void hci_connect_disown(struct hci_dev *hci);
 /* hci_dev_close() is done once no link is left and no attempt is pending: checks that. */
 void hci_close_check(struct hci_dev *hci);
 
-/* ---- private structs of the HCI core (hci_dev.c, hci_conn.c, hci_scan.c, hci_adv.c) ---- */
+/* ---- private structs of the HCI core (hci-dev.c, hci-conn.c, hci-scan.c, hci-adv.c) ---- */
 struct hci_cmd {
 	struct hci_cmd *next;
 	uint16_t opcode;

@@ -1,4 +1,4 @@
-/* hci_scan.c — LE scanning (Core 5.4 Vol 4 Part E 7.8.10/11, extended 7.8.64/65): reports
+/* hci-scan.c — LE scanning (Core 5.4 Vol 4 Part E 7.8.10/11, extended 7.8.64/65): reports
  * decoded, their AD parsed and merged per address (advertising data + scan response). */
 #include <errno.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* gatt_server.c — a fixed GATT database for the peripheral role (Core 5.4 Vol 3 Part G 3):
+/* gatt-server.c — a fixed GATT database for the peripheral role (Core 5.4 Vol 3 Part G 3):
  * GAP with the Device Name, and one primary service with one characteristic (write without
  * response + notify) and its CCCD. Answers discovery, reads, CCCD writes and Write Commands. */
 #include <errno.h>

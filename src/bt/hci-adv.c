@@ -1,4 +1,4 @@
-/* hci_adv.c — legacy connectable undirected advertising for the peripheral role (Core 5.4
+/* hci-adv.c — legacy connectable undirected advertising for the peripheral role (Core 5.4
  * Vol 4 Part E 7.8.5-9), accepting connections and advertising again when they end. */
 #include <errno.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* hci_names.c — names of HCI error codes (Core 5.4 Vol 1 Part F 1.3), of the HCI commands this
+/* hci-names.c — names of HCI error codes (Core 5.4 Vol 1 Part F 1.3), of the HCI commands this
  * host sends (Vol 4 Part E 7) and of ATT error codes (Vol 3 Part F 3.4.1.1), for error texts. */
 #include <errno.h>
 #include <stdio.h>

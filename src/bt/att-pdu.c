@@ -1,4 +1,4 @@
-/* att_pdu.c — ATT PDU builders and response parsers (Core 5.4 Vol 3 Part F 3.4): pure
+/* att-pdu.c — ATT PDU builders and response parsers (Core 5.4 Vol 3 Part F 3.4): pure
  * functions over buffers. */
 #include <errno.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* adv_data.c — advertising data: AD structures (Core 5.4 Vol 3 Part C 11, Core Specification
+/* adv-data.c — advertising data: AD structures (Core 5.4 Vol 3 Part C 11, Core Specification
  * Supplement Part A 1) parsed into struct adv_data and built for our own advertising. */
 #include <errno.h>
 #include <string.h>

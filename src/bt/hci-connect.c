@@ -1,4 +1,4 @@
-/* hci_connect.c — initiating LE connections (Core 5.4 Vol 4 Part E 7.8.12/13, extended
+/* hci-connect.c — initiating LE connections (Core 5.4 Vol 4 Part E 7.8.12/13, extended
  * 7.8.66) with a host-side timeout that cancels the attempt. */
 #include <errno.h>
 #include <string.h>

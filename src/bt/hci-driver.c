@@ -1,4 +1,4 @@
-/* hci_driver.c — HCI drivers: H4 over a tty, a unix or TCP stream socket, and the kernel's HCI
+/* hci-driver.c — HCI drivers: H4 over a tty, a unix or TCP stream socket, and the kernel's HCI
  * user channel, behind one interface (packets in, packets out) on sd-event. Also the H4 stream
  * framer (Core 5.4 Vol 4 Part A). */
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* hci_pkt.c — HCI command parameter encoders and event / ACL decoders: pure functions over
+/* hci-pkt.c — HCI command parameter encoders and event / ACL decoders: pure functions over
  * buffers, checked byte by byte against Core 5.4 Vol 4 Part E 5.4 and 7. */
 #include <errno.h>
 #include <string.h>

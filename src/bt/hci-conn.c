@@ -1,4 +1,4 @@
-/* hci_conn.c — LE connections: ACL flow control by Number Of Completed Packets with per-
+/* hci-conn.c — LE connections: ACL flow control by Number Of Completed Packets with per-
  * connection accounting, L2CAP fixed-channel routing, disconnection, connection parameter
  * requests, and the data length / PHY upgrade after connecting. */
 #include <errno.h>

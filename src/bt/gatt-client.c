@@ -1,4 +1,4 @@
-/* gatt_client.c — the GATT client of one characteristic (Core 5.4 Vol 3 Part G 4): MTU
+/* gatt-client.c — the GATT client of one characteristic (Core 5.4 Vol 3 Part G 4): MTU
  * exchange, primary service discovery by UUID (4.4.2), characteristic discovery (4.6.1),
  * descriptor discovery (4.7.1), CCCD write (4.12.3), then Write Commands (4.9.1) and
  * notifications (4.10). */

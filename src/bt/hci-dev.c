@@ -1,4 +1,4 @@
-/* hci_dev.c — the HCI core of one controller: driver I/O, the init sequence, command flow
+/* hci-dev.c — the HCI core of one controller: driver I/O, the init sequence, command flow
  * control by Num_HCI_Command_Packets, event dispatch and the controller's facts. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* hci_userchan.c — the kernel's HCI user channel (Linux 3.19+): exclusive raw access to hciN,
+/* hci-userchan.c — the kernel's HCI user channel (Linux 3.19+): exclusive raw access to hciN,
  * packets with their H4 indicator, one per read() and write(). bind() fails with EBUSY while
  * the kernel's own stack has the device up: take it down first. Needs CAP_NET_ADMIN.
  * Kept apart because libbluetooth's hci.h defines names our headers also use. */
@@ -12,7 +12,7 @@
 #include <bluetooth/hci.h>
 
 int hci_userchan_open(const char *arg, int *ret_fd);
-int hci_parse_userchan_spec(const char *arg, unsigned *ret_idx); /* hci_driver.c */
+int hci_parse_userchan_spec(const char *arg, unsigned *ret_idx); /* hci-driver.c */
 
 int hci_userchan_open(const char *arg, int *ret_fd)
 {
