@@ -10,7 +10,13 @@
  *  - address and UUID strings that parse print back to something that parses the same. */
 #include <errno.h>
 
-#include "bt/bt-internal.h"
+#include "bt/att-pdu.h"
+#include "bt/h4.h"
+#include "bt/hci-pkt.h"
+#include "bt/l2cap-pdu.h"
+#include "otad/bt.h"
+#include "util/bytes.h"
+#include "util/macro.h"
 #include "fuzz.h"
 
 static bool within(const uint8_t *p, size_t n, const uint8_t *buf, size_t len)

@@ -20,7 +20,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "bt/bt-internal.h"
+#include "bt/h4.h"
+#include "bt/hci-pkt.h"
+#include "otad/bt.h"
+#include "util/bytes.h"
+#include "util/macro.h"
 #include "fuzz.h"
 
 #define LOOP_MAX   20000

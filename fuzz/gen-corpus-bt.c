@@ -4,7 +4,11 @@
  * (Core 5.4 Vol 4 Part E 5.4 and 7.7 for the packet layouts). */
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "bt/att-pdu.h"
+#include "bt/h4.h"
+#include "bt/hci-pkt.h"
+#include "bt/l2cap-pdu.h"
+#include "otad/bt.h"
 #include "gen-corpus.h"
 
 #define HANDLE 0x0040

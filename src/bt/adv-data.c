@@ -3,7 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "otad/bt.h"
+#include "util/macro.h"
 
 /* Assigned Numbers 2.3: AD types */
 enum {

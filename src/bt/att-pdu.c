@@ -3,7 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "bt/att-pdu.h"
+#include "util/bytes.h"
 
 bool att_opcode_is_command(uint8_t op)
 {

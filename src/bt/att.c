@@ -6,7 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "bt/att-pdu.h"
+#include "bt/att.h"
+#include "bt/hci-conn.h"
+#include "bt/hci-dev.h"
+#include "bt/l2cap-pdu.h"
+#include "otad/bt.h"
+#include "util/bytes.h"
+#include "util/macro.h"
 
 struct att_req {
 	struct att_req *next;

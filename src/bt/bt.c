@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "otad/bt.h"
 
 /* 8D53DC1D-1DB7-4CD3-868B-8A527460AA84, little-endian */
 const struct bt_uuid128 bt_uuid_smp_service = {{0x84, 0xaa, 0x60, 0x74, 0x52, 0x8a, 0x8b, 0x86,

@@ -6,7 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "bt/att-pdu.h"
+#include "bt/att.h"
+#include "bt/hci-conn.h"
+#include "bt/hci-dev.h"
+#include "otad/bt.h"
+#include "util/bytes.h"
+#include "util/macro.h"
 
 enum client_state { ST_MTU, ST_SERVICE, ST_CHARS, ST_DESCS, ST_CCCD, ST_READY, ST_FAILED };
 

@@ -5,7 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "bt/att-pdu.h"
+#include "bt/att.h"
+#include "bt/hci-conn.h"
+#include "otad/bt.h"
+#include "util/bytes.h"
+#include "util/macro.h"
 
 enum { PERM_READ = 1, PERM_WRITE = 2 };
 enum {

@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "bt/hci-conn.h"
+#include "bt/hci-dev.h"
+#include "bt/hci-pkt.h"
+#include "otad/bt.h"
 
 static void adv_end(struct hci_dev *hci, int err)
 {

@@ -5,7 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "bt/att.h"
+#include "bt/h4.h"
+#include "bt/hci-conn.h"
+#include "bt/hci-dev.h"
+#include "bt/hci-driver.h"
+#include "bt/hci-pkt.h"
+#include "bt/l2cap-pdu.h"
+#include "otad/bt.h"
+#include "util/bytes.h"
+#include "util/macro.h"
 
 #define LE_MAX_TX_OCTETS 251  /* Core 5.4 Vol 6 Part B 4.5.10 */
 #define LE_MAX_TX_TIME	 2120 /* 251 octets on LE 1M, microseconds */

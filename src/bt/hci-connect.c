@@ -3,7 +3,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "bt/hci-conn.h"
+#include "bt/hci-dev.h"
+#include "bt/hci-pkt.h"
+#include "otad/bt.h"
+#include "util/macro.h"
 
 static void connect_finish(struct hci_dev *hci, int err, uint8_t status, struct hci_conn *c)
 {

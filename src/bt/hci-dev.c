@@ -6,7 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "bt/h4.h"
+#include "bt/hci-conn.h"
+#include "bt/hci-dev.h"
+#include "bt/hci-driver.h"
+#include "bt/hci-pkt.h"
+#include "otad/bt.h"
+#include "util/bytes.h"
+#include "util/macro.h"
 
 #define HCI_CMD_TIMEOUT_USEC (5 * USEC_PER_SEC)
 

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "bt/hci-pkt.h"
+#include "otad/bt.h"
+#include "util/macro.h"
 
 static const char *const hci_errors[] = {
 	[0x00] = "Success",

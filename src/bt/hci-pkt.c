@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "bt/hci-pkt.h"
+#include "util/bytes.h"
+#include "util/macro.h"
 
 size_t hci_cmd_build(uint16_t opcode, const uint8_t *params, uint8_t plen, uint8_t *out)
 {
@@ -318,4 +320,14 @@ int hci_acl_parse(const uint8_t *pkt, size_t len, struct hci_acl *ret)
 	ret->len = get_le16(pkt + 2);
 	ret->data = pkt + 4;
 	return 0;
+}
+
+void acl_pkt_free_list(struct acl_pkt *p)
+{
+	while (p) {
+		struct acl_pkt *next = p->next;
+
+		free(p);
+		p = next;
+	}
 }

@@ -13,7 +13,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "bt/bt-internal.h"
+#include "bt/att.h"
+#include "bt/hci-dev.h"
+#include "bt/hci-pkt.h"
+#include "bt/hci-conn.h"
+#include "bt/l2cap-pdu.h"
 #include "lib/btvirt.h"
 #include "lib/testlib.h"
 #include "otad/bt.h"

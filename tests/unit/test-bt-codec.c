@@ -11,7 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "bt/att-pdu.h"
+#include "bt/h4.h"
+#include "bt/hci-driver.h"
+#include "bt/hci-pkt.h"
+#include "bt/l2cap-pdu.h"
+#include "otad/bt.h"
+#include "util/bytes.h"
+#include "util/macro.h"
 
 typedef void (*prefix_fn)(const uint8_t *buf, size_t len);
 

@@ -15,7 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bt/bt-internal.h"
+#include "bt/h4.h"
+#include "bt/hci-pkt.h"
+#include "otad/bt.h"
+#include "util/bytes.h"
+#include "util/macro.h"
 #include "lib/testlib.h"
 
 struct ctl {

@@ -18,7 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bt/bt-internal.h"
+#include "bt/att.h"
+#include "bt/h4.h"
+#include "bt/hci-pkt.h"
+#include "bt/hci-conn.h"
+#include "bt/l2cap-pdu.h"
+#include "otad/bt.h"
+#include "util/bytes.h"
+#include "util/macro.h"
 #include "lib/testlib.h"
 
 struct pkt {

@@ -1,11 +1,13 @@
-/* l2cap.c — L2CAP on LE (Core 5.4 Vol 3 Part A): basic frames cut into ACL packets and put
+/* l2cap-pdu.c — L2CAP on LE (Core 5.4 Vol 3 Part A): basic frames cut into ACL packets and put
  * back together, the LE signaling channel (connection parameter update, Command Reject for
  * the rest) and a refusal of pairing on the SMP channel. Pure functions over buffers. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bt/bt-internal.h"
+#include "bt/l2cap-pdu.h"
+#include "util/bytes.h"
+#include "util/macro.h"
 
 /* LE signaling codes (Vol 3 Part A 4) */
 enum {
@@ -13,16 +15,6 @@ enum {
 	SIG_CONN_PARAM_REQ = 0x12,
 	SIG_CONN_PARAM_RSP = 0x13,
 };
-
-void acl_pkt_free_list(struct acl_pkt *p)
-{
-	while (p) {
-		struct acl_pkt *next = p->next;
-
-		free(p);
-		p = next;
-	}
-}
 
 struct acl_pkt *l2cap_fragment(uint16_t handle, uint16_t cid, const uint8_t *sdu, size_t len,
 			       uint16_t acl_mtu, unsigned *ret_count)

@@ -1,0 +1,48 @@
+/* hci-conn.h — the private side of struct hci_conn (hci-conn.c): one LE link's fields, its ACL
+ * send queue under the controller's credits, its L2CAP reassembly, and what the HCI core calls
+ * on it. The public face is otad/bt-hci.h. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bt/hci-pkt.h"
+#include "bt/l2cap-pdu.h"
+#include "otad/bt.h"
+
+struct att;
+struct hci_dev;
+
+struct hci_conn *hci_conn_new(struct hci_dev *hci, const struct hci_evt *ev);
+struct hci_conn *hci_conn_find(struct hci_dev *hci, uint16_t handle);
+void hci_conn_gone(struct hci_conn *c, uint8_t reason);
+void hci_conn_acl_in(struct hci_dev *hci, const uint8_t *pkt, size_t len);
+void hci_conn_le_event(struct hci_dev *hci, const struct hci_evt *ev);
+void hci_conn_credits(struct hci_dev *hci, const struct hci_evt *ev);
+void hci_conn_start(struct hci_conn *c); /* after Connection Complete: features, DLE, PHY */
+void hci_acl_schedule(struct hci_dev *hci);
+int l2cap_send(struct hci_conn *c, uint16_t cid, const uint8_t *sdu, size_t len);
+struct att *hci_conn_att(const struct hci_conn *c);
+bool hci_conn_is_central(const struct hci_conn *c);
+
+struct hci_conn {
+	unsigned ref;
+	struct hci_dev *hci; /* NULL once gone */
+	struct hci_conn *next;
+	struct hci_conn_info info;
+	bool from_adv;
+	uint8_t disc_reason; /* hci_conn_disconnect() was asked, with this reason */
+
+	struct hci_conn_callbacks cb;
+	void *user_data;
+	otad_destroy_fn destroy;
+
+	struct acl_pkt *txq_head, *txq_tail;
+	size_t txq_bytes;
+	unsigned in_flight;
+	bool want_writable;
+
+	struct l2cap_reasm reasm;
+	struct att *att;
+};
