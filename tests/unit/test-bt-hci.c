@@ -3,7 +3,6 @@
  * timeout and cancel, data length / PHY upgrade, ATT timeout, and garbage that must be
  * dropped without harm. */
 #include <errno.h>
-#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,321 +13,37 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bt/att.h"
 #include "bt/h4.h"
-#include "bt/hci-pkt.h"
 #include "bt/hci-conn.h"
+#include "bt/hci-pkt.h"
 #include "bt/l2cap-pdu.h"
+#include "lib/fakectl.h"
 #include "otad/bt.h"
 #include "util/bytes.h"
-#include "util/macro.h"
-#include "lib/testlib.h"
-
-struct pkt {
-	uint8_t type;
-	uint8_t data[1100];
-	size_t len;
-};
-
-struct fake {
-	sd_event *e;
-	int lfd, fd;
-	struct hci_dev *hci;
-	struct h4_parser *parser;
-	struct pkt q[64];
-	unsigned qn;
-	bool ready;
-	int ready_err;
-	uint8_t ready_status;
-	bool fatal;
-	int fatal_err;
-	unsigned debug_lines;
-	char last_debug[256];
-	/* connect */
-	bool connect_done;
-	int connect_err;
-	uint8_t connect_status;
-	struct hci_conn *conn;
-	unsigned updates;
-	uint8_t reason;
-	unsigned disconnects;
-	/* gatt */
-	int gatt_err;
-	bool gatt_done;
-	/* scan */
-	unsigned reports;
-	struct hci_adv_report last_report;
-};
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void on_pkt(uint8_t type, const uint8_t *pkt, size_t len, void *user_data)
-{
-	struct fake *f = user_data;
-
-	assert_true(f->qn < ARRAY_SIZE(f->q));
-	assert_true(len <= sizeof(f->q[0].data));
-	f->q[f->qn].type = type;
-	memcpy(f->q[f->qn].data, pkt, len);
-	f->q[f->qn].len = len;
-	f->qn++;
-}
-
-/* Runs the loop and reads what the host wrote until a packet is there or ms passed. */
-static bool pump(struct fake *f, unsigned ms)
-{
-	uint64_t end = now_ms() + ms;
-
-	do {
-		struct pollfd p = {f->fd, POLLIN, 0};
-		uint8_t buf[2048];
-
-		sd_event_run(f->e, 5 * 1000);
-		while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
-			ssize_t n = read(f->fd, buf, sizeof(buf));
-
-			if (n <= 0)
-				break;
-			h4_parser_feed(f->parser, buf, (size_t)n, on_pkt, NULL, f);
-		}
-		if (f->qn)
-			return true;
-	} while (now_ms() < end);
-	return false;
-}
-
-static struct pkt next_pkt(struct fake *f)
-{
-	struct pkt p;
-
-	if (!f->qn && !pump(f, 2000))
-		fail_msg("the host sent nothing");
-	p = f->q[0];
-	memmove(f->q, f->q + 1, (f->qn - 1) * sizeof(f->q[0]));
-	f->qn--;
-	return p;
-}
-
-/* Expects a command with this opcode; returns its parameters in p (len = plen). */
-static struct pkt expect_cmd(struct fake *f, uint16_t opcode)
-{
-	struct pkt p = next_pkt(f);
-
-	assert_int_equal(p.type, H4_CMD);
-	if (get_le16(p.data) != opcode)
-		fail_msg("expected command 0x%04x, got 0x%04x", opcode, get_le16(p.data));
-	assert_int_equal(p.data[2], p.len - 3);
-	memmove(p.data, p.data + 3, p.len - 3);
-	p.len -= 3;
-	return p;
-}
-
-static void send_raw(struct fake *f, const uint8_t *b, size_t len)
-{
-	assert_int_equal(write(f->fd, b, len), (ssize_t)len);
-}
-
-static void send_event(struct fake *f, uint8_t code, const uint8_t *params, uint8_t plen)
-{
-	uint8_t b[300] = {H4_EVT, code, plen};
-
-	memcpy(b + 3, params, plen);
-	send_raw(f, b, 3u + plen);
-}
-
-static void cmd_complete(struct fake *f, uint16_t opcode, const uint8_t *ret, uint8_t len)
-{
-	uint8_t p[260] = {1};
-
-	put_le16(p + 1, opcode);
-	memcpy(p + 3, ret, len);
-	send_event(f, HCI_EV_CMD_COMPLETE, p, 3u + len);
-}
-
-static void cmd_status(struct fake *f, uint16_t opcode, uint8_t status)
-{
-	uint8_t p[4] = {status, 1};
-
-	put_le16(p + 2, opcode);
-	send_event(f, HCI_EV_CMD_STATUS, p, 4);
-}
-
-static void ok(struct fake *f, uint16_t opcode)
-{
-	uint8_t z = 0;
-
-	cmd_complete(f, opcode, &z, 1);
-}
-
-static void on_ready(struct hci_dev *hci, int err, uint8_t status, void *user_data)
-{
-	struct fake *f = user_data;
-
-	f->ready = true;
-	f->ready_err = err;
-	f->ready_status = status;
-}
-
-static void on_fatal(struct hci_dev *hci, int err, void *user_data)
-{
-	struct fake *f = user_data;
-
-	f->fatal = true;
-	f->fatal_err = err;
-}
-
-static void on_debug(const char *line, void *user_data)
-{
-	struct fake *f = user_data;
-
-	f->debug_lines++;
-	snprintf(f->last_debug, sizeof(f->last_debug), "%s", line);
-	if (getenv("OTAD_BT_DEBUG"))
-		fprintf(stderr, "%s\n", line);
-}
-
-static int setup(void **state)
-{
-	static const struct hci_dev_callbacks cb = {.ready = on_ready, .fatal = on_fatal};
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char spec[300];
-	struct fake *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->parser = calloc(1, sizeof(*f->parser));
-	assert_non_null(f->parser);
-	assert_int_equal(sd_event_new(&f->e), 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", tl_path("ctrl.sock"));
-	unlink(sa.sun_path);
-	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(f->lfd >= 0);
-	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(f->lfd, 1), 0);
-	snprintf(spec, sizeof(spec), "unix:%s", sa.sun_path);
-	assert_int_equal(hci_dev_new(f->e, spec, &cb, f, NULL, &f->hci), 0);
-	hci_dev_set_debug(f->hci, on_debug, f, NULL);
-	f->fd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(f->fd >= 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fake *f = *state;
-
-	hci_dev_free(f->hci);
-	close(f->fd);
-	close(f->lfd);
-	sd_event_unref(f->e);
-	free(f->parser);
-	free(f);
-	return 0;
-}
-
-struct ctrl {
-	uint8_t commands[64];
-	uint64_t le_features;
-	uint16_t le_mtu;
-	uint8_t le_num;
-};
-
-/* Answers the init sequence; checks the exact commands and masks. */
-static void answer_init(struct fake *f, const struct ctrl *c)
-{
-	uint8_t ret[80] = {0};
-	struct pkt p;
-
-	p = expect_cmd(f, HCI_OP_RESET); /* Core 5.4 Vol 4 Part E 7.3.2: 03 0c 00 */
-	assert_int_equal(p.len, 0);
-	ok(f, HCI_OP_RESET);
-	expect_cmd(f, HCI_OP_READ_LOCAL_VERSION);
-	memcpy(ret, (uint8_t[]){0, 0x0d, 0x34, 0x12, 0x0d, 0x59, 0x00, 0x01, 0x00}, 9);
-	cmd_complete(f, HCI_OP_READ_LOCAL_VERSION, ret, 9);
-	expect_cmd(f, HCI_OP_READ_LOCAL_COMMANDS);
-	ret[0] = 0;
-	memcpy(ret + 1, c->commands, 64);
-	cmd_complete(f, HCI_OP_READ_LOCAL_COMMANDS, ret, 65);
-	expect_cmd(f, HCI_OP_READ_LOCAL_FEATURES);
-	memset(ret, 0, 9);
-	ret[5] = 0x60; /* LE supported, BR/EDR not supported */
-	cmd_complete(f, HCI_OP_READ_LOCAL_FEATURES, ret, 9);
-	expect_cmd(f, HCI_OP_READ_BD_ADDR);
-	memcpy(ret, (uint8_t[]){0, 0x66, 0x55, 0x44, 0x33, 0x22, 0xc1}, 7);
-	cmd_complete(f, HCI_OP_READ_BD_ADDR, ret, 7);
-	p = expect_cmd(f, HCI_OP_SET_EVENT_MASK);
-	/* Disconnection Complete, Encryption Change, Read Remote Version, Hardware Error, Data
-	 * Buffer Overflow, Encryption Key Refresh, LE Meta */
-	assert_memory_equal(p.data, ((uint8_t[]){0x90, 0x88, 0x00, 0x02, 0x00, 0x80, 0x00, 0x20}),
-			    8);
-	ok(f, HCI_OP_SET_EVENT_MASK);
-	expect_cmd(f, HCI_OP_LE_READ_LOCAL_FEATURES);
-	ret[0] = 0;
-	for (int i = 0; i < 8; i++)
-		ret[1 + i] = (uint8_t)(c->le_features >> (8 * i));
-	cmd_complete(f, HCI_OP_LE_READ_LOCAL_FEATURES, ret, 9);
-	p = expect_cmd(f, HCI_OP_LE_SET_EVENT_MASK);
-	assert_memory_equal(p.data, ((uint8_t[]){0x6f, 0x1a, 0, 0, 0, 0, 0, 0}), 8);
-	ok(f, HCI_OP_LE_SET_EVENT_MASK);
-}
-
-static void answer_le_buffers(struct fake *f, const struct ctrl *c)
-{
-	uint8_t ret[4] = {0};
-
-	expect_cmd(f, HCI_OP_LE_READ_BUFFER_SIZE);
-	put_le16(ret + 1, c->le_mtu);
-	ret[3] = c->le_num;
-	cmd_complete(f, HCI_OP_LE_READ_BUFFER_SIZE, ret, 4);
-}
-
-static void wait_ready(struct fake *f)
-{
-	uint64_t end = now_ms() + 2000;
-
-	while (!f->ready && now_ms() < end)
-		sd_event_run(f->e, 10 * 1000);
-	assert_true(f->ready);
-}
-
-static void bring_up(struct fake *f, const struct ctrl *c)
-{
-	answer_init(f, c);
-	answer_le_buffers(f, c);
-	wait_ready(f);
-	assert_int_equal(f->ready_err, 0);
-}
 
 static void test_init_falls_back_from_v2_and_to_shared_buffers(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = {.le_mtu = 0, .le_num = 0};
+	struct fake_ctrl c = {.le_mtu = 0, .le_num = 0};
 	uint8_t ret[8] = {0};
 	struct hci_flow fl;
 	struct hci_dev_info info;
 	char a[BT_ADDR_STRLEN];
 
 	c.commands[41] = 0x20; /* LE Read Buffer Size v2 */
-	answer_init(f, &c);
-	expect_cmd(f, HCI_OP_LE_READ_BUFFER_SIZE_V2);
-	cmd_status(f, HCI_OP_LE_READ_BUFFER_SIZE_V2, HCI_ERR_UNKNOWN_COMMAND);
-	answer_le_buffers(f, &c); /* 0 x 0: shares the BR/EDR buffers */
-	expect_cmd(f, HCI_OP_READ_BUFFER_SIZE);
+	fake_answer_init(f, &c);
+	fake_expect_cmd(f, HCI_OP_LE_READ_BUFFER_SIZE_V2);
+	fake_cmd_status(f, HCI_OP_LE_READ_BUFFER_SIZE_V2, HCI_ERR_UNKNOWN_COMMAND);
+	fake_answer_le_buffers(f, &c); /* 0 x 0: shares the BR/EDR buffers */
+	fake_expect_cmd(f, HCI_OP_READ_BUFFER_SIZE);
 	put_le16(ret + 1, 251); /* 7.4.5: ACL length, SCO length, ACL count, SCO count */
 	ret[3] = 0;
 	put_le16(ret + 4, 4);
-	cmd_complete(f, HCI_OP_READ_BUFFER_SIZE, ret, 8);
-	wait_ready(f);
+	fake_cmd_complete(f, HCI_OP_READ_BUFFER_SIZE, ret, 8);
+	fake_wait_ready(f);
 	assert_int_equal(f->ready_err, 0);
 	hci_dev_get_flow(f->hci, &fl);
 	assert_int_equal(fl.acl_mtu, 251);
@@ -346,9 +61,9 @@ static void test_init_failure_is_named(void **state)
 	struct fake *f = *state;
 	uint8_t st = HCI_ERR_COMMAND_DISALLOWED;
 
-	expect_cmd(f, HCI_OP_RESET);
-	cmd_complete(f, HCI_OP_RESET, &st, 1);
-	wait_ready(f);
+	fake_expect_cmd(f, HCI_OP_RESET);
+	fake_cmd_complete(f, HCI_OP_RESET, &st, 1);
+	fake_wait_ready(f);
 	assert_int_equal(f->ready_err, -EIO);
 	assert_int_equal(f->ready_status, HCI_ERR_COMMAND_DISALLOWED);
 	assert_string_equal(hci_dev_last_error(f->hci), "Reset failed: 0x0c Command Disallowed");
@@ -357,36 +72,27 @@ static void test_init_failure_is_named(void **state)
 static void test_command_timeout_is_fatal(void **state)
 {
 	struct fake *f = *state;
-	uint64_t end = now_ms() + 8000;
+	uint64_t end = fake_now_ms() + 8000;
 
-	expect_cmd(f, HCI_OP_RESET); /* and never answer */
-	while (!f->ready && now_ms() < end)
+	fake_expect_cmd(f, HCI_OP_RESET); /* and never answer */
+	while (!f->ready && fake_now_ms() < end)
 		sd_event_run(f->e, 50 * 1000);
 	assert_true(f->ready);
 	assert_int_equal(f->ready_err, -ETIMEDOUT);
 	assert_string_equal(hci_dev_last_error(f->hci), "Reset: no answer from the controller");
 }
 
-static void on_scan(struct hci_dev *hci, int err, const struct hci_adv_report *r, void *ud)
-{
-	struct fake *f = ud;
-
-	assert_int_equal(err, 0);
-	f->reports++;
-	f->last_report = *r;
-}
-
 static void test_command_credits_are_honoured(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = {.le_mtu = 27, .le_num = 2};
+	struct fake_ctrl c = {.le_mtu = 27, .le_num = 2};
 	uint8_t p[4] = {0x00 /* status */, 0x00 /* no credits */};
 	uint8_t nop[3] = {1, 0, 0};
-	struct pkt k;
+	struct fake_pkt k;
 
-	bring_up(f, &c);
-	assert_int_equal(hci_scan_start(f->hci, NULL, on_scan, f, NULL), 0);
-	k = expect_cmd(f, HCI_OP_LE_SET_SCAN_PARAMS);
+	fake_bring_up(f, &c);
+	assert_int_equal(hci_scan_start(f->hci, NULL, fake_on_scan, f, NULL), 0);
+	k = fake_expect_cmd(f, HCI_OP_LE_SET_SCAN_PARAMS);
 	/* 7.8.10: active, interval 0x0060, window 0x0030, public, accept all */
 	assert_memory_equal(k.data, ((uint8_t[]){1, 0x60, 0, 0x30, 0, 0, 0}), 7);
 	p[2] = 0x0b;
@@ -395,31 +101,31 @@ static void test_command_credits_are_honoured(void **state)
 	{
 		uint8_t cc[4] = {0, 0x0b, 0x20, 0};
 
-		send_event(f, HCI_EV_CMD_COMPLETE, cc, 4);
+		fake_send_event(f, HCI_EV_CMD_COMPLETE, cc, 4);
 	}
-	assert_false(pump(f, 150));		    /* Set Scan Enable must wait for a credit */
-	send_event(f, HCI_EV_CMD_COMPLETE, nop, 3); /* 7.7.14: opcode 0, one credit */
-	k = expect_cmd(f, HCI_OP_LE_SET_SCAN_ENABLE);
+	assert_false(fake_pump(f, 150)); /* Set Scan Enable must wait for a credit */
+	fake_send_event(f, HCI_EV_CMD_COMPLETE, nop, 3); /* 7.7.14: opcode 0, one credit */
+	k = fake_expect_cmd(f, HCI_OP_LE_SET_SCAN_ENABLE);
 	assert_memory_equal(k.data, ((uint8_t[]){1, 0}), 2);
-	ok(f, HCI_OP_LE_SET_SCAN_ENABLE);
+	fake_ok(f, HCI_OP_LE_SET_SCAN_ENABLE);
 }
 
 static void test_scan_reports_merge_adv_and_scan_response(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = {.le_mtu = 27, .le_num = 2};
+	struct fake_ctrl c = {.le_mtu = 27, .le_num = 2};
 	char a[BT_ADDR_STRLEN];
 	/* LE Advertising Report (7.7.65.2) with two reports: ADV_IND with flags and the SMP
 	 * UUID, then its SCAN_RSP with the name, RSSI -60 and -61 */
 	uint8_t ev[80] = {HCI_LE_ADV_REPORT, 2};
 	size_t n = 2;
 
-	bring_up(f, &c);
-	assert_int_equal(hci_scan_start(f->hci, NULL, on_scan, f, NULL), 0);
-	expect_cmd(f, HCI_OP_LE_SET_SCAN_PARAMS);
-	ok(f, HCI_OP_LE_SET_SCAN_PARAMS);
-	expect_cmd(f, HCI_OP_LE_SET_SCAN_ENABLE);
-	ok(f, HCI_OP_LE_SET_SCAN_ENABLE);
+	fake_bring_up(f, &c);
+	assert_int_equal(hci_scan_start(f->hci, NULL, fake_on_scan, f, NULL), 0);
+	fake_expect_cmd(f, HCI_OP_LE_SET_SCAN_PARAMS);
+	fake_ok(f, HCI_OP_LE_SET_SCAN_PARAMS);
+	fake_expect_cmd(f, HCI_OP_LE_SET_SCAN_ENABLE);
+	fake_ok(f, HCI_OP_LE_SET_SCAN_ENABLE);
 	memcpy(ev + n, (uint8_t[]){0x00, 0x01, 1, 2, 3, 4, 5, 0xc6, 21, 2, 1, 6, 17, 7}, 14);
 	n += 14;
 	memcpy(ev + n, bt_uuid_smp_service.b, 16);
@@ -428,8 +134,8 @@ static void test_scan_reports_merge_adv_and_scan_response(void **state)
 	memcpy(ev + n, (uint8_t[]){0x04, 0x01, 1, 2, 3, 4, 5, 0xc6, 5, 4, 9, 'd', 'e', 'v'}, 14);
 	n += 14;
 	ev[n++] = (uint8_t)-61;
-	send_event(f, HCI_EV_LE_META, ev, (uint8_t)n);
-	for (uint64_t end = now_ms() + 1000; f->reports < 2 && now_ms() < end;)
+	fake_send_event(f, HCI_EV_LE_META, ev, (uint8_t)n);
+	for (uint64_t end = fake_now_ms() + 1000; f->reports < 2 && fake_now_ms() < end;)
 		sd_event_run(f->e, 10 * 1000);
 	assert_int_equal(f->reports, 2);
 	assert_string_equal(bt_addr_to_str(&f->last_report.addr, a), "C6:05:04:03:02:01");
@@ -441,136 +147,59 @@ static void test_scan_reports_merge_adv_and_scan_response(void **state)
 	assert_int_equal(f->last_report.ad.flags, 6);
 }
 
-static void on_connect(struct hci_dev *hci, int err, uint8_t status, struct hci_conn *conn,
-		       void *ud)
-{
-	struct fake *f = ud;
-
-	f->connect_done = true;
-	f->connect_err = err;
-	f->connect_status = status;
-	f->conn = conn;
-}
-
-static void wait_connect(struct fake *f)
-{
-	for (uint64_t end = now_ms() + 2000; !f->connect_done && now_ms() < end;)
-		sd_event_run(f->e, 10 * 1000);
-	assert_true(f->connect_done);
-}
-
-static void conn_complete(struct fake *f, uint8_t status, uint16_t handle)
-{
-	/* 7.7.65.1: status, handle, role central, public peer, interval 40, latency 0,
-	 * timeout 400, clock accuracy */
-	uint8_t ev[19] = {HCI_LE_CONN_COMPLETE,
-			  status,
-			  0,
-			  0,
-			  0x00,
-			  0x00,
-			  1,
-			  2,
-			  3,
-			  4,
-			  5,
-			  6,
-			  40,
-			  0,
-			  0,
-			  0,
-			  0x90,
-			  0x01,
-			  0};
-
-	put_le16(ev + 2, handle);
-	send_event(f, HCI_EV_LE_META, ev, 19);
-}
-
 static void test_connect_timeout_cancels_and_reports(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = {.le_mtu = 27, .le_num = 2};
+	struct fake_ctrl c = {.le_mtu = 27, .le_num = 2};
 	const struct hci_conn_params cp = {.interval_min = 6,
 					   .interval_max = 12,
 					   .latency = 3,
 					   .supervision_timeout = 100,
 					   .timeout_usec = 200 * 1000};
 	struct bt_addr peer;
-	struct pkt k;
+	struct fake_pkt k;
 
-	bring_up(f, &c);
+	fake_bring_up(f, &c);
 	assert_int_equal(bt_addr_from_str("06:05:04:03:02:01", BT_ADDR_LE_PUBLIC, &peer), 0);
-	assert_int_equal(hci_connect(f->hci, &peer, &cp, on_connect, f, NULL), 0);
-	k = expect_cmd(f, HCI_OP_LE_CREATE_CONN);
+	assert_int_equal(hci_connect(f->hci, &peer, &cp, fake_on_connect, f, NULL), 0);
+	k = fake_expect_cmd(f, HCI_OP_LE_CREATE_CONN);
 	/* 7.8.12: scan interval/window, filter 0, peer type+address, own type, interval
 	 * 6..12, latency 3, supervision 100, CE 0..0 */
 	assert_int_equal(k.len, 25);
 	assert_memory_equal(k.data, ((uint8_t[]){0x60, 0, 0x60, 0, 0, 0, 1,   2, 3, 4, 5, 6, 0,
 						 6,    0, 12,	0, 3, 0, 100, 0, 0, 0, 0, 0}),
 			    25);
-	cmd_status(f, HCI_OP_LE_CREATE_CONN, 0);
-	expect_cmd(f, HCI_OP_LE_CREATE_CONN_CANCEL); /* after 200 ms */
-	ok(f, HCI_OP_LE_CREATE_CONN_CANCEL);
-	conn_complete(f, HCI_ERR_UNKNOWN_CONN_ID, 0); /* 7.8.13: how a cancel ends */
-	wait_connect(f);
+	fake_cmd_status(f, HCI_OP_LE_CREATE_CONN, 0);
+	fake_expect_cmd(f, HCI_OP_LE_CREATE_CONN_CANCEL); /* after 200 ms */
+	fake_ok(f, HCI_OP_LE_CREATE_CONN_CANCEL);
+	fake_conn_complete(f, HCI_ERR_UNKNOWN_CONN_ID, 0); /* 7.8.13: how a cancel ends */
+	fake_wait_connect(f);
 	assert_int_equal(f->connect_err, -ETIMEDOUT);
 	assert_int_equal(f->connect_status, HCI_ERR_UNKNOWN_CONN_ID);
 	assert_null(f->conn);
 }
 
-static void on_updated(struct hci_conn *c, void *ud)
-{
-	struct fake *f = ud;
-
-	f->updates++;
-}
-
-static void on_disconnected(struct hci_conn *c, uint8_t reason, void *ud)
-{
-	struct fake *f = ud;
-
-	f->disconnects++;
-	f->reason = reason;
-}
-
-static const struct hci_conn_callbacks conn_cb = {.disconnected = on_disconnected,
-						  .updated = on_updated};
-
-static void connect_as_central(struct fake *f, uint16_t handle)
-{
-	struct bt_addr peer = {0, {1, 2, 3, 4, 5, 6}};
-
-	assert_int_equal(hci_connect(f->hci, &peer, NULL, on_connect, f, NULL), 0);
-	expect_cmd(f, HCI_OP_LE_CREATE_CONN);
-	cmd_status(f, HCI_OP_LE_CREATE_CONN, 0);
-	conn_complete(f, 0, handle);
-	wait_connect(f);
-	assert_int_equal(f->connect_err, 0);
-	hci_conn_set_callbacks(f->conn, &conn_cb, f, NULL);
-}
-
 static void test_acl_credits_per_connection_and_fragments(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = {.le_mtu = 27, .le_num = 2};
+	struct fake_ctrl c = {.le_mtu = 27, .le_num = 2};
 	uint8_t sdu[100], ncp[5] = {1};
-	struct pkt k;
+	struct fake_pkt k;
 	struct hci_flow fl;
 
-	bring_up(f, &c);
-	connect_as_central(f, 0x0040);
-	expect_cmd(f, HCI_OP_LE_READ_REMOTE_FEATURES);
+	fake_bring_up(f, &c);
+	fake_connect_as_central(f, 0x0040);
+	fake_expect_cmd(f, HCI_OP_LE_READ_REMOTE_FEATURES);
 	for (size_t i = 0; i < sizeof(sdu); i++)
 		sdu[i] = (uint8_t)i;
 	/* 104 bytes with the L2CAP header: 27 + 27 + 27 + 23 */
 	assert_int_equal(l2cap_send(f->conn, L2CAP_CID_ATT, sdu, sizeof(sdu)), 0);
-	k = next_pkt(f);
+	k = fake_next_pkt(f);
 	assert_int_equal(k.type, H4_ACL);
 	assert_memory_equal(k.data, ((uint8_t[]){0x40, 0x00, 27, 0, 100, 0, 4, 0, 0, 1, 2}), 11);
-	k = next_pkt(f);
+	k = fake_next_pkt(f);
 	assert_memory_equal(k.data, ((uint8_t[]){0x40, 0x10, 27, 0, 23, 24}), 6);
-	assert_false(pump(f, 100)); /* two buffers, both used */
+	assert_false(fake_pump(f, 100)); /* two buffers, both used */
 	hci_dev_get_flow(f->hci, &fl);
 	assert_int_equal(fl.acl_free, 0);
 	assert_int_equal(hci_conn_in_flight(f->conn), 2);
@@ -578,24 +207,24 @@ static void test_acl_credits_per_connection_and_fragments(void **state)
 	/* 7.7.19: one completed on 0x0040 */
 	put_le16(ncp + 1, 0x0040);
 	put_le16(ncp + 3, 1);
-	send_event(f, HCI_EV_NUM_COMP_PKTS, ncp, 5);
-	k = next_pkt(f);
+	fake_send_event(f, HCI_EV_NUM_COMP_PKTS, ncp, 5);
+	k = fake_next_pkt(f);
 	assert_memory_equal(k.data, ((uint8_t[]){0x40, 0x10, 27, 0, 50}), 5);
-	assert_false(pump(f, 100));
+	assert_false(fake_pump(f, 100));
 	/* credits for a handle we do not know are ignored, not added */
 	put_le16(ncp + 1, 0x0041);
 	put_le16(ncp + 3, 5);
-	send_event(f, HCI_EV_NUM_COMP_PKTS, ncp, 5);
-	assert_false(pump(f, 100));
+	fake_send_event(f, HCI_EV_NUM_COMP_PKTS, ncp, 5);
+	assert_false(fake_pump(f, 100));
 	put_le16(ncp + 1, 0x0040);
 	put_le16(ncp + 3, 2);
-	send_event(f, HCI_EV_NUM_COMP_PKTS, ncp, 5);
-	k = next_pkt(f);
+	fake_send_event(f, HCI_EV_NUM_COMP_PKTS, ncp, 5);
+	k = fake_next_pkt(f);
 	assert_memory_equal(k.data, ((uint8_t[]){0x40, 0x10, 23, 0, 77}), 5);
 	assert_int_equal(hci_conn_queued_bytes(f->conn), 0);
 	/* disconnection returns the packet still in the controller */
-	send_event(f, HCI_EV_DISCONN_COMPLETE, (uint8_t[]){0, 0x40, 0, 0x08}, 4);
-	for (uint64_t end = now_ms() + 1000; !f->disconnects && now_ms() < end;)
+	fake_send_event(f, HCI_EV_DISCONN_COMPLETE, (uint8_t[]){0, 0x40, 0, 0x08}, 4);
+	for (uint64_t end = fake_now_ms() + 1000; !f->disconnects && fake_now_ms() < end;)
 		sd_event_run(f->e, 10 * 1000);
 	assert_int_equal(f->reason, HCI_ERR_CONN_TIMEOUT);
 	hci_dev_get_flow(f->hci, &fl);
@@ -606,31 +235,31 @@ static void test_acl_credits_per_connection_and_fragments(void **state)
 static void test_upgrades_data_length_and_phy_when_both_support(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = {.le_mtu = 251, .le_num = 3};
+	struct fake_ctrl c = {.le_mtu = 251, .le_num = 3};
 	uint8_t ev[12] = {HCI_LE_REMOTE_FEATURES, 0, 0x41, 0x00, 0x21, 0x01};
 	uint8_t dl[11] = {
 		HCI_LE_DATA_LEN_CHANGE, 0x41, 0x00, 251, 0, 0x48, 0x08, 251, 0, 0x48, 0x08};
-	struct pkt k;
+	struct fake_pkt k;
 	struct hci_conn_info ci;
 
 	c.commands[33] = 0x40; /* LE Set Data Length */
 	c.commands[35] = 0x40; /* LE Set PHY */
 	c.le_features = 1u << LE_FEAT_DATA_LEN_EXT | 1u << LE_FEAT_2M_PHY;
-	bring_up(f, &c);
-	connect_as_central(f, 0x0041);
-	k = expect_cmd(f, HCI_OP_LE_READ_REMOTE_FEATURES);
+	fake_bring_up(f, &c);
+	fake_connect_as_central(f, 0x0041);
+	k = fake_expect_cmd(f, HCI_OP_LE_READ_REMOTE_FEATURES);
 	assert_memory_equal(k.data, ((uint8_t[]){0x41, 0x00}), 2);
-	cmd_status(f, HCI_OP_LE_READ_REMOTE_FEATURES, 0);
-	send_event(f, HCI_EV_LE_META, ev, 12);	      /* remote: DLE (bit 5) and 2M (bit 8) */
-	k = expect_cmd(f, HCI_OP_LE_SET_DATA_LENGTH); /* 7.8.33: 251 octets, 2120 us */
+	fake_cmd_status(f, HCI_OP_LE_READ_REMOTE_FEATURES, 0);
+	fake_send_event(f, HCI_EV_LE_META, ev, 12);	   /* remote: DLE (bit 5) and 2M (bit 8) */
+	k = fake_expect_cmd(f, HCI_OP_LE_SET_DATA_LENGTH); /* 7.8.33: 251 octets, 2120 us */
 	assert_memory_equal(k.data, ((uint8_t[]){0x41, 0x00, 251, 0x00, 0x48, 0x08}), 6);
-	ok(f, HCI_OP_LE_SET_DATA_LENGTH);
-	k = expect_cmd(f, HCI_OP_LE_SET_PHY); /* 7.8.49: prefer 2M both ways */
+	fake_ok(f, HCI_OP_LE_SET_DATA_LENGTH);
+	k = fake_expect_cmd(f, HCI_OP_LE_SET_PHY); /* 7.8.49: prefer 2M both ways */
 	assert_memory_equal(k.data, ((uint8_t[]){0x41, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00}), 7);
-	cmd_status(f, HCI_OP_LE_SET_PHY, 0);
-	send_event(f, HCI_EV_LE_META, dl, 11);
-	send_event(f, HCI_EV_LE_META, (uint8_t[]){HCI_LE_PHY_UPDATE, 0, 0x41, 0, 2, 2}, 6);
-	for (uint64_t end = now_ms() + 1000; f->updates < 2 && now_ms() < end;)
+	fake_cmd_status(f, HCI_OP_LE_SET_PHY, 0);
+	fake_send_event(f, HCI_EV_LE_META, dl, 11);
+	fake_send_event(f, HCI_EV_LE_META, (uint8_t[]){HCI_LE_PHY_UPDATE, 0, 0x41, 0, 2, 2}, 6);
+	for (uint64_t end = fake_now_ms() + 1000; f->updates < 2 && fake_now_ms() < end;)
 		sd_event_run(f->e, 10 * 1000);
 	hci_conn_get_info(f->conn, &ci);
 	assert_int_equal(ci.tx_octets, 251);
@@ -641,22 +270,22 @@ static void test_upgrades_data_length_and_phy_when_both_support(void **state)
 static void test_invalid_remote_parameters_get_negative_reply(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = {.le_mtu = 27, .le_num = 1};
+	struct fake_ctrl c = {.le_mtu = 27, .le_num = 1};
 	/* 7.7.65.6: interval 3200..6 (min > max) */
 	uint8_t bad[11] = {HCI_LE_CONN_PARAM_REQ, 0x42, 0, 0x80, 0x0c, 6, 0, 0, 0, 200, 0};
 	uint8_t good[11] = {HCI_LE_CONN_PARAM_REQ, 0x42, 0, 6, 0, 12, 0, 0, 0, 200, 0};
-	struct pkt k;
+	struct fake_pkt k;
 
-	bring_up(f, &c);
-	connect_as_central(f, 0x0042);
-	expect_cmd(f, HCI_OP_LE_READ_REMOTE_FEATURES);
-	cmd_status(f, HCI_OP_LE_READ_REMOTE_FEATURES, 0);
-	send_event(f, HCI_EV_LE_META, bad, 11);
-	k = expect_cmd(f, HCI_OP_LE_CONN_PARAM_REQ_NEG_REPLY); /* 7.8.32 */
+	fake_bring_up(f, &c);
+	fake_connect_as_central(f, 0x0042);
+	fake_expect_cmd(f, HCI_OP_LE_READ_REMOTE_FEATURES);
+	fake_cmd_status(f, HCI_OP_LE_READ_REMOTE_FEATURES, 0);
+	fake_send_event(f, HCI_EV_LE_META, bad, 11);
+	k = fake_expect_cmd(f, HCI_OP_LE_CONN_PARAM_REQ_NEG_REPLY); /* 7.8.32 */
 	assert_memory_equal(k.data, ((uint8_t[]){0x42, 0x00, 0x3b}), 3);
-	cmd_complete(f, HCI_OP_LE_CONN_PARAM_REQ_NEG_REPLY, (uint8_t[]){0, 0x42, 0}, 3);
-	send_event(f, HCI_EV_LE_META, good, 11);
-	k = expect_cmd(f, HCI_OP_LE_CONN_PARAM_REQ_REPLY); /* 7.8.31 */
+	fake_cmd_complete(f, HCI_OP_LE_CONN_PARAM_REQ_NEG_REPLY, (uint8_t[]){0, 0x42, 0}, 3);
+	fake_send_event(f, HCI_EV_LE_META, good, 11);
+	k = fake_expect_cmd(f, HCI_OP_LE_CONN_PARAM_REQ_REPLY); /* 7.8.31 */
 	assert_memory_equal(k.data, ((uint8_t[]){0x42, 0, 6, 0, 12, 0, 0, 0, 200, 0, 0, 0, 0, 0}),
 			    14);
 }
@@ -672,22 +301,22 @@ static void on_gatt_ready(struct gatt_client *c, int err, uint8_t ecode, void *u
 static void test_att_timeout_fails_discovery_and_disconnects(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = {.le_mtu = 27, .le_num = 4};
+	struct fake_ctrl c = {.le_mtu = 27, .le_num = 4};
 	const struct gatt_client_params gp = {&bt_uuid_smp_service, &bt_uuid_smp_char, 0};
 	const struct gatt_client_callbacks cb = {.ready = on_gatt_ready};
 	struct gatt_client *gc;
-	struct pkt k;
+	struct fake_pkt k;
 
-	bring_up(f, &c);
-	connect_as_central(f, 0x0043);
-	expect_cmd(f, HCI_OP_LE_READ_REMOTE_FEATURES);
-	cmd_status(f, HCI_OP_LE_READ_REMOTE_FEATURES, 0);
+	fake_bring_up(f, &c);
+	fake_connect_as_central(f, 0x0043);
+	fake_expect_cmd(f, HCI_OP_LE_READ_REMOTE_FEATURES);
+	fake_cmd_status(f, HCI_OP_LE_READ_REMOTE_FEATURES, 0);
 	att_set_timeout(hci_conn_att(f->conn), 200 * 1000);
 	assert_int_equal(gatt_client_new(f->conn, &gp, &cb, f, NULL, &gc), 0);
-	k = next_pkt(f); /* Exchange MTU Request, 498 (3.4.2.1) */
+	k = fake_next_pkt(f); /* Exchange MTU Request, 498 (3.4.2.1) */
 	assert_memory_equal(k.data, ((uint8_t[]){0x43, 0x00, 7, 0, 3, 0, 4, 0, 0x02, 0xf2, 0x01}),
 			    11);
-	k = expect_cmd(f, HCI_OP_DISCONNECT); /* no answer in time: the bearer is dead */
+	k = fake_expect_cmd(f, HCI_OP_DISCONNECT); /* no answer in time: the bearer is dead */
 	assert_memory_equal(k.data, ((uint8_t[]){0x43, 0x00, 0x13}), 3);
 	assert_true(f->gatt_done);
 	assert_int_equal(f->gatt_err, -ETIMEDOUT);
@@ -698,36 +327,37 @@ static void test_att_timeout_fails_discovery_and_disconnects(void **state)
 static void test_garbage_unknown_and_truncated_input_is_dropped(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = {.le_mtu = 27, .le_num = 2};
+	struct fake_ctrl c = {.le_mtu = 27, .le_num = 2};
 	unsigned before;
-	struct pkt k;
+	struct fake_pkt k;
 
-	bring_up(f, &c);
-	connect_as_central(f, 0x0044);
-	expect_cmd(f, HCI_OP_LE_READ_REMOTE_FEATURES);
+	fake_bring_up(f, &c);
+	fake_connect_as_central(f, 0x0044);
+	fake_expect_cmd(f, HCI_OP_LE_READ_REMOTE_FEATURES);
 	before = f->debug_lines;
-	send_raw(f, (uint8_t[]){0xff, 0x00, 0x99}, 3);			 /* no H4 indicator */
-	send_event(f, 0xfe, (uint8_t[]){1, 2, 3}, 3);			 /* unknown event */
-	send_event(f, HCI_EV_CMD_COMPLETE, (uint8_t[]){1, 0x03}, 2);	 /* truncated */
-	send_event(f, HCI_EV_NUM_COMP_PKTS, (uint8_t[]){3, 0x44, 0}, 3); /* short array */
-	send_event(f, HCI_EV_LE_META, (uint8_t[]){0x7f}, 1);		 /* unknown subevent */
-	send_event(f, HCI_EV_LE_META, (uint8_t[]){HCI_LE_CONN_COMPLETE, 0}, 2);
-	send_event(f, HCI_EV_LE_META, (uint8_t[]){HCI_LE_ADV_REPORT, 1, 0, 0}, 4);
-	send_event(f, HCI_EV_CMD_COMPLETE, (uint8_t[]){1, 0x34, 0x12, 0}, 4); /* not sent */
-	send_raw(f, (uint8_t[]){H4_ACL, 0x99, 0x20, 2, 0, 1, 2}, 7);	      /* unknown handle */
-	send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x10, 2, 0, 1, 2}, 7); /* continuation first */
-	send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x20, 2, 0, 1, 2}, 7); /* start < L2CAP hdr */
-	send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x20, 5, 0, 0, 0, 4, 0, 9}, 10);	  /* overlong */
-	send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x20, 5, 0, 1, 0, 0x40, 0, 9}, 10); /* bad CID */
-	send_raw(f, (uint8_t[]){H4_SCO, 0x44, 0x00, 1, 0}, 5); /* unsupported type */
-	for (uint64_t end = now_ms() + 1000; f->debug_lines < before + 14 && now_ms() < end;)
+	fake_send_raw(f, (uint8_t[]){0xff, 0x00, 0x99}, 3);		      /* no H4 indicator */
+	fake_send_event(f, 0xfe, (uint8_t[]){1, 2, 3}, 3);		      /* unknown event */
+	fake_send_event(f, HCI_EV_CMD_COMPLETE, (uint8_t[]){1, 0x03}, 2);     /* truncated */
+	fake_send_event(f, HCI_EV_NUM_COMP_PKTS, (uint8_t[]){3, 0x44, 0}, 3); /* short array */
+	fake_send_event(f, HCI_EV_LE_META, (uint8_t[]){0x7f}, 1);	      /* unknown subevent */
+	fake_send_event(f, HCI_EV_LE_META, (uint8_t[]){HCI_LE_CONN_COMPLETE, 0}, 2);
+	fake_send_event(f, HCI_EV_LE_META, (uint8_t[]){HCI_LE_ADV_REPORT, 1, 0, 0}, 4);
+	fake_send_event(f, HCI_EV_CMD_COMPLETE, (uint8_t[]){1, 0x34, 0x12, 0}, 4); /* not sent */
+	fake_send_raw(f, (uint8_t[]){H4_ACL, 0x99, 0x20, 2, 0, 1, 2}, 7); /* unknown handle */
+	fake_send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x10, 2, 0, 1, 2}, 7); /* continuation first */
+	fake_send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x20, 2, 0, 1, 2}, 7); /* start < L2CAP hdr */
+	fake_send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x20, 5, 0, 0, 0, 4, 0, 9}, 10); /* overlong */
+	fake_send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x20, 5, 0, 1, 0, 0x40, 0, 9}, 10); /* bad CID */
+	fake_send_raw(f, (uint8_t[]){H4_SCO, 0x44, 0x00, 1, 0}, 5); /* unsupported type */
+	for (uint64_t end = fake_now_ms() + 1000;
+	     f->debug_lines < before + 14 && fake_now_ms() < end;)
 		sd_event_run(f->e, 10 * 1000);
 	assert_true(f->debug_lines >= before + 14);
 	assert_false(f->fatal);
 	assert_true(hci_dev_is_ready(f->hci));
 	/* still working: an L2CAP signaling command we do not know gets a Command Reject */
-	send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x20, 8, 0, 4, 0, 5, 0, 0x0a, 0x05, 0, 0}, 13);
-	k = next_pkt(f);
+	fake_send_raw(f, (uint8_t[]){H4_ACL, 0x44, 0x20, 8, 0, 4, 0, 5, 0, 0x0a, 0x05, 0, 0}, 13);
+	k = fake_next_pkt(f);
 	assert_int_equal(k.type, H4_ACL);
 	assert_memory_equal(
 		k.data, ((uint8_t[]){0x44, 0x00, 10, 0, 6, 0, 5, 0, 0x01, 0x05, 2, 0, 0, 0}), 14);
@@ -736,10 +366,10 @@ static void test_garbage_unknown_and_truncated_input_is_dropped(void **state)
 static void test_extended_scanning_and_connection_when_supported(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = {.le_mtu = 251, .le_num = 2};
+	struct fake_ctrl c = {.le_mtu = 251, .le_num = 2};
 	struct bt_addr peer = {1, {1, 2, 3, 4, 5, 0xc6}};
 	struct hci_dev_info info;
-	struct pkt k;
+	struct fake_pkt k;
 	/* 7.7.65.13: one report, legacy ADV_IND (0x13), random address, RSSI -70, flags */
 	uint8_t ext[30] = {HCI_LE_EXT_ADV_REPORT,
 			   1,
@@ -775,36 +405,36 @@ static void test_extended_scanning_and_connection_when_supported(void **state)
 
 	c.le_features = 1u << LE_FEAT_EXT_ADV;
 	c.commands[37] = 0xe0; /* Ext Scan Params, Ext Scan Enable, Ext Create Connection */
-	bring_up(f, &c);
+	fake_bring_up(f, &c);
 	hci_dev_get_info(f->hci, &info);
 	assert_true(info.ext_scan);
-	assert_int_equal(hci_scan_start(f->hci, NULL, on_scan, f, NULL), 0);
-	k = expect_cmd(f, HCI_OP_LE_SET_EXT_SCAN_PARAMS); /* 7.8.64 */
+	assert_int_equal(hci_scan_start(f->hci, NULL, fake_on_scan, f, NULL), 0);
+	k = fake_expect_cmd(f, HCI_OP_LE_SET_EXT_SCAN_PARAMS); /* 7.8.64 */
 	assert_memory_equal(k.data, ((uint8_t[]){0, 0, 1, 1, 0x60, 0, 0x30, 0}), 8);
-	ok(f, HCI_OP_LE_SET_EXT_SCAN_PARAMS);
-	k = expect_cmd(f, HCI_OP_LE_SET_EXT_SCAN_ENABLE); /* 7.8.65 */
+	fake_ok(f, HCI_OP_LE_SET_EXT_SCAN_PARAMS);
+	k = fake_expect_cmd(f, HCI_OP_LE_SET_EXT_SCAN_ENABLE); /* 7.8.65 */
 	assert_memory_equal(k.data, ((uint8_t[]){1, 0, 0, 0, 0, 0}), 6);
-	ok(f, HCI_OP_LE_SET_EXT_SCAN_ENABLE);
-	send_event(f, HCI_EV_LE_META, ext, 29);
-	for (uint64_t end = now_ms() + 1000; !f->reports && now_ms() < end;)
+	fake_ok(f, HCI_OP_LE_SET_EXT_SCAN_ENABLE);
+	fake_send_event(f, HCI_EV_LE_META, ext, 29);
+	for (uint64_t end = fake_now_ms() + 1000; !f->reports && fake_now_ms() < end;)
 		sd_event_run(f->e, 10 * 1000);
 	assert_int_equal(f->reports, 1);
 	assert_int_equal(f->last_report.rssi, -70);
 	assert_true(f->last_report.connectable);
 	assert_true(bt_addr_equal(&f->last_report.addr, &peer));
 	assert_int_equal(hci_scan_stop(f->hci), 0);
-	k = expect_cmd(f, HCI_OP_LE_SET_EXT_SCAN_ENABLE);
+	k = fake_expect_cmd(f, HCI_OP_LE_SET_EXT_SCAN_ENABLE);
 	assert_int_equal(k.data[0], 0);
-	ok(f, HCI_OP_LE_SET_EXT_SCAN_ENABLE);
-	assert_int_equal(hci_connect(f->hci, &peer, NULL, on_connect, f, NULL), 0);
-	k = expect_cmd(f, HCI_OP_LE_EXT_CREATE_CONN); /* 7.8.66 */
+	fake_ok(f, HCI_OP_LE_SET_EXT_SCAN_ENABLE);
+	assert_int_equal(hci_connect(f->hci, &peer, NULL, fake_on_connect, f, NULL), 0);
+	k = fake_expect_cmd(f, HCI_OP_LE_EXT_CREATE_CONN); /* 7.8.66 */
 	assert_int_equal(k.len, 26);
 	assert_memory_equal(k.data, ((uint8_t[]){0, 0, 1, 1, 2, 3, 4, 5, 0xc6, 1}), 10);
-	cmd_status(f, HCI_OP_LE_EXT_CREATE_CONN, 0);
+	fake_cmd_status(f, HCI_OP_LE_EXT_CREATE_CONN, 0);
 	put_le16(enh + 24, 24); /* interval after the two RPAs */
 	put_le16(enh + 28, 400);
-	send_event(f, HCI_EV_LE_META, enh, 31);
-	wait_connect(f);
+	fake_send_event(f, HCI_EV_LE_META, enh, 31);
+	fake_wait_connect(f);
 	assert_int_equal(f->connect_err, 0);
 	assert_non_null(f->conn);
 	{
@@ -821,12 +451,12 @@ static void test_extended_scanning_and_connection_when_supported(void **state)
 static void test_hardware_error_is_fatal(void **state)
 {
 	struct fake *f = *state;
-	struct ctrl c = {.le_mtu = 27, .le_num = 2};
+	struct fake_ctrl c = {.le_mtu = 27, .le_num = 2};
 
-	bring_up(f, &c);
-	connect_as_central(f, 0x0045);
-	send_event(f, HCI_EV_HW_ERROR, (uint8_t[]){0x42}, 1);
-	for (uint64_t end = now_ms() + 1000; !f->fatal && now_ms() < end;)
+	fake_bring_up(f, &c);
+	fake_connect_as_central(f, 0x0045);
+	fake_send_event(f, HCI_EV_HW_ERROR, (uint8_t[]){0x42}, 1);
+	for (uint64_t end = fake_now_ms() + 1000; !f->fatal && fake_now_ms() < end;)
 		sd_event_run(f->e, 10 * 1000);
 	assert_true(f->fatal);
 	assert_int_equal(f->fatal_err, -EIO);
@@ -836,7 +466,7 @@ static void test_hardware_error_is_fatal(void **state)
 
 static void test_driver_specs(void **state)
 {
-	static const struct hci_dev_callbacks cb = {.ready = on_ready};
+	static const struct hci_dev_callbacks cb = {.ready = fake_on_ready};
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t sl = sizeof(sa);
 	struct fake f = {0};
@@ -867,7 +497,7 @@ static void test_driver_specs(void **state)
 	assert_int_equal(hci_dev_new(f.e, spec, &cb, &f, NULL, &hci), 0);
 	f.fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	assert_true(f.fd >= 0);
-	expect_cmd(&f, HCI_OP_RESET);
+	fake_expect_cmd(&f, HCI_OP_RESET);
 	hci_dev_free(hci);
 	close(f.fd);
 	close(lfd);
@@ -880,27 +510,32 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_driver_specs),
 		cmocka_unit_test_setup_teardown(test_init_falls_back_from_v2_and_to_shared_buffers,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_failure_is_named, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_command_timeout_is_fatal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_command_credits_are_honoured, setup, teardown),
+						fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_init_failure_is_named, fake_setup,
+						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_command_timeout_is_fatal, fake_setup,
+						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_command_credits_are_honoured, fake_setup,
+						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_scan_reports_merge_adv_and_scan_response,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_connect_timeout_cancels_and_reports, setup,
-						teardown),
+						fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_connect_timeout_cancels_and_reports,
+						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_acl_credits_per_connection_and_fragments,
-						setup, teardown),
+						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrades_data_length_and_phy_when_both_support,
-						setup, teardown),
+						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_remote_parameters_get_negative_reply,
-						setup, teardown),
+						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_att_timeout_fails_discovery_and_disconnects,
-						setup, teardown),
+						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_unknown_and_truncated_input_is_dropped,
-						setup, teardown),
+						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_extended_scanning_and_connection_when_supported, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hardware_error_is_fatal, setup, teardown),
+			test_extended_scanning_and_connection_when_supported, fake_setup,
+			fake_teardown),
+		cmocka_unit_test_setup_teardown(test_hardware_error_is_fatal, fake_setup,
+						fake_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
