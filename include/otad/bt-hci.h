@@ -192,6 +192,25 @@ struct hci_conn_callbacks {
 void hci_conn_set_callbacks(struct hci_conn *c, const struct hci_conn_callbacks *cb,
 			    void *user_data, otad_destroy_fn destroy);
 
+/* Watches: any number of parties (ATT, a GATT client or server, the Security Manager, the
+ * transport) watch the same link, each with its own registration. A watch gets an id (0: no
+ * memory, or the link is gone already); its destroy runs once, when it is removed by
+ * hci_conn_unwatch() or with the connection's last unref. Watches hear an event in the order
+ * they were made, before the callbacks of hci_conn_set_callbacks(). One made while an event is
+ * being told hears the next one; one removed meanwhile hears nothing more, and its destroy runs
+ * once the event has been told. Unlike the disconnected callback, a disconnect watch also hears
+ * the end of the link in hci_dev_free(). */
+typedef void (*hci_conn_disconnect_fn)(struct hci_conn *c, uint8_t reason, void *user_data);
+typedef void (*hci_conn_writable_fn)(struct hci_conn *c, void *user_data);
+/* The link is gone (reason as the disconnected callback's). */
+unsigned hci_conn_watch_disconnect(struct hci_conn *c, hci_conn_disconnect_fn fn, void *user_data,
+				   otad_destroy_fn destroy);
+/* The host queue of the link drained (as the writable callback). */
+unsigned hci_conn_watch_writable(struct hci_conn *c, hci_conn_writable_fn fn, void *user_data,
+				 otad_destroy_fn destroy);
+/* false when no watch has this id. */
+bool hci_conn_unwatch(struct hci_conn *c, unsigned id);
+
 struct hci_conn_info {
 	uint16_t handle;
 	uint8_t role; /* enum hci_role */

@@ -32,14 +32,23 @@ struct att {
 	struct att_req *head, *tail;
 	sd_event_source *timer;
 
+	unsigned down_watch;
+
 	att_server_fn server;
 	void *server_data;
-	att_event_fn server_down, server_writable;
-	void *server_ev_data;
 	att_notify_fn notify;
-	att_event_fn client_down, client_writable;
 	void *client_data;
 };
+
+static void fail_all(struct att *att, int err);
+
+static void att_link_down(struct hci_conn *c, uint8_t reason, void *user_data)
+{
+	struct att *att = user_data;
+
+	att->dead = true;
+	fail_all(att, -ENOTCONN);
+}
 
 static void att_debug(struct att *att, const char *what, uint8_t op, size_t len)
 {
@@ -59,6 +68,11 @@ struct att *att_new(struct hci_conn *conn, uint16_t our_mtu)
 	att->mtu = ATT_MIN_MTU;
 	att->our_mtu = our_mtu;
 	att->timeout_usec = ATT_TIMEOUT_USEC;
+	att->down_watch = hci_conn_watch_disconnect(conn, att_link_down, att, NULL);
+	if (!att->down_watch) {
+		free(att);
+		return NULL;
+	}
 	return att;
 }
 
@@ -90,7 +104,7 @@ void att_free(struct att *att)
 	att->dead = true;
 	att->server = NULL;
 	att->notify = NULL;
-	att->client_down = att->server_down = NULL;
+	hci_conn_unwatch(att->conn, att->down_watch);
 	fail_all(att, -ECANCELED);
 	sd_event_source_disable_unref(att->timer);
 	free(att);
@@ -142,20 +156,9 @@ void att_set_server(struct att *att, att_server_fn fn, void *user_data)
 	att->server_data = user_data;
 }
 
-void att_set_server_events(struct att *att, att_event_fn down, att_event_fn writable,
-			   void *user_data)
-{
-	att->server_down = down;
-	att->server_writable = writable;
-	att->server_ev_data = user_data;
-}
-
-void att_set_client(struct att *att, att_notify_fn notify, att_event_fn down, att_event_fn writable,
-		    void *user_data)
+void att_set_client(struct att *att, att_notify_fn notify, void *user_data)
 {
 	att->notify = notify;
-	att->client_down = down;
-	att->client_writable = writable;
 	att->client_data = user_data;
 }
 
@@ -362,22 +365,4 @@ void att_recv(struct att *att, const uint8_t *pdu, size_t len)
 		return;
 	}
 	handle_incoming(att, pdu, len);
-}
-
-void att_link_down(struct att *att)
-{
-	att->dead = true;
-	fail_all(att, -ENOTCONN);
-	if (att->client_down)
-		att->client_down(att, -ENOTCONN, att->client_data);
-	if (att->server_down)
-		att->server_down(att, -ENOTCONN, att->server_ev_data);
-}
-
-void att_writable(struct att *att)
-{
-	if (att->client_writable)
-		att->client_writable(att, 0, att->client_data);
-	if (att->server_writable)
-		att->server_writable(att, 0, att->server_ev_data);
 }

@@ -23,13 +23,10 @@ typedef size_t (*att_server_fn)(struct att *att, const uint8_t *pdu, size_t len,
 				size_t out_size, void *user_data);
 typedef void (*att_notify_fn)(struct att *att, uint16_t handle, const uint8_t *value, size_t len,
 			      void *user_data);
-typedef void (*att_event_fn)(struct att *att, int err, void *user_data); /* link down, writable */
 
 struct att *att_new(struct hci_conn *conn, uint16_t our_mtu);
 void att_free(struct att *att);
 void att_recv(struct att *att, const uint8_t *pdu, size_t len);
-void att_link_down(struct att *att);
-void att_writable(struct att *att);
 int att_request(struct att *att, const uint8_t *pdu, size_t len, att_rsp_fn fn, void *user_data);
 int att_send(struct att *att, const uint8_t *pdu, size_t len); /* no response expected */
 void att_cancel_all(struct att *att, void *user_data);
@@ -38,10 +35,9 @@ void att_set_mtu(struct att *att, uint16_t mtu);
 uint16_t att_get_our_mtu(const struct att *att);
 void att_set_our_mtu(struct att *att, uint16_t mtu);
 void att_set_server(struct att *att, att_server_fn fn, void *user_data);
-void att_set_client(struct att *att, att_notify_fn notify, att_event_fn down, att_event_fn writable,
-		    void *user_data);
-void att_set_server_events(struct att *att, att_event_fn down, att_event_fn writable,
-			   void *user_data);
+/* Notifications and indications go to notify (NULL: dropped). The link's own events are watched
+ * on the hci_conn (hci_conn_watch_disconnect(), hci_conn_watch_writable()). */
+void att_set_client(struct att *att, att_notify_fn notify, void *user_data);
 struct hci_conn *att_get_conn(const struct att *att);
 bool att_has_server(const struct att *att);
 /* The transaction timeout is 30 s by the spec; tests shorten it. */

@@ -24,6 +24,7 @@ struct gatt_client {
 	enum client_state state;
 	uint16_t svc_start, svc_end, next, value_handle, chr_end, cccd;
 	uint8_t props;
+	unsigned down_watch, writable_watch;
 	struct gatt_client_callbacks cb;
 	void *user_data;
 	otad_destroy_fn destroy;
@@ -243,12 +244,12 @@ static void client_notify(struct att *att, uint16_t handle, const uint8_t *value
 		c->cb.notify(c, value, len, c->user_data);
 }
 
-static void client_down(struct att *att, int err, void *user_data)
+static void client_down(struct hci_conn *conn, uint8_t reason, void *user_data)
 {
 	client_fail(user_data, -ENOTCONN, 0);
 }
 
-static void client_writable(struct att *att, int err, void *user_data)
+static void client_writable(struct hci_conn *conn, void *user_data)
 {
 	struct gatt_client *c = user_data;
 
@@ -277,10 +278,19 @@ int gatt_client_new(struct hci_conn *conn, const struct gatt_client_params *p,
 	c->chr = *p->chr;
 	c->want_mtu = p->mtu ? MIN(p->mtu, (uint16_t)517) : GATT_DEFAULT_MTU;
 	c->want_mtu = MAX(c->want_mtu, (uint16_t)ATT_MIN_MTU);
+	c->down_watch = hci_conn_watch_disconnect(conn, client_down, c, NULL);
+	c->writable_watch = hci_conn_watch_writable(conn, client_writable, c, NULL);
+	if (!c->down_watch || !c->writable_watch) {
+		hci_conn_unwatch(conn, c->down_watch);
+		hci_conn_unwatch(conn, c->writable_watch);
+		hci_conn_unref(c->conn);
+		free(c);
+		return -ENOMEM;
+	}
 	c->cb = *cb;
 	c->user_data = user_data;
 	c->destroy = destroy;
-	att_set_client(att, client_notify, client_down, client_writable, c);
+	att_set_client(att, client_notify, c);
 	*ret = c;
 	if (c->want_mtu > ATT_MIN_MTU) {
 		att_set_our_mtu(att, c->want_mtu);
@@ -298,7 +308,9 @@ struct gatt_client *gatt_client_free(struct gatt_client *c)
 	if (!c)
 		return NULL;
 	att_cancel_all(c->att, c);
-	att_set_client(c->att, NULL, NULL, NULL, NULL);
+	att_set_client(c->att, NULL, NULL);
+	hci_conn_unwatch(c->conn, c->down_watch);
+	hci_conn_unwatch(c->conn, c->writable_watch);
 	hci_conn_unref(c->conn);
 	if (c->destroy)
 		c->destroy(c->user_data);

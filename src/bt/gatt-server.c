@@ -38,6 +38,7 @@ struct gatt_server {
 	char *name;
 	uint8_t gap_uuid[2], name_decl[5], chr_decl[19], cccd[2];
 	struct gatt_attr attrs[H_LAST + 1];
+	unsigned writable_watch;
 	struct gatt_server_callbacks cb;
 	void *user_data;
 	otad_destroy_fn destroy;
@@ -311,11 +312,7 @@ static size_t server_handle(struct att *att, const uint8_t *pdu, size_t len, uin
 	return att_error_build(pdu[0], 0, ATT_ECODE_REQ_NOT_SUPP, out);
 }
 
-static void server_down(struct att *att, int err, void *user_data)
-{
-}
-
-static void server_writable(struct att *att, int err, void *user_data)
+static void server_writable(struct hci_conn *conn, void *user_data)
 {
 	struct gatt_server *s = user_data;
 
@@ -338,7 +335,10 @@ int gatt_server_new(struct hci_conn *conn, const struct gatt_server_params *p,
 	if (!s)
 		return -ENOMEM;
 	s->name = strndup(p->device_name ? p->device_name : "", ADV_NAME_MAX);
-	if (!s->name) {
+	s->writable_watch = hci_conn_watch_writable(conn, server_writable, s, NULL);
+	if (!s->name || !s->writable_watch) {
+		hci_conn_unwatch(conn, s->writable_watch);
+		free(s->name);
 		free(s);
 		return -ENOMEM;
 	}
@@ -352,7 +352,6 @@ int gatt_server_new(struct hci_conn *conn, const struct gatt_server_params *p,
 	build_db(s);
 	att_set_our_mtu(att, p->mtu ? MIN(p->mtu, (uint16_t)517) : GATT_DEFAULT_MTU);
 	att_set_server(att, server_handle, s);
-	att_set_server_events(att, server_down, server_writable, s);
 	*ret = s;
 	return 0;
 }
@@ -362,7 +361,7 @@ struct gatt_server *gatt_server_free(struct gatt_server *s)
 	if (!s)
 		return NULL;
 	att_set_server(s->att, NULL, NULL);
-	att_set_server_events(s->att, NULL, NULL, NULL);
+	hci_conn_unwatch(s->conn, s->writable_watch);
 	hci_conn_unref(s->conn);
 	if (s->destroy)
 		s->destroy(s->user_data);

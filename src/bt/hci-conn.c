@@ -39,11 +39,6 @@ struct hci_conn *hci_conn_new(struct hci_dev *hci, const struct hci_evt *ev)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->att = att_new(c, GATT_DEFAULT_MTU);
-	if (!c->att) {
-		free(c);
-		return NULL;
-	}
 	c->ref = 1; /* the hci_dev's, dropped when the link is gone */
 	c->hci = hci;
 	c->info.handle = ev->conn.handle;
@@ -55,6 +50,11 @@ struct hci_conn *hci_conn_new(struct hci_dev *hci, const struct hci_evt *ev)
 	c->info.tx_octets = c->info.rx_octets = 27; /* Vol 6 Part B 4.5.10 defaults */
 	c->info.tx_phy = c->info.rx_phy = 1;
 	c->info.connected = true;
+	c->att = att_new(c, GATT_DEFAULT_MTU);
+	if (!c->att) {
+		free(c);
+		return NULL;
+	}
 	c->next = hci->conns;
 	hci->conns = c;
 	return c;
@@ -210,6 +210,108 @@ void hci_conn_le_event(struct hci_dev *hci, const struct hci_evt *ev)
 	}
 }
 
+/* ---- watches ---- */
+
+enum watch_kind { WATCH_DISCONNECT, WATCH_WRITABLE };
+
+struct hci_conn_watch {
+	struct hci_conn_watch *next;
+	unsigned id;
+	enum watch_kind kind;
+	bool removed;
+	union {
+		hci_conn_disconnect_fn disconnect;
+		hci_conn_writable_fn writable;
+	} fn;
+	void *user_data;
+	otad_destroy_fn destroy;
+};
+
+static unsigned watch_add(struct hci_conn *c, enum watch_kind kind, hci_conn_disconnect_fn dfn,
+			  hci_conn_writable_fn wfn, void *user_data, otad_destroy_fn destroy)
+{
+	struct hci_conn_watch *w, **pp;
+
+	if (!c->hci || (!dfn && !wfn))
+		return 0;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return 0;
+	w->id = ++c->watch_id;
+	w->kind = kind;
+	if (kind == WATCH_DISCONNECT)
+		w->fn.disconnect = dfn;
+	else
+		w->fn.writable = wfn;
+	w->user_data = user_data;
+	w->destroy = destroy;
+	for (pp = &c->watches; *pp; pp = &(*pp)->next)
+		;
+	*pp = w;
+	return w->id;
+}
+
+unsigned hci_conn_watch_disconnect(struct hci_conn *c, hci_conn_disconnect_fn fn, void *user_data,
+				   otad_destroy_fn destroy)
+{
+	return watch_add(c, WATCH_DISCONNECT, fn, NULL, user_data, destroy);
+}
+
+unsigned hci_conn_watch_writable(struct hci_conn *c, hci_conn_writable_fn fn, void *user_data,
+				 otad_destroy_fn destroy)
+{
+	return watch_add(c, WATCH_WRITABLE, NULL, fn, user_data, destroy);
+}
+
+/* Frees the removed watches (all of them with all = true), each destroy once. */
+static void watches_prune(struct hci_conn *c, bool all)
+{
+	for (struct hci_conn_watch **pp = &c->watches; *pp;) {
+		struct hci_conn_watch *w = *pp;
+
+		if (!all && !w->removed) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		if (w->destroy)
+			w->destroy(w->user_data);
+		free(w);
+	}
+}
+
+bool hci_conn_unwatch(struct hci_conn *c, unsigned id)
+{
+	for (struct hci_conn_watch *w = c->watches; w; w = w->next) {
+		if (w->id != id || w->removed)
+			continue;
+		w->removed = true;
+		if (!c->telling)
+			watches_prune(c, false);
+		return true;
+	}
+	return false;
+}
+
+/* Tells the watches of one kind, in order; those made meanwhile (ids after last) wait for the
+ * next event. The caller holds a ref on c. */
+static void watches_tell(struct hci_conn *c, enum watch_kind kind, uint8_t reason)
+{
+	unsigned last = c->watch_id;
+
+	c->telling++;
+	for (struct hci_conn_watch *w = c->watches; w; w = w->next) {
+		if (w->removed || w->kind != kind || w->id > last)
+			continue;
+		if (kind == WATCH_DISCONNECT)
+			w->fn.disconnect(c, reason, w->user_data);
+		else if (c->hci) /* a watch before this one may have ended the link */
+			w->fn.writable(c, w->user_data);
+	}
+	if (--c->telling == 0)
+		watches_prune(c, false);
+}
+
 /* ---- ACL out: credits (Core 5.4 Vol 4 Part E 4.1.1) ---- */
 
 static struct hci_conn *next_with_data(struct hci_dev *hci)
@@ -236,7 +338,7 @@ static void notify_writable(struct hci_dev *hci)
 		if (c->want_writable && !c->txq_head && c->hci) {
 			c->want_writable = false;
 			hci_conn_ref(c);
-			att_writable(c->att);
+			watches_tell(c, WATCH_WRITABLE, 0);
 			if (c->cb.writable && c->hci)
 				c->cb.writable(c, c->user_data);
 			next = c->next;
@@ -414,7 +516,7 @@ void hci_conn_gone(struct hci_conn *c, uint8_t reason)
 	l2cap_reasm_reset(&c->reasm);
 	hci_debug(hci, "HCI: handle 0x%03x disconnected: 0x%02x %s", c->info.handle, reason,
 		  hci_strerror(reason));
-	att_link_down(c->att);
+	watches_tell(c, WATCH_DISCONNECT, reason); /* the hci_dev's ref holds c */
 	if (c->cb.disconnected && !hci->freeing)
 		c->cb.disconnected(c, reason, c->user_data);
 	c->hci = NULL;
@@ -439,6 +541,7 @@ struct hci_conn *hci_conn_unref(struct hci_conn *c)
 		return NULL;
 	acl_pkt_free_list(c->txq_head);
 	att_free(c->att);
+	watches_prune(c, true);
 	l2cap_reasm_reset(&c->reasm);
 	if (c->destroy)
 		c->destroy(c->user_data);

@@ -12,6 +12,7 @@
 #include "otad/bt.h"
 
 struct att;
+struct hci_conn_watch;
 struct hci_dev;
 
 struct hci_conn *hci_conn_new(struct hci_dev *hci, const struct hci_evt *ev);
@@ -34,9 +35,13 @@ struct hci_conn {
 	bool from_adv;
 	uint8_t disc_reason; /* hci_conn_disconnect() was asked, with this reason */
 
-	struct hci_conn_callbacks cb;
+	struct hci_conn_callbacks cb; /* the owner's, told after the watches */
 	void *user_data;
 	otad_destroy_fn destroy;
+
+	struct hci_conn_watch *watches; /* in the order they were made */
+	unsigned watch_id;		/* the last id given */
+	unsigned telling;		/* events being told: removed watches wait for the end */
 
 	struct acl_pkt *txq_head, *txq_tail;
 	size_t txq_bytes;

@@ -195,6 +195,8 @@ int fake_teardown(void **state)
 {
 	struct fake *f = *state;
 
+	if (!f)
+		return 0; /* a test tore down itself */
 	hci_dev_free(f->hci);
 	close(f->fd);
 	close(f->lfd);

@@ -58,7 +58,8 @@ struct fake_ctrl {
 };
 
 uint64_t fake_now_ms(void);
-/* cmocka setup/teardown: a controller socket and an hci_dev on it (init not answered yet). */
+/* cmocka setup/teardown: a controller socket and an hci_dev on it (init not answered yet).
+ * A test that tears down itself sets *state to NULL. */
 int fake_setup(void **state);
 int fake_teardown(void **state);
 /* Runs the loop and reads what the host wrote until a packet is there or ms passed. */
