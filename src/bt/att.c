@@ -8,9 +8,8 @@
 
 #include "bt/att-pdu.h"
 #include "bt/att.h"
-#include "bt/hci-conn.h"
 #include "bt/hci-dev.h"
-#include "bt/l2cap-pdu.h"
+#include "bt/l2cap.h"
 #include "otad/bt.h"
 #include "util/bytes.h"
 #include "util/macro.h"
@@ -58,7 +57,7 @@ static void att_debug(struct att *att, const char *what, uint8_t op, size_t len)
 		hci_debug(hci, "ATT: %s (opcode 0x%02x, %zu bytes)", what, op, len);
 }
 
-struct att *att_new(struct hci_conn *conn, uint16_t our_mtu)
+static struct att *att_new(struct hci_conn *conn, uint16_t our_mtu)
 {
 	struct att *att = calloc(1, sizeof(*att));
 
@@ -97,8 +96,10 @@ static void fail_all(struct att *att, int err)
 	}
 }
 
-void att_free(struct att *att)
+static void att_free(void *user_data)
 {
+	struct att *att = user_data;
+
 	if (!att)
 		return;
 	att->dead = true;
@@ -332,8 +333,10 @@ static void handle_incoming(struct att *att, const uint8_t *pdu, size_t len)
 		att_send(att, out, n);
 }
 
-void att_recv(struct att *att, const uint8_t *pdu, size_t len)
+static void att_recv(struct hci_conn *conn, const uint8_t *pdu, size_t len, void *user_data)
 {
+	struct att *att = user_data;
+
 	if (att->dead)
 		return;
 	if (len == 0) {
@@ -365,4 +368,29 @@ void att_recv(struct att *att, const uint8_t *pdu, size_t len)
 		return;
 	}
 	handle_incoming(att, pdu, len);
+}
+
+int att_attach(struct hci_conn *conn, struct att **ret)
+{
+	struct att *att;
+	void *there;
+
+	if (l2cap_lookup(conn, L2CAP_CID_ATT, att_recv, &there)) {
+		*ret = there;
+		return 0;
+	}
+	if (!hci_conn_is_connected(conn))
+		return -ENOTCONN;
+	if (l2cap_lookup(conn, L2CAP_CID_ATT, NULL, NULL))
+		return -EBUSY;
+	att = att_new(conn, GATT_DEFAULT_MTU);
+	if (!att)
+		return -ENOMEM;
+	/* the channel owns the bearer from now on: att_free() with the link's last unref */
+	if (!l2cap_register(conn, L2CAP_CID_ATT, att_recv, att, att_free)) {
+		att_free(att);
+		return -ENOMEM;
+	}
+	*ret = att;
+	return 0;
 }

@@ -1,6 +1,6 @@
-/* att.h — the ATT bearer of one LE connection (att.c, Core 5.4 Vol 3 Part F 3.3): requests one
- * at a time with the transaction timeout, commands, notifications to the client side, requests
- * and commands to the server side. */
+/* att.h — the ATT bearer of one LE connection (att.c, Core 5.4 Vol 3 Part F 3.3) on its fixed
+ * channel 0x0004: requests one at a time with the transaction timeout, commands, notifications
+ * to the client side, requests and commands to the server side. */
 #pragma once
 
 #include <stdbool.h>
@@ -24,9 +24,11 @@ typedef size_t (*att_server_fn)(struct att *att, const uint8_t *pdu, size_t len,
 typedef void (*att_notify_fn)(struct att *att, uint16_t handle, const uint8_t *value, size_t len,
 			      void *user_data);
 
-struct att *att_new(struct hci_conn *conn, uint16_t our_mtu);
-void att_free(struct att *att);
-void att_recv(struct att *att, const uint8_t *pdu, size_t len);
+/* The bearer on conn's ATT channel: the one there, else a new one registered on it (l2cap.h),
+ * which the GATT client and server of the link share and which lives until the connection's
+ * last unref. 0, -ENOTCONN (a new one on a link that ended), -EBUSY (another handler holds the
+ * channel), -ENOMEM. */
+int att_attach(struct hci_conn *conn, struct att **ret);
 int att_request(struct att *att, const uint8_t *pdu, size_t len, att_rsp_fn fn, void *user_data);
 int att_send(struct att *att, const uint8_t *pdu, size_t len); /* no response expected */
 void att_cancel_all(struct att *att, void *user_data);

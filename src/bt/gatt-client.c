@@ -8,7 +8,6 @@
 
 #include "bt/att-pdu.h"
 #include "bt/att.h"
-#include "bt/hci-conn.h"
 #include "bt/hci-dev.h"
 #include "otad/bt.h"
 #include "util/bytes.h"
@@ -261,12 +260,16 @@ int gatt_client_new(struct hci_conn *conn, const struct gatt_client_params *p,
 		    const struct gatt_client_callbacks *cb, void *user_data,
 		    otad_destroy_fn destroy, struct gatt_client **ret)
 {
-	struct att *att = hci_conn_att(conn);
+	struct att *att;
 	struct gatt_client *c;
 	uint8_t pdu[3];
+	int r;
 
 	if (!hci_conn_is_connected(conn))
 		return -ENOTCONN;
+	r = att_attach(conn, &att);
+	if (r < 0)
+		return r;
 	if (att_has_client(att))
 		return -EBUSY;
 	c = calloc(1, sizeof(*c));

@@ -7,7 +7,6 @@
 
 #include "bt/att-pdu.h"
 #include "bt/att.h"
-#include "bt/hci-conn.h"
 #include "otad/bt.h"
 #include "util/bytes.h"
 #include "util/macro.h"
@@ -324,11 +323,15 @@ int gatt_server_new(struct hci_conn *conn, const struct gatt_server_params *p,
 		    const struct gatt_server_callbacks *cb, void *user_data,
 		    otad_destroy_fn destroy, struct gatt_server **ret)
 {
-	struct att *att = hci_conn_att(conn);
+	struct att *att;
 	struct gatt_server *s;
+	int r;
 
 	if (!hci_conn_is_connected(conn))
 		return -ENOTCONN;
+	r = att_attach(conn, &att);
+	if (r < 0)
+		return r;
 	if (att_has_server(att))
 		return -EBUSY;
 	s = calloc(1, sizeof(*s));

@@ -1,17 +1,16 @@
 /* hci-conn.c — LE connections: ACL flow control by Number Of Completed Packets with per-
- * connection accounting, L2CAP fixed-channel routing, disconnection, connection parameter
- * requests, and the data length / PHY upgrade after connecting. */
+ * connection accounting, ACL reassembled into L2CAP frames for l2cap.c, watches, disconnection,
+ * connection parameter requests, and the data length / PHY upgrade after connecting. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bt/att.h"
 #include "bt/h4.h"
 #include "bt/hci-conn.h"
 #include "bt/hci-dev.h"
 #include "bt/hci-driver.h"
 #include "bt/hci-pkt.h"
-#include "bt/l2cap-pdu.h"
+#include "bt/l2cap.h"
 #include "otad/bt.h"
 #include "util/bytes.h"
 #include "util/macro.h"
@@ -50,8 +49,7 @@ struct hci_conn *hci_conn_new(struct hci_dev *hci, const struct hci_evt *ev)
 	c->info.tx_octets = c->info.rx_octets = 27; /* Vol 6 Part B 4.5.10 defaults */
 	c->info.tx_phy = c->info.rx_phy = 1;
 	c->info.connected = true;
-	c->att = att_new(c, GATT_DEFAULT_MTU);
-	if (!c->att) {
+	if (l2cap_attach(c) < 0) {
 		free(c);
 		return NULL;
 	}
@@ -403,18 +401,19 @@ void hci_conn_credits(struct hci_dev *hci, const struct hci_evt *ev)
 	hci_acl_schedule(hci);
 }
 
-int l2cap_send(struct hci_conn *c, uint16_t cid, const uint8_t *sdu, size_t len)
+uint16_t hci_conn_acl_mtu(const struct hci_conn *c)
 {
-	struct acl_pkt *list, *last;
-	unsigned n;
+	return c->hci ? c->hci->acl_mtu : 0;
+}
 
-	if (!c->hci || !c->info.connected)
+int hci_conn_queue_acl(struct hci_conn *c, struct acl_pkt *list, size_t bytes)
+{
+	struct acl_pkt *last;
+
+	if (!hci_conn_is_connected(c)) {
+		acl_pkt_free_list(list);
 		return -ENOTCONN;
-	if (len > 0xffff)
-		return -EMSGSIZE;
-	list = l2cap_fragment(c->info.handle, cid, sdu, len, c->hci->acl_mtu, &n);
-	if (!list)
-		return -ENOMEM;
+	}
 	for (last = list; last->next; last = last->next)
 		;
 	if (c->txq_tail)
@@ -422,49 +421,13 @@ int l2cap_send(struct hci_conn *c, uint16_t cid, const uint8_t *sdu, size_t len)
 	else
 		c->txq_head = list;
 	c->txq_tail = last;
-	c->txq_bytes += len + L2CAP_HDR_LEN;
+	c->txq_bytes += bytes;
 	c->want_writable = true;
 	hci_acl_schedule(c->hci);
 	return 0;
 }
 
 /* ---- ACL in ---- */
-
-static void conn_l2cap_frame(struct hci_conn *c, uint16_t cid, const uint8_t *pdu, size_t len)
-{
-	uint8_t out[64];
-	size_t n;
-
-	switch (cid) {
-	case L2CAP_CID_ATT:
-		att_recv(c->att, pdu, len);
-		break;
-	case L2CAP_CID_LE_SIGNALING: {
-		struct l2cap_conn_param prm;
-		bool update = false;
-
-		n = l2cap_sig_handle(pdu, len, hci_conn_is_central(c), out, sizeof(out), &prm,
-				     &update);
-		if (n)
-			l2cap_send(c, L2CAP_CID_LE_SIGNALING, out, n);
-		if (update) {
-			struct hci_conn_params p = {prm.interval_min, prm.interval_max, prm.latency,
-						    prm.timeout, 0};
-
-			hci_conn_update(c, &p);
-		}
-		break;
-	}
-	case L2CAP_CID_SMP:
-		n = l2cap_smp_handle(pdu, len, out);
-		if (n)
-			l2cap_send(c, L2CAP_CID_SMP, out, n);
-		break;
-	default:
-		hci_debug(c->hci, "L2CAP: frame on unsupported CID 0x%04x (%zu bytes) dropped", cid,
-			  len);
-	}
-}
 
 void hci_conn_acl_in(struct hci_dev *hci, const uint8_t *pkt, size_t len)
 {
@@ -490,8 +453,8 @@ void hci_conn_acl_in(struct hci_dev *hci, const uint8_t *pkt, size_t len)
 		hci_debug(hci, "L2CAP: handle 0x%03x: %s", acl.handle, why ? why : "dropped");
 	if (r <= 0)
 		return;
-	hci_conn_ref(c);
-	conn_l2cap_frame(c, cid, pdu, pdu_len);
+	hci_conn_ref(c); /* a handler may drop the owner's ref */
+	l2cap_recv(c, cid, pdu, pdu_len);
 	hci_conn_unref(c);
 }
 
@@ -540,7 +503,7 @@ struct hci_conn *hci_conn_unref(struct hci_conn *c)
 	if (!c || --c->ref > 0)
 		return NULL;
 	acl_pkt_free_list(c->txq_head);
-	att_free(c->att);
+	l2cap_detach(c); /* before the watches: a channel's destroy may unwatch */
 	watches_prune(c, true);
 	l2cap_reasm_reset(&c->reasm);
 	if (c->destroy)
@@ -577,11 +540,6 @@ bool hci_conn_is_connected(const struct hci_conn *c)
 bool hci_conn_is_central(const struct hci_conn *c)
 {
 	return c->info.role == HCI_ROLE_CENTRAL;
-}
-
-struct att *hci_conn_att(const struct hci_conn *c)
-{
-	return c->att;
 }
 
 int hci_conn_disconnect(struct hci_conn *c, uint8_t reason)

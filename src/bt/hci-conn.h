@@ -1,6 +1,6 @@
 /* hci-conn.h — the private side of struct hci_conn (hci-conn.c): one LE link's fields, its ACL
- * send queue under the controller's credits, its L2CAP reassembly, and what the HCI core calls
- * on it. The public face is otad/bt-hci.h. */
+ * send queue under the controller's credits, its L2CAP reassembly and channels (l2cap.c), and
+ * what the HCI core calls on it. The public face is otad/bt-hci.h. */
 #pragma once
 
 #include <stdbool.h>
@@ -11,9 +11,9 @@
 #include "bt/l2cap-pdu.h"
 #include "otad/bt.h"
 
-struct att;
 struct hci_conn_watch;
 struct hci_dev;
+struct l2cap;
 
 struct hci_conn *hci_conn_new(struct hci_dev *hci, const struct hci_evt *ev);
 struct hci_conn *hci_conn_find(struct hci_dev *hci, uint16_t handle);
@@ -23,8 +23,11 @@ void hci_conn_le_event(struct hci_dev *hci, const struct hci_evt *ev);
 void hci_conn_credits(struct hci_dev *hci, const struct hci_evt *ev);
 void hci_conn_start(struct hci_conn *c); /* after Connection Complete: features, DLE, PHY */
 void hci_acl_schedule(struct hci_dev *hci);
-int l2cap_send(struct hci_conn *c, uint16_t cid, const uint8_t *sdu, size_t len);
-struct att *hci_conn_att(const struct hci_conn *c);
+/* Appends ACL packets made for this link (bytes: the L2CAP frames they carry, headers included)
+ * to its queue and sends what the controller's buffers take: 0, or -ENOTCONN (list freed). */
+int hci_conn_queue_acl(struct hci_conn *c, struct acl_pkt *list, size_t bytes);
+/* The controller's ACL payload size (0 once the link is gone). */
+uint16_t hci_conn_acl_mtu(const struct hci_conn *c);
 bool hci_conn_is_central(const struct hci_conn *c);
 
 struct hci_conn {
@@ -49,5 +52,5 @@ struct hci_conn {
 	bool want_writable;
 
 	struct l2cap_reasm reasm;
-	struct att *att;
+	struct l2cap *l2cap; /* its channels: l2cap.c's, NULL once the last ref went */
 };

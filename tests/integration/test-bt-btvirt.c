@@ -16,8 +16,7 @@
 #include "bt/att.h"
 #include "bt/hci-dev.h"
 #include "bt/hci-pkt.h"
-#include "bt/hci-conn.h"
-#include "bt/l2cap-pdu.h"
+#include "bt/l2cap.h"
 #include "lib/btvirt.h"
 #include "lib/testlib.h"
 #include "otad/bt.h"
@@ -682,8 +681,10 @@ static void att_roundtrip(struct fx *f, const uint8_t *req, size_t len, const ui
 			  size_t want_len)
 {
 	struct raw_rsp r = {0};
+	struct att *att;
 
-	assert_int_equal(att_request(hci_conn_att(f->c.conn), req, len, on_att_rsp, &r), 0);
+	assert_int_equal(att_attach(f->c.conn, &att), 0);
+	assert_int_equal(att_request(att, req, len, on_att_rsp, &r), 0);
 	WAIT_FOR(f, r.done, 3000);
 	assert_int_equal(r.len, want_len);
 	assert_memory_equal(r.pdu, want, want_len);

@@ -9,9 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bt/hci-conn.h"
 #include "bt/hci-pkt.h"
-#include "bt/l2cap-pdu.h"
+#include "bt/l2cap.h"
 #include "lib/fakectl.h"
 #include "otad/bt.h"
 

@@ -17,9 +17,8 @@
 
 #include "bt/att.h"
 #include "bt/h4.h"
-#include "bt/hci-conn.h"
 #include "bt/hci-pkt.h"
-#include "bt/l2cap-pdu.h"
+#include "bt/l2cap.h"
 #include "lib/fakectl.h"
 #include "otad/bt.h"
 #include "util/bytes.h"
@@ -306,12 +305,14 @@ static void test_att_timeout_fails_discovery_and_disconnects(void **state)
 	const struct gatt_client_callbacks cb = {.ready = on_gatt_ready};
 	struct gatt_client *gc;
 	struct fake_pkt k;
+	struct att *att;
 
 	fake_bring_up(f, &c);
 	fake_connect_as_central(f, 0x0043);
 	fake_expect_cmd(f, HCI_OP_LE_READ_REMOTE_FEATURES);
 	fake_cmd_status(f, HCI_OP_LE_READ_REMOTE_FEATURES, 0);
-	att_set_timeout(hci_conn_att(f->conn), 200 * 1000);
+	assert_int_equal(att_attach(f->conn, &att), 0);
+	att_set_timeout(att, 200 * 1000);
 	assert_int_equal(gatt_client_new(f->conn, &gp, &cb, f, NULL, &gc), 0);
 	k = fake_next_pkt(f); /* Exchange MTU Request, 498 (3.4.2.1) */
 	assert_memory_equal(k.data, ((uint8_t[]){0x43, 0x00, 7, 0, 3, 0, 4, 0, 0x02, 0xf2, 0x01}),
