@@ -155,7 +155,8 @@ static size_t find_by_type(struct gatt_server *s, const uint8_t *pdu, size_t len
 	for (int h = start; h <= MIN(end, (uint16_t)H_LAST) && n + 4 <= mtu; h++) {
 		const struct gatt_attr *a = &s->attrs[h];
 
-		if (a->type16 != get_le16(pdu + 5) || a->len != len - 7 ||
+		/* the request's type is a 16-bit UUID: never the characteristic value's */
+		if (!a->type16 || a->type16 != get_le16(pdu + 5) || a->len != len - 7 ||
 		    memcmp(a->value, pdu + 7, a->len) != 0)
 			continue;
 		put_le16(out + n, h);

@@ -708,6 +708,13 @@ static void test_gatt_server_answers_discovery_and_reads(void **state)
 	att_roundtrip(f, (uint8_t[]){0x10, 0x04, 0x00, 0xff, 0xff, 0x00, 0x28}, 7, want, 22);
 	att_roundtrip(f, (uint8_t[]){0x10, 0x08, 0x00, 0xff, 0xff, 0x00, 0x28}, 7,
 		      (uint8_t[]){0x01, 0x10, 0x08, 0x00, 0x0a}, 5);
+	/* Find By Type Value (3.4.3.3): the SMP service by its UUID; type 0x0000 is no type here
+	 * (the characteristic value's is 128-bit, which this request cannot name) */
+	memcpy(want, (uint8_t[]){0x06, 0x01, 0x00, 0xff, 0xff, 0x00, 0x28}, 7);
+	memcpy(want + 7, bt_uuid_smp_service.b, 16);
+	att_roundtrip(f, want, 23, (uint8_t[]){0x07, 0x04, 0x00, 0x07, 0x00}, 5);
+	att_roundtrip(f, (uint8_t[]){0x06, 0x01, 0x00, 0xff, 0xff, 0x00, 0x00}, 7,
+		      (uint8_t[]){0x01, 0x06, 0x01, 0x00, 0x0a}, 5);
 	/* Read By Type, Device Name */
 	memcpy(want, (uint8_t[]){0x09, 2 + 14, 0x03, 0x00}, 4);
 	memcpy(want + 4, PERIPH_NAME, 14);
