@@ -8,6 +8,11 @@
  * with one characteristic (write without response + notify) and its CCCD — answering discovery,
  * CCCD writes and Write Commands, and sending notifications.
  *
+ * The first client or server of a link brings up its ATT bearer, which both share and which
+ * lasts as long as the connection; until then the peer's ATT PDUs are dropped, so create them in
+ * the connect or accept callback. When there is a client but no server, the peer's discovery
+ * finds an empty database.
+ *
  * ATT errors are not errno: callbacks get err (-EIO for "the peer answered an ATT error") and the
  * ATT error code separately (att_strerror). Requests time out after 30 s (Core 5.4 Vol 3 Part F
  * 3.3.3); after a timeout the bearer is dead and the link is disconnected. */
@@ -48,7 +53,7 @@ struct gatt_client_callbacks {
 };
 
 /* Starts discovery on conn (takes a ref on it). Returns 0, -EBUSY when conn already has a
- * client, -ENOTCONN, -ENOMEM. */
+ * client (or something other than ATT holds its channel), -ENOTCONN, -ENOMEM. */
 int gatt_client_new(struct hci_conn *conn, const struct gatt_client_params *p,
 		    const struct gatt_client_callbacks *cb, void *user_data,
 		    otad_destroy_fn destroy, struct gatt_client **ret);
@@ -79,7 +84,8 @@ struct gatt_server_callbacks {
 	void (*writable)(struct gatt_server *s, void *user_data);
 };
 
-/* Serves the database on conn (takes a ref on it). -EBUSY when conn already has a server. */
+/* Serves the database on conn (takes a ref on it). -EBUSY when conn already has a server (or
+ * something other than ATT holds its channel). */
 int gatt_server_new(struct hci_conn *conn, const struct gatt_server_params *p,
 		    const struct gatt_server_callbacks *cb, void *user_data,
 		    otad_destroy_fn destroy, struct gatt_server **ret);
