@@ -1,13 +1,16 @@
 /* controller.c — otad's one BLE controller (Controller=), lent to one user at a time: the scan,
  * a BLE device's poll, or a BLE device's job. Each user opens the controller itself (hci_dev_new
  * for the scan, transport/ble for polls and jobs), and a tty or HCI user channel controller has
- * one user only, so the others wait here. When it comes back, queued BLE jobs go first, then
- * waiting polls, then a wanted scan. UDP and serial devices never wait for it. */
+ * one user only, so the others wait here. It comes back once its user's link is let go of
+ * (tr_close): queued BLE jobs go first, then waiting polls, then a wanted scan. UDP and serial
+ * devices never wait for it. */
 #include "daemon/device.h"
 #include "daemon/manager.h"
 #include "util/log.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char *const user_names[] = {
 	[CTL_FREE] = "nobody",
@@ -57,4 +60,26 @@ void manager_controller_give_back(struct manager *m)
 	/* from the loop: the one giving it back is often inside its own teardown */
 	if (!m->ctl_defer && sd_event_add_defer(m->event, &m->ctl_defer, on_controller_free, m) < 0)
 		log_error("controller: cannot schedule its next user");
+}
+
+static void on_link_let_go(struct tr *t, int err, void *user_data)
+{
+	struct manager *m = user_data;
+
+	if (err)
+		log_debug("controller: %s%s: its link ended %s", user_names[m->ctl], m->ctl_who,
+			  err == -ETIMEDOUT ? "without the controller's confirmation"
+					    : strerror(-err));
+	m->ctl_closing = tr_free(t);
+	manager_controller_give_back(m);
+}
+
+void manager_controller_give_back_after(struct manager *m, struct tr *t)
+{
+	if (t && !m->ctl_closing && tr_close(t, 0, on_link_let_go, m) == 0) {
+		m->ctl_closing = t;
+		return;
+	}
+	tr_free(t);
+	manager_controller_give_back(m);
 }

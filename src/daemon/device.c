@@ -46,13 +46,13 @@ static void poll_close_now(struct device *d)
 		smp_client_cancel(d->smp, d->poll_id);
 	d->poll_id = 0;
 	d->smp = smp_client_free(d->smp);
-	d->tr = tr_free(d->tr);
 	d->poll_close = sd_event_source_disable_unref(d->poll_close);
 	d->polling = false;
 	if (d->poll_ctl) {
 		d->poll_ctl = false;
-		manager_controller_give_back(d->m);
+		manager_controller_give_back_after(d->m, TAKE_PTR(d->tr));
 	}
+	d->tr = tr_free(d->tr);
 }
 
 struct device *device_free(struct device *d)

@@ -37,6 +37,7 @@ struct job *job_free(struct job *j)
 	if (j->fetch_id)
 		fetcher_cancel(j->m->fetcher, j->fetch_id);
 	upd_job_free(j->upd);
+	tr_free(j->tr);
 	if (j->device && j->device->job == j)
 		j->device->job = NULL;
 	free(j);
@@ -177,6 +178,7 @@ static void on_done(struct upd_job *u, const struct upd_result *result, void *ud
 	struct device *d = j->device;
 	struct upd_result copy = *result, *res = &copy; /* result lives in the engine's job */
 
+	j->tr = upd_job_take_transport(j->upd);
 	j->upd = upd_job_free(j->upd);
 	j->rec.pace_used = res->pace;
 	save_pace(j, &res->memory);

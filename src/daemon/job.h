@@ -16,6 +16,7 @@ struct job {
 	struct job_record rec;
 	char path[64];
 	struct upd_job *upd;
+	struct tr *tr; /* once the engine is done: its link, for the scheduler to let go of */
 	unsigned fetch_id;
 	double rate;
 	unsigned window;

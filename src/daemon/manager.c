@@ -234,6 +234,7 @@ struct manager *manager_free(struct manager *m)
 	sd_event_source_disable_unref(m->schedule_defer);
 	sd_event_source_disable_unref(m->scan_timer);
 	sd_event_source_disable_unref(m->ctl_defer);
+	tr_free(m->ctl_closing);
 	sd_bus_flush_close_unref(m->bus);
 	sd_event_unref(m->event);
 	free(m->config_dir);

@@ -12,6 +12,7 @@
 #include "otad/fetch.h"
 #include "otad/fleet.h"
 #include "otad/jobstore.h"
+#include "otad/transport.h"
 
 struct device;
 struct job;
@@ -54,6 +55,7 @@ struct manager {
 	enum ctl_user ctl;
 	char ctl_who[64];
 	sd_event_source *ctl_defer;
+	struct tr *ctl_closing; /* its last user's link, let go of before the next user */
 	struct scan *scan; /* running */
 	bool scan_wanted;  /* waits for the controller */
 	bool scan_forced;  /* by Scan(): every group member's slots are read after it */
@@ -112,6 +114,10 @@ bool manager_controller_take(struct manager *m, enum ctl_user u, const char *who
 /* Gives it back; the next waiter gets it from the loop: queued BLE jobs first, then waiting
  * polls (in device order), then a wanted scan. */
 void manager_controller_give_back(struct manager *m);
+/* The same, once t (its user's transport, taken over; NULL: none) let go of its link: a BLE
+ * device is left disconnected and advertising again before the controller is lent to the next
+ * user, not in a link the controller dropped (tr_close()). */
+void manager_controller_give_back_after(struct manager *m, struct tr *t);
 
 /* manager-bus.c */
 int manager_bus_connect(struct manager *m, enum bus_kind kind, const char *address);

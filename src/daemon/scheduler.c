@@ -206,10 +206,10 @@ void manager_job_finished(struct manager *m, struct job *j)
 		j->counted = false;
 	}
 	if (j->holds_controller) {
-		/* its transport is closed already: on_done freed the engine */
 		j->holds_controller = false;
-		manager_controller_give_back(m);
+		manager_controller_give_back_after(m, TAKE_PTR(j->tr));
 	}
+	j->tr = tr_free(j->tr);
 	if (d && d->job == j) {
 		d->job = NULL;
 		device_bus_emit(d, "Job", NULL);

@@ -3,7 +3,7 @@
  * LastSeen; the one a group matches by name glob is read over BLE and brought to the group's
  * version through a verified boot, the other is never connected to; Scan() answers at once; the
  * controller is lent to one user at a time (a scan waits for the BLE update) while a UDP member
- * of the same group is updated beside it. */
+ * of the same group is updated beside it; each BLE user lets go of its link before the next. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lib/btvirt.h"
+#include "lib/hcirelay.h"
 #include "lib/otadctl.h"
 #include "lib/simctl.h"
 #include "otad/bus-api.h"
@@ -30,6 +31,7 @@ struct fx {
 	struct btvirt bv;
 	struct tl_sim sensor, other, udp;
 	struct tl_otad otad;
+	struct hci_relay relay;
 	bool sensor_up, other_up, udp_up, otad_up;
 };
 
@@ -65,6 +67,7 @@ static int teardown(void **state)
 		tl_sim_stop(&f->other);
 	if (f->udp_up)
 		tl_sim_stop(&f->udp);
+	hci_relay_stop(&f->relay);
 	btvirt_stop(&f->bv);
 	tl_dbus_stop(&f->bus);
 	free(f);
@@ -318,12 +321,53 @@ static void test_scanned_device_matched_by_name_is_updated_other_left_alone(void
 	free(other_path);
 }
 
+/* Each job lets go of its link before the controller is lent again: through a controller that
+ * drops a Disconnect still pending when its host closes it (tests/lib/hcirelay.h), a job that
+ * closed at once would leave the device connected to nobody, never advertising, and the next
+ * job on it would fail "not seen advertising". */
+static void test_updates_in_a_row_leave_the_device_advertising(void **state)
+{
+	struct fx *f = *state;
+	const char *dir = tl_path("ble-row"), *ver[] = {"2.0.0", "3.0.0"};
+	const char *extra[] = {"--speed", SPEED, "--initial-version", "1.0.0", NULL};
+	char conf[800], spec[64], name[32], want[64], *out = NULL;
+
+	assert_int_equal(tl_sim_start_ble(&f->sensor, "sensor-1", f->bv.spec, extra), 0);
+	f->sensor_up = true;
+	assert_int_equal(hci_relay_start(&f->relay, f->bv.spec, 50), 0);
+	snprintf(conf, sizeof(conf), "[Daemon]\nController=%s\nScanInterval=0\nPollInterval=0\n",
+		 f->relay.spec);
+	tl_write_file(dir, "otad.conf", conf);
+	start_otad(f, dir);
+	snprintf(spec, sizeof(spec), "ble:%s", f->sensor.ble_addr);
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "row%u.bin", i);
+		snprintf(want, sizeof(want), "done: device runs %s", ver[i]);
+		if (otactl(f, &out, "upload", spec, tl_mkimage(name, ver[i], "8k"), NULL) != 0 ||
+		    !tl_contains(out, want))
+			fail_msg("update %u to %s:\n%s\notad said:\n%s", i + 1, ver[i], out,
+				 tl_proc_stderr(&f->otad.proc));
+		free(out);
+		out = NULL;
+	}
+	assert_int_equal(tl_sim_count_events(&f->sensor, "boot", "result", "swap-test"), 2);
+	/* both jobs' Disconnects reached the controller, none was lost with its socket */
+	assert_true(hci_relay_count(&f->relay, "forwarded") >= 2);
+	assert_int_equal(hci_relay_count(&f->relay, "dropped"), 0);
+	f->otad_up = false;
+	assert_int_equal(tl_otad_stop(&f->otad), 0);
+	f->sensor_up = false;
+	assert_int_equal(tl_sim_stop(&f->sensor), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			test_scanned_device_matched_by_name_is_updated_other_left_alone, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_updates_in_a_row_leave_the_device_advertising,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
