@@ -1,6 +1,6 @@
 /* gen-corpus-files.c — seeds for the file parsers: otad.conf and fleet files, job files, Intel
  * HEX, dfu_application.zip and manifest.json, from the configurations, records and writers the
- * unit tests use (tests/unit/test-fleet-conf.c, test-fleet-store.c, test-json-reader.c,
+ * unit tests use (tests/unit/test-fleet-conf.c, test-fleet-store.c, test-json-doc.c,
  * tests/lib/imgfile.c) and the imgtool fixtures. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,7 +301,7 @@ static void gen_zip(void)
 	seed_put_raw("json", "manifest-two", man2, strlen(man2));
 }
 
-/* ---- JSON (test-json-reader.c) ---- */
+/* ---- JSON (test-json-doc.c) ---- */
 
 static void gen_json(void)
 {

@@ -16,7 +16,7 @@
 
 #include "lib/simctl.h"
 #include "lib/testlib.h"
-#include "util/json-reader.h"
+#include "util/json-doc.h"
 
 #define SPEED "20"
 
@@ -249,10 +249,10 @@ static void test_unreachable_devices_fail_at_once_with_the_reason(void **state)
  * when the command failed. Returns that error object's message (malloc'd). */
 static char *json_error_of(const char *out, int code)
 {
-	const struct jr_value *e = NULL;
+	struct json_object *e = NULL, *v = NULL;
 	const char *line = out;
-	struct jr_doc *doc = NULL;
-	struct jr_error je;
+	struct jd_doc *doc = NULL;
+	struct jd_error je;
 	uint64_t n = 0;
 	char *msg;
 
@@ -261,19 +261,20 @@ static char *json_error_of(const char *out, int code)
 		const char *nl = strchr(line, '\n');
 
 		assert_non_null(nl);
-		doc = jr_doc_free(doc);
-		if (jr_parse(line, (size_t)(nl - line), &doc, &je) < 0)
+		doc = jd_doc_free(doc);
+		if (jd_parse(line, (size_t)(nl - line), &doc, &je) < 0)
 			fail_msg("not JSON (%s): %.*s", je.msg, (int)(nl - line), line);
 		line = nl + 1;
 	}
-	e = jr_get(jr_root(doc), "error");
+	assert_true(jd_get(jd_root(doc), "error", &e));
 	assert_non_null(e);
-	assert_int_equal(jr_u64(jr_get(e, "exit_code"), &n), 0);
+	assert_true(jd_get(e, "exit_code", &v));
+	assert_int_equal(jd_u64(v, &n), 0);
 	assert_int_equal(n, code);
-	assert_non_null(jr_str(jr_get(e, "class")));
-	assert_non_null(jr_str(jr_get(e, "message")));
-	msg = strdup(jr_str(jr_get(e, "message")));
-	jr_doc_free(doc);
+	assert_true(jd_get(e, "class", &v) && jd_str(v));
+	assert_true(jd_get(e, "message", &v) && jd_str(v));
+	msg = strdup(jd_str(v));
+	jd_doc_free(doc);
 	return msg;
 }
 

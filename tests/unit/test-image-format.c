@@ -289,7 +289,8 @@ static void test_zip_and_manifest_malformed_name_the_cause(void **state)
 		m[0].len = strlen(text);                                                           \
 		zip_case(m, 3, (err), (want));                                                     \
 	} while (0)
-	CASE(notjson, IMG_ERR_MANIFEST, "manifest.json line 2: not valid JSON: expected a member");
+	CASE(notjson, IMG_ERR_MANIFEST,
+	     "manifest.json line 2: not valid JSON: unexpected '}' (column 20)");
 	CASE(idx_obj, IMG_ERR_MANIFEST,
 	     "manifest.json line 3: files[0].image_index: expected a number or a decimal string, "
 	     "got an object");
