@@ -1,7 +1,8 @@
 /* fetch.h — image sources for otad: a local path, or an http(s) URL downloaded with libcurl into
- * the cache directory. Downloads are resumable (CACHE/SHA.part grows across attempts and daemon
- * restarts; a Range request continues it), bounded in size, TLS-verified, and never handed out
- * before their SHA-256 matched the pin: CACHE/SHA.img exists only for a verified file.
+ * the cache directory; and single HTTP requests with their answer in memory (a REST API's).
+ * Downloads are resumable (CACHE/SHA.part grows across attempts and daemon restarts; a Range
+ * request continues it), bounded in size, TLS-verified, and never handed out before their SHA-256
+ * matched the pin: CACHE/SHA.img exists only for a verified file.
  *
  * libcurl's multi interface runs on the caller's sd-event loop (its sockets and timer become
  * event sources): nothing blocks but reading local files to hash them. Requests for the same pin
@@ -44,9 +45,49 @@ struct fetcher *fetcher_free(struct fetcher *f);
  * call; destroy(user_data) after it. Returns a request id > 0, or 0 with *ret_err set. */
 unsigned fetcher_get(struct fetcher *f, const char *source, const uint8_t *sha256,
 		     fetch_done_fn done, void *user_data, otad_destroy_fn destroy, int *ret_err);
-/* Drops the request: done will not run, destroy(user_data) runs now. A download nobody else
- * waits for stops; its partial file stays for a later request. */
+/* As fetcher_get, with request headers ("Name: value", NULL-terminated; copied) sent with every
+ * attempt of a download this request starts (one it joins keeps its own): an Authorization a
+ * server asks for on its links. libcurl does not send it on to another host a redirect names. */
+unsigned fetcher_get_with_headers(struct fetcher *f, const char *source, const uint8_t *sha256,
+				  const char *const *headers, fetch_done_fn done, void *user_data,
+				  otad_destroy_fn destroy, int *ret_err);
+/* Drops the request (a download or an HTTP request): done will not run, destroy(user_data) runs
+ * now. A download nobody else waits for stops; its partial file stays for a later request. */
 bool fetcher_cancel(struct fetcher *f, unsigned id);
+
+/* ---- One HTTP request, its answer in memory ------------------------------------------------
+ * Over the same libcurl multi handle, with the fetcher's TLS settings (ca_file; allow_http).
+ * Never retried here: what a failure means is the caller's protocol's business. */
+struct fetch_request {
+	const char *method;	    /* "GET" (also for NULL), "PUT", "POST", "DELETE" */
+	const char *url;	    /* http(s) only */
+	const char *const *headers; /* "Name: value", NULL-terminated; NULL for none; copied */
+	const void *body;	    /* sent as is; its Content-Type goes among the headers */
+	size_t body_len;
+	size_t max_answer;     /* bytes of the answer's body; 0 = 1 MiB */
+	uint64_t timeout_usec; /* the whole exchange, connecting included; 0 = 30 s */
+};
+
+struct fetch_answer {
+	long status;	  /* the HTTP status */
+	const char *body; /* NUL-terminated (a NUL inside is the server's) */
+	size_t body_len;
+	const char *content_type;  /* NULL when the server named none */
+	uint64_t retry_after_usec; /* the server's Retry-After, 0 when none */
+};
+
+/* err 0: an answer came, whatever its status (a valid during the call). Otherwise none did, and
+ * why says what happened: -ETIMEDOUT, -ECONNREFUSED, -ENOENT the host is unknown, -EFBIG the
+ * answer is larger than max_answer, -EIO others (TLS, a connection cut). The text never holds a
+ * header or body of the request. */
+typedef void (*fetch_answer_fn)(int err, const struct fetch_answer *a, const char *why,
+				void *user_data);
+
+/* Sends r (everything is copied). done runs once, always from the loop; destroy(user_data) after
+ * it, or at fetcher_cancel. Returns a request id > 0, or 0 with *ret_err: -EINVAL a bad method,
+ * -EPERM plain http refused, -EPROTONOSUPPORT another scheme, -ENOMEM. */
+unsigned fetcher_request(struct fetcher *f, const struct fetch_request *r, fetch_answer_fn done,
+			 void *user_data, otad_destroy_fn destroy, int *ret_err);
 
 /* An image handed over as an open file (a regular file, at most max_size bytes; 0 = 64 MiB): read
  * whole, copied to CACHE/SHA.img (atomically, unless already there: *ret_created says which,

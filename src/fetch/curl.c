@@ -1,6 +1,7 @@
 /* curl.c — libcurl's multi interface driven by sd-event: curl's sockets become io sources and its
- * timeout one time source (CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION); the easy handle of
- * a download appends to CACHE/SHA.part, continuing it with a Range request. */
+ * timeout one time source (CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION), for downloads and
+ * requests alike; the easy handle of a download appends to CACHE/SHA.part, continuing it with a
+ * Range request. */
 #include "fetch/fetch-internal.h"
 #include "util/macro.h"
 
@@ -16,13 +17,13 @@ static void check_done(struct fetcher *f)
 	int left;
 
 	while ((msg = curl_multi_info_read(f->multi, &left))) {
-		struct transfer *t = NULL;
+		struct curl_job *job = NULL;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-		if (t)
-			transfer_attempt_done(t, msg->data.result); /* may free t */
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&job);
+		if (job)
+			job->done(job, msg->data.result); /* may free job */
 	}
 }
 
@@ -167,7 +168,9 @@ static void set_options(struct transfer *t)
 	long stall_s = (long)MAX(o->stall_timeout_usec / USEC_PER_SEC, (uint64_t)1);
 
 	curl_easy_setopt(t->easy, CURLOPT_URL, t->url);
-	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, &t->job);
+	if (t->headers)
+		curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
@@ -187,6 +190,23 @@ static void set_options(struct transfer *t)
 	curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "otad/" OTAD_VERSION);
 	if (t->have > 0)
 		curl_easy_setopt(t->easy, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t->have);
+}
+
+int curl_headers(const char *const *headers, struct curl_slist **ret)
+{
+	struct curl_slist *list = NULL;
+
+	for (size_t i = 0; headers && headers[i]; i++) {
+		struct curl_slist *l = curl_slist_append(list, headers[i]);
+
+		if (!l) {
+			curl_slist_free_all(list);
+			return -ENOMEM;
+		}
+		list = l;
+	}
+	*ret = list;
+	return 0;
 }
 
 int transfer_start_download(struct transfer *t)

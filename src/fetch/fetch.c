@@ -84,6 +84,7 @@ static void transfer_free(struct transfer *t)
 	transfer_stop_download(t);
 	sd_event_source_disable_unref(t->defer);
 	sd_event_source_disable_unref(t->retry);
+	curl_slist_free_all(t->headers);
 	free(t->url);
 	free(t->part_path);
 	free(t->final_path);
@@ -161,7 +162,7 @@ static void verify_download(struct transfer *t)
 	transfer_complete(t, r, t->final_path);
 }
 
-static int curl_errno(CURLcode c)
+int fetch_curl_errno(CURLcode c)
 {
 	switch (c) {
 	case CURLE_OK:
@@ -183,9 +184,10 @@ static int curl_errno(CURLcode c)
 	}
 }
 
-void transfer_attempt_done(struct transfer *t, CURLcode code)
+void transfer_attempt_done(struct curl_job *job, CURLcode code)
 {
-	struct fetch_outcome o = {.transfer_err = curl_errno(code), .too_big = t->too_big};
+	struct transfer *t = (struct transfer *)job;
+	struct fetch_outcome o = {.transfer_err = fetch_curl_errno(code), .too_big = t->too_big};
 	uint64_t delay = t->f->o.retry_delay_usec << MIN(t->attempt - 1, 6u), now = 0;
 
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->http_code);
@@ -265,6 +267,7 @@ struct fetcher *fetcher_free(struct fetcher *f)
 		while (t->waiters)
 			fetcher_cancel(f, t->waiters->id); /* frees t with its last waiter */
 	}
+	requests_free(f);
 	curl_glue_done(f);
 	sd_event_unref(f->event);
 	free(f->cache_dir);
@@ -279,11 +282,19 @@ static struct transfer *transfer_new(struct fetcher *f)
 
 	if (!t)
 		return NULL;
+	t->job.done = transfer_attempt_done;
 	t->f = f;
 	t->fd = -1;
 	t->next = f->transfers;
 	f->transfers = t;
 	return t;
+}
+
+unsigned fetcher_next_id(struct fetcher *f)
+{
+	if (++f->next_id == 0)
+		f->next_id = 1;
+	return f->next_id;
 }
 
 static int add_waiter(struct transfer *t, fetch_done_fn done, void *ud, otad_destroy_fn destroy,
@@ -293,10 +304,8 @@ static int add_waiter(struct transfer *t, fetch_done_fn done, void *ud, otad_des
 
 	if (!w)
 		return -ENOMEM;
-	if (++t->f->next_id == 0)
-		t->f->next_id = 1;
 	*w = (struct waiter){
-		.id = t->f->next_id, .done = done, .user_data = ud, .destroy = destroy};
+		.id = fetcher_next_id(t->f), .done = done, .user_data = ud, .destroy = destroy};
 	while (*p)
 		p = &(*p)->next;
 	*p = w;
@@ -318,11 +327,14 @@ static int start_local(struct transfer *t, const char *path, const uint8_t *sha)
 	return answer_later(t, r, path);
 }
 
-static int start_url(struct transfer *t, const char *url, const uint8_t *sha)
+static int start_url(struct transfer *t, const char *url, const uint8_t *sha,
+		     const char *const *headers)
 {
 	char hex[65];
 	int r;
 
+	if (curl_headers(headers, &t->headers) < 0)
+		return -ENOMEM;
 	memcpy(t->sha, sha, 32);
 	hex_encode(sha, 32, hex);
 	if (!(t->url = strdup(url)) ||
@@ -355,6 +367,13 @@ static struct transfer *find_download(struct fetcher *f, const char *url, const 
 unsigned fetcher_get(struct fetcher *f, const char *source, const uint8_t *sha256,
 		     fetch_done_fn done, void *user_data, otad_destroy_fn destroy, int *ret_err)
 {
+	return fetcher_get_with_headers(f, source, sha256, NULL, done, user_data, destroy, ret_err);
+}
+
+unsigned fetcher_get_with_headers(struct fetcher *f, const char *source, const uint8_t *sha256,
+				  const char *const *headers, fetch_done_fn done, void *user_data,
+				  otad_destroy_fn destroy, int *ret_err)
+{
 	enum fetch_kind kind;
 	struct transfer *t;
 	unsigned id = 0;
@@ -381,7 +400,8 @@ unsigned fetcher_get(struct fetcher *f, const char *source, const uint8_t *sha25
 		*ret_err = -ENOMEM;
 		return 0;
 	}
-	r = kind == FETCH_LOCAL ? start_local(t, source, sha256) : start_url(t, source, sha256);
+	r = kind == FETCH_LOCAL ? start_local(t, source, sha256)
+				: start_url(t, source, sha256, headers);
 	if (r < 0) {
 		free(t->waiters); /* not reported: the caller gets the error */
 		t->waiters = NULL;
@@ -395,6 +415,8 @@ unsigned fetcher_get(struct fetcher *f, const char *source, const uint8_t *sha25
 
 bool fetcher_cancel(struct fetcher *f, unsigned id)
 {
+	if (request_cancel(f, id))
+		return true;
 	for (struct transfer *t = f->transfers; t; t = t->next)
 		for (struct waiter **p = &t->waiters; *p; p = &(*p)->next) {
 			struct waiter *w = *p;

@@ -1,7 +1,9 @@
 /* test-fetch.c — the libcurl image source on sd-event against a local HTTP server: a download
  * checked against its pin, a wrong pin refused (nothing left in the cache), a download cut
  * mid-way resumed with a Range request, a cache hit, plain http refused unless allowed, 404, the
- * size limit, local files, and one download shared by two requests. */
+ * size limit, local files, and one download shared by two requests; a download with an
+ * Authorization header; HTTP requests with their answers in memory (method, headers and body
+ * out; status, body, type and Retry-After back; timeouts, size bound, refused schemes, cancel). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -300,6 +302,216 @@ static void test_image_handed_over_as_fd_is_cached_under_its_sha(void **state)
 	close(o);
 }
 
+struct answer {
+	bool done;
+	int err, destroyed;
+	long status;
+	char body[600], type[100], why[400];
+	uint64_t retry_after;
+};
+
+static void on_answer(int err, const struct fetch_answer *a, const char *why, void *user_data)
+{
+	struct answer *r = user_data;
+
+	r->done = true;
+	r->err = err;
+	snprintf(r->why, sizeof(r->why), "%s", why);
+	if (!a)
+		return;
+	assert_int_equal(strlen(a->body), a->body_len);
+	r->status = a->status;
+	snprintf(r->body, sizeof(r->body), "%s", a->body);
+	snprintf(r->type, sizeof(r->type), "%s", a->content_type ? a->content_type : "-");
+	r->retry_after = a->retry_after_usec;
+}
+
+static void on_answer_destroy(void *user_data)
+{
+	((struct answer *)user_data)->destroyed++;
+}
+
+/* Runs one request to completion (bounded); 0 with *ret_err when it was refused at once. */
+static struct answer request(const struct fetch_options *o, const struct fetch_request *q)
+{
+	struct answer r = {0};
+	struct fetcher *f = NULL;
+	sd_event *e = NULL;
+	int err = 0;
+
+	assert_int_equal(sd_event_new(&e), 0);
+	assert_int_equal(fetcher_new(e, o, &f), 0);
+	if (!fetcher_request(f, q, on_answer, &r, on_answer_destroy, &err)) {
+		r.done = true;
+		r.err = err;
+		r.destroyed = 1;
+	}
+	for (int i = 0; i < 2000 && !r.done; i++)
+		assert_true(sd_event_run(e, 10 * 1000) >= 0);
+	assert_true(r.done);
+	assert_int_equal(r.destroyed, 1); /* once the answer is in */
+	fetcher_free(f);
+	sd_event_unref(e);
+	return r;
+}
+
+static void test_request_sends_method_headers_and_body(void **state)
+{
+	static const char *const headers[] = {"Authorization: GatewayToken s3cret",
+					      "Content-Type: application/json", NULL};
+	struct fetch_options o = {.allow_http = true};
+	struct fetch_request q = {
+		.method = "POST", .headers = headers, .body = "{\"a\":1}", .body_len = 7};
+	struct tl_httpd h;
+	struct answer r;
+	char *log;
+
+	assert_int_equal(tl_httpd_start(&h, www, 0), 0);
+	q.url = url(&h, "echo");
+	r = request(&o, &q);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "POST /echo\nauth=GatewayToken s3cret\n"
+				    "type=application/json\n\n{\"a\":1}");
+	assert_string_equal(r.type, "text/plain");
+	assert_null(strstr(r.why, "s3cret"));
+	q.method = "PUT";
+	r = request(&o, &q);
+	assert_string_equal(r.body, "PUT /echo\nauth=GatewayToken s3cret\n"
+				    "type=application/json\n\n{\"a\":1}");
+	q = (struct fetch_request){.url = url(&h, "echo")}; /* GET, no headers, no body */
+	r = request(&o, &q);
+	assert_string_equal(r.body, "GET /echo\nauth=-\ntype=-\n\n");
+	tl_httpd_stop(&h);
+	log = tl_read_file(h.log_path);
+	assert_non_null(strstr(log, "POST /echo range=-1 status=200 auth=GatewayToken s3cret"));
+	assert_non_null(strstr(log, "PUT /echo"));
+	free(log);
+}
+
+static void test_request_hands_over_any_status_with_retry_after(void **state)
+{
+	struct fetch_options o = {.allow_http = true};
+	struct fetch_request q = {0};
+	struct tl_httpd h;
+	struct answer r;
+
+	assert_int_equal(tl_httpd_start(&h, www, 0), 0);
+	q.url = url(&h, "status/503");
+	r = request(&o, &q);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(r.body, "status 503");
+	assert_true(r.retry_after == 7 * 1000000ULL);
+	assert_non_null(strstr(r.why, "HTTP 503"));
+	q.url = url(&h, "status/401");
+	r = request(&o, &q);
+	assert_int_equal(r.status, 401);
+	tl_httpd_stop(&h);
+}
+
+static void test_request_fails_on_stall_size_and_refusal(void **state)
+{
+	struct fetch_options o = {.allow_http = true};
+	struct fetch_request q = {.timeout_usec = 300000};
+	struct tl_httpd h;
+	struct answer r;
+
+	assert_int_equal(tl_httpd_start(&h, www, 0), 0);
+	q.url = url(&h, "stall");
+	r = request(&o, &q);
+	assert_int_equal(r.err, -ETIMEDOUT);
+	assert_non_null(strstr(r.why, "/stall"));
+	tl_httpd_stop(&h);
+	assert_int_equal(tl_httpd_start(&h, www, 0), 0);
+	q = (struct fetch_request){.url = url(&h, "big")};
+	r = request(&o, &q);
+	assert_int_equal(r.err, -EFBIG);
+	assert_non_null(strstr(r.why, "larger than 1048576 bytes"));
+	q.max_answer = 3 * 1024 * 1024;
+	r = request(&o, &q);
+	assert_int_equal(r.err, 0);
+	tl_httpd_stop(&h);
+	q = (struct fetch_request){.url = "http://127.0.0.1:1/x"};
+	r = request(&o, &q);
+	assert_int_equal(r.err, -ECONNREFUSED);
+	o.allow_http = false;
+	r = request(&o, &q);
+	assert_int_equal(r.err, -EPERM);
+	q.url = "ftp://127.0.0.1/x";
+	r = request(&o, &q);
+	assert_int_equal(r.err, -EPROTONOSUPPORT);
+	q.url = "https://127.0.0.1:1/x";
+	q.method = "get";
+	r = request(&o, &q);
+	assert_int_equal(r.err, -EINVAL);
+}
+
+static void test_request_cancelled_is_never_answered(void **state)
+{
+	struct fetch_options o = {.allow_http = true};
+	struct fetch_request q = {0};
+	struct answer r = {0};
+	struct fetcher *f = NULL;
+	struct tl_httpd h;
+	sd_event *e = NULL;
+	unsigned id;
+	int err = 0;
+
+	assert_int_equal(tl_httpd_start(&h, www, 0), 0);
+	q.url = url(&h, "stall");
+	assert_int_equal(sd_event_new(&e), 0);
+	assert_int_equal(fetcher_new(e, &o, &f), 0);
+	id = fetcher_request(f, &q, on_answer, &r, on_answer_destroy, &err);
+	assert_true(id > 0);
+	for (int i = 0; i < 20; i++)
+		assert_true(sd_event_run(e, 10 * 1000) >= 0);
+	assert_true(fetcher_cancel(f, id));
+	assert_int_equal(r.destroyed, 1);
+	assert_false(fetcher_cancel(f, id));
+	for (int i = 0; i < 20; i++)
+		assert_true(sd_event_run(e, 10 * 1000) >= 0);
+	assert_false(r.done);
+	/* one left running when the fetcher goes: destroyed, not answered */
+	memset(&r, 0, sizeof(r));
+	assert_true(fetcher_request(f, &q, on_answer, &r, on_answer_destroy, &err) > 0);
+	fetcher_free(f);
+	assert_int_equal(r.destroyed, 1);
+	assert_false(r.done);
+	sd_event_unref(e);
+	tl_httpd_stop(&h);
+}
+
+static void test_download_sends_its_headers(void **state)
+{
+	static const char *const headers[] = {"Authorization: GatewayToken s3cret", NULL};
+	struct fetch_options o = {.cache_dir = cache, .allow_http = true};
+	struct result r = {0};
+	struct fetcher *f = NULL;
+	struct tl_httpd h;
+	sd_event *e = NULL;
+	int err = 0;
+	char *log;
+
+	clear_cache();
+	assert_int_equal(tl_httpd_start(&h, www, 100000), 0); /* cut: the resumed attempt too */
+	o.retry_delay_usec = 50000;
+	assert_int_equal(sd_event_new(&e), 0);
+	assert_int_equal(fetcher_new(e, &o, &f), 0);
+	assert_true(fetcher_get_with_headers(f, url(&h, "app.bin"), sha, headers, on_done, &r, NULL,
+					     &err) > 0);
+	for (int i = 0; i < 2000 && !r.done; i++)
+		assert_true(sd_event_run(e, 10 * 1000) >= 0);
+	assert_int_equal(r.err, 0);
+	fetcher_free(f);
+	sd_event_unref(e);
+	tl_httpd_stop(&h);
+	log = tl_read_file(h.log_path);
+	assert_non_null(strstr(log, "range=-1 status=200 auth=GatewayToken s3cret"));
+	assert_non_null(strstr(log, "range=100000 status=206 auth=GatewayToken s3cret"));
+	free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +524,11 @@ int main(void)
 		cmocka_unit_test(test_local_files_checked_against_pin),
 		cmocka_unit_test(test_two_requests_share_one_download_and_cancel_is_quiet),
 		cmocka_unit_test(test_image_handed_over_as_fd_is_cached_under_its_sha),
+		cmocka_unit_test(test_request_sends_method_headers_and_body),
+		cmocka_unit_test(test_request_hands_over_any_status_with_retry_after),
+		cmocka_unit_test(test_request_fails_on_stall_size_and_refusal),
+		cmocka_unit_test(test_request_cancelled_is_never_answered),
+		cmocka_unit_test(test_download_sends_its_headers),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

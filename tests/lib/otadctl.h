@@ -9,7 +9,6 @@
 
 #include "lib/testlib.h"
 
-
 struct tl_dbus {
 	struct tl_proc proc;
 	char address[600];
@@ -43,8 +42,11 @@ void tl_otad_kill9(struct tl_otad *d);
 const char *tl_write_file(const char *dir, const char *name, const char *text);
 
 /* HTTP/1.1 GET server on 127.0.0.1 serving files of dir, with Range: bytes=N- support; each
- * request logged to log_path as "GET /name range=N status=S". cut_after > 0: the first
- * response is cut (connection closed) after that many body bytes. */
+ * request logged to log_path as "GET /name range=N status=S auth=A" (A the Authorization
+ * header, "-" for none). cut_after > 0: the first response is cut (connection closed) after that
+ * many body bytes. For request tests, any method: /echo answers 200 with "METHOD /echo\nauth=A\n
+ * type=CONTENT-TYPE\n\nBODY", /status/N answers status N ("Retry-After: 7", body "status N"),
+ * /stall never answers, /big sends 2 MiB. */
 struct tl_httpd {
 	int pid;
 	unsigned port;
