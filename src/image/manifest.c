@@ -72,14 +72,15 @@ static int check_optional(const struct jd_doc *doc, const struct json_object *f,
 	return 0;
 }
 
-static int parse_entry(const struct jd_doc *doc, const struct json_object *f, size_t i, size_t n,
+static int parse_entry(const struct jd_doc *doc, const struct json_object *f,
+		       const struct json_object *files, size_t i, size_t n,
 		       struct img_manifest_entry *e, struct img_diag *d)
 {
 	struct json_object *file, *idx, *size;
 	int r;
 
 	if (!json_object_is_type(f, json_type_object))
-		return img_diag_set(d, IMG_ERR_MANIFEST, jd_line(doc, f),
+		return img_diag_set(d, IMG_ERR_MANIFEST, line_of(doc, f, files),
 				    "files[%zu]: expected an object, got %s", i, jd_type_name(f));
 	e->line = jd_line(doc, f);
 	if (!jd_get(f, "file", &file))
@@ -122,7 +123,7 @@ static int parse_files(const struct jd_doc *doc, const struct json_object *files
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
-		r = parse_entry(doc, json_object_array_get_idx(files, i), i, n, &es[i], d);
+		r = parse_entry(doc, json_object_array_get_idx(files, i), files, i, n, &es[i], d);
 		if (r < 0)
 			return r;
 		for (size_t k = 0; k < i; k++)

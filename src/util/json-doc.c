@@ -74,23 +74,30 @@ static int record(struct walk *w, const struct json_object *v, unsigned line)
 	return 0;
 }
 
+/* Where p is: line and column, counted afresh (an error may lie before where the walk
+ * counted to). */
+static void locate(const struct walk *w, size_t p, struct jd_error *e)
+{
+	size_t sol = 0;
+
+	e->line = 1;
+	for (size_t i = 0; i < p; i++)
+		if (w->t[i] == '\n') {
+			e->line++;
+			sol = i + 1;
+		}
+	e->col = (unsigned)(p - sol) + 1;
+}
+
 static _printf_(3, 4) int fail(struct walk *w, size_t p, const char *fmt, ...)
 {
 	va_list ap;
-	size_t sol = 0;
 
-	if (!w->err)
-		return -EBADMSG;
-	/* counted afresh: an error may lie before where the walk counted to */
-	w->err->line = 1;
-	for (size_t i = 0; i < p; i++)
-		if (w->t[i] == '\n') {
-			w->err->line++;
-			sol = i + 1;
-		}
-	w->err->col = (unsigned)(p - sol) + 1;
 	va_start(ap, fmt);
-	vsnprintf(w->err->msg, sizeof(w->err->msg), fmt, ap);
+	if (w->err) {
+		locate(w, p, w->err);
+		vsnprintf(w->err->msg, sizeof(w->err->msg), fmt, ap);
+	}
 	va_end(ap);
 	return -EBADMSG;
 }

@@ -270,6 +270,7 @@ static void test_zip_and_manifest_malformed_name_the_cause(void **state)
 	static const char empty[] = "{\"files\": []}";
 	static const char top_arr[] = "[]";
 	static const char entry_num[] = "{\"files\": [7]}";
+	static const char entry_null[] = "{\n\"files\": [null]}"; /* the line of the array */
 	static const char no_file[] = "{\"files\": [{\"image_index\": 0}]}";
 	static const char file_num[] = "{\"files\": [{\"file\": 5}]}";
 	static const char type_num[] = "{\"files\": [{\"file\": \"a.bin\", \"type\": 1}]}";
@@ -302,6 +303,8 @@ static void test_zip_and_manifest_malformed_name_the_cause(void **state)
 	CASE(empty, IMG_ERR_MANIFEST, "files: 0 entries");
 	CASE(top_arr, IMG_ERR_MANIFEST, "expected an object at the top, got an array");
 	CASE(entry_num, IMG_ERR_MANIFEST, "files[0]: expected an object, got a number");
+	CASE(entry_null, IMG_ERR_MANIFEST,
+	     "manifest.json line 2: files[0]: expected an object, got null");
 	CASE(no_file, IMG_ERR_MANIFEST, "files[0] has no \"file\"");
 	CASE(file_num, IMG_ERR_MANIFEST, "files[0].file: expected a string, got a number");
 	CASE(type_num, IMG_ERR_MANIFEST, "files[0].type: expected a string, got a number");
