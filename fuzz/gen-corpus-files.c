@@ -1,7 +1,7 @@
 /* gen-corpus-files.c — seeds for the file parsers: otad.conf and fleet files, job files, Intel
  * HEX, dfu_application.zip and manifest.json, from the configurations, records and writers the
  * unit tests use (tests/unit/test-fleet-conf.c, test-fleet-store.c, test-json-doc.c,
- * tests/lib/imgfile.c) and the imgtool fixtures. */
+ * tests/lib/imgfile.c) and the imgtool fixtures; DDI resources (test-ddi-resource.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,8 +147,7 @@ static void hex_record(struct text *t, uint8_t type, uint16_t addr, const uint8_
 				 (0x100 - (sum & 0xff)) & 0xff, eol);
 }
 
-static void hex_write(struct text *t, const uint8_t *p, size_t len, uint32_t addr,
-		      const char *eol)
+static void hex_write(struct text *t, const uint8_t *p, size_t len, uint32_t addr, const char *eol)
 {
 	uint32_t upper = UINT32_MAX;
 
@@ -285,12 +284,13 @@ static void gen_zip(void)
 	put_zip("dfu-stored.zip", one, 2, true);
 	put_zip("dfu-deflated.zip", one, 2, false);
 	seed_put_raw("json", "manifest-one", m, strlen(m));
-	snprintf(man2, sizeof(man2),
-		 "{\"format-version\": 0, \"files\": [\n"
-		 " {\"type\": \"application\", \"image_index\": 1, \"size\": %zu, \"file\": "
-		 "\"net.bin\"},\n"
-		 " {\"type\": \"application\", \"image_index\": \"0\", \"file\": \"app.bin\"}\n]}\n",
-		 n_net);
+	snprintf(
+		man2, sizeof(man2),
+		"{\"format-version\": 0, \"files\": [\n"
+		" {\"type\": \"application\", \"image_index\": 1, \"size\": %zu, \"file\": "
+		"\"net.bin\"},\n"
+		" {\"type\": \"application\", \"image_index\": \"0\", \"file\": \"app.bin\"}\n]}\n",
+		n_net);
 	{
 		struct member two[] = {{"manifest.json", man2, strlen(man2)},
 				       {"app.bin", app, n_app},
@@ -324,6 +324,38 @@ static void gen_json(void)
 	seed_put_raw("json", "missing-comma", bad, strlen(bad));
 }
 
+/* ---- DDI resources (test-ddi-resource.c) ---- */
+
+static void gen_ddi(void)
+{
+	static const char base[] =
+		"{\"config\":{\"polling\":{\"sleep\":\"00:05:30\"}},\"_links\":{"
+		"\"deploymentBase\":{\"href\":\"https://h/T/controller/v1/c/deploymentBase/"
+		"42?c=-21\"},"
+		"\"installedBase\":{\"href\":\"https://h/T/controller/v1/c/installedBase/41\"},"
+		"\"configData\":{\"href\":\"https://h/T/controller/v1/c/configData\"}}}";
+	static const char cancel_base[] = "{\"_links\":{\"cancelAction\":{\"href\":\"https://h/T/"
+					  "controller/v1/c/cancelAction/7\"}}}";
+	static const char deployment[] =
+		"{\"id\":\"42\",\"deployment\":{\"download\":\"forced\",\"update\":\"attempt\","
+		"\"maintenanceWindow\":\"unavailable\",\"chunks\":[{\"part\":\"os\",\"version\":"
+		"\"2.1.0\",\"name\":\"fw\",\"artifacts\":[{\"filename\":\"app.bin\",\"hashes\":{"
+		"\"sha256\":\"0b1ee2a7d3e8b2e3e0f4ac1c4cd5bcd8d1b11a6b0c07cd7c0e0a38a3f8b0b9a1\"},"
+		"\"size\":65536,\"_links\":{\"download\":{\"href\":\"https://h/a/app.bin\"},"
+		"\"download-http\":{\"href\":\"http://h/a/app.bin\"}}},{\"filename\":\"app.hex\","
+		"\"_links\":{\"download-http\":{\"href\":\"http://h/a/app.hex\"}}}]}]},"
+		"\"actionHistory\":{\"status\":\"RUNNING\",\"messages\":[\"m\"]}}";
+	static const char cancel[] = "{\"id\":\"11\",\"cancelAction\":{\"stopId\":\"10\"}}";
+	static const char error[] = "{\"exceptionClass\":\"x\",\"errorCode\":\"e\",\"message\":"
+				    "\"Action does not exist.\"}";
+
+	seed_put_raw("ddi", "base", base, strlen(base));
+	seed_put_raw("ddi", "base-cancel", cancel_base, strlen(cancel_base));
+	seed_put_raw("ddi", "deployment", deployment, strlen(deployment));
+	seed_put_raw("ddi", "cancel", cancel, strlen(cancel));
+	seed_put_raw("ddi", "error", error, strlen(error));
+}
+
 void gen_files(void)
 {
 	uint8_t img[512];
@@ -334,5 +366,6 @@ void gen_files(void)
 	gen_ihex();
 	gen_zip();
 	gen_json();
+	gen_ddi();
 	seed_put_raw("image-file", "ed25519.bin", img, n);
 }
