@@ -133,7 +133,8 @@ static void client_start(struct fixture *f, const char *token, const char *name)
 				.token = token,
 				.ca_file = srv.ca,
 				.cache_dir = tl_path(name),
-				.request_timeout_usec = 1000 * 1000,
+				/* a stall ends here; longer under valgrind */
+				.request_timeout_usec = (uint64_t)tl_timeout(1000) * 1000,
 				.backoff_min_usec = 100 * 1000,
 				.backoff_max_usec = 800 * 1000};
 	char why[300];
