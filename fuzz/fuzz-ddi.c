@@ -2,7 +2,8 @@
  * deploymentBase, cancelAction and error answers, and the artifact choice. Input: the body a
  * server sent (exactly sized on the heap); every reader gets it.
  * Invariants: each reader gives its struct or -EBADMSG with a one-line reason that fits; links
- * name valid action ids; a deployment's artifacts have file names without '/' and a link each;
+ * name valid action ids; a deployment's artifacts have file names without '/' and a link each,
+ * an https URL (download) or an http(s) one (download-http);
  * the artifact picked belongs to the deployment, is a .zip, .bin or .hex, has a sha256 and an
  * https link (or plain http only when allowed); a refusal says why. */
 #include <errno.h>
@@ -82,6 +83,9 @@ static void check_deployment(const char *text, size_t size)
 
 			FUZZ_CHECK(a->filename[0] && !strchr(a->filename, '/'));
 			FUZZ_CHECK(a->href || a->href_http);
+			FUZZ_CHECK(!a->href || strncmp(a->href, "https://", 8) == 0);
+			FUZZ_CHECK(!a->href_http || strncmp(a->href_http, "http://", 7) == 0 ||
+				   strncmp(a->href_http, "https://", 8) == 0);
 		}
 	}
 	check_pick(d, false);

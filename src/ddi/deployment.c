@@ -69,8 +69,10 @@ static int copy_str(const struct json_object *o, const char *path, const char *k
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int link_href(const struct json_object *links, const char *path, const char *rel, char **ret,
-		     char *why, size_t size)
+/* A download link: an https URL (rel "download"), or an http(s) one ("download-http"). Nothing
+ * else: the fetch layer would take a bare path for a local file. */
+static int link_href(const struct json_object *links, const char *path, const char *rel, bool https,
+		     char **ret, char *why, size_t size)
 {
 	struct json_object *link;
 	char p[256];
@@ -79,7 +81,16 @@ static int link_href(const struct json_object *links, const char *path, const ch
 	if (r < 0 || !link)
 		return r;
 	ddi_path(p, sizeof(p), path, rel);
-	return copy_str(link, p, "href", HREF_MAX_LEN, true, ret, why, size);
+	r = copy_str(link, p, "href", HREF_MAX_LEN, true, ret, why, size);
+	if (r < 0)
+		return r;
+	if (strncmp(*ret, "https://", 8) != 0 && (https || strncmp(*ret, "http://", 7) != 0)) {
+		r = ddi_why(why, size, "%s.href: \"%.200s\" is not an %s URL", p, *ret,
+			    https ? "https" : "http(s)");
+		free(*ret);
+		*ret = NULL;
+	}
+	return r;
 }
 
 static int parse_hashes(const struct json_object *art, const char *path, struct ddi_artifact *a,
@@ -126,9 +137,9 @@ static int parse_artifact(const struct json_object *art, const char *path, struc
 	if (r < 0)
 		return r;
 	ddi_path(p, sizeof(p), path, "_links");
-	r = link_href(links, p, "download", &a->href, why, size);
+	r = link_href(links, p, "download", true, &a->href, why, size);
 	if (r == 0)
-		r = link_href(links, p, "download-http", &a->href_http, why, size);
+		r = link_href(links, p, "download-http", false, &a->href_http, why, size);
 	if (r == 0 && !a->href && !a->href_http)
 		r = ddi_why(why, size, "%s: neither download nor download-http", p);
 	return r;

@@ -243,6 +243,19 @@ static void test_deployment_malformed_names_the_member(void **state)
 	snprintf(json, sizeof(json), art,
 		 "{\"filename\": \"a.bin\", \"_links\": {\"download\": {\"href\": 5}}}");
 	deployment_bad(json, "artifacts[0]._links.download.href: expected a string, got a number");
+	/* a link is a URL: the fetch layer would read a bare path as a local file */
+	snprintf(json, sizeof(json), art,
+		 "{\"filename\": \"a.bin\", \"_links\": {\"download\": {\"href\": "
+		 "\"/etc/shadow\"}}}");
+	deployment_bad(json, "_links.download.href: \"/etc/shadow\" is not an https URL");
+	snprintf(json, sizeof(json), art,
+		 "{\"filename\": \"a.bin\", \"_links\": {\"download\": {\"href\": "
+		 "\"http://h/a\"}}}");
+	deployment_bad(json, "_links.download.href: \"http://h/a\" is not an https URL");
+	snprintf(json, sizeof(json), art,
+		 "{\"filename\": \"a.bin\", \"_links\": {\"download-http\": {\"href\": "
+		 "\"file:///etc/shadow\"}}}");
+	deployment_bad(json, "download-http.href: \"file:///etc/shadow\" is not an http(s) URL");
 	deployment_bad("{\"id\": \"1\", \"deployment\": {\"chunks\": [], \"chunks\": []}}",
 		       "duplicate member \"chunks\"");
 }
