@@ -5,19 +5,23 @@ hawkBit is a Java server that cannot run here, so the tests bring this one, writ
 API reference: HTTPS on 127.0.0.1 with a test CA made at start (openssl), the resources a
 controller uses (base poll, deploymentBase, feedback, cancelAction, configData, artifact
 downloads with Range), the gateway token checked on every request, and checks of every request
-it receives (method, path, tenant, JSON schema of feedback and configData, the order of an
-action's feedback). What it finds wrong is answered as hawkBit would (400, 404, 405, 410) and
-recorded as a violation the test reads. Failures can be injected (5xx, 401, a stall, bad JSON,
-a connection closed, a download cut short).
+it receives (method, path, tenant, the Authorization header's form, an Accept that takes JSON,
+no body on a GET, no query but a link's, a Range a resume asks for, JSON schema of feedback and
+configData, the order of an action's feedback). What it finds wrong is answered as hawkBit
+would (400, 404, 405, 406, 410) and recorded as a violation the test reads. Failures can be
+injected (5xx, 401, the token echoed in a message, a stall, bad JSON, a connection closed, a
+download cut short).
 
     ddi-server.py --dir DIR --tenant TENANT --token TOKEN
 
 writes DIR/ca.pem, listens, writes DIR/port once it serves, logs each request as a JSON line to
-DIR/requests.log, and takes commands on the unix socket DIR/control, one line each, answered
+DIR/requests.log (before its answer goes out: complete once the client has the answer), and
+takes commands on the unix socket DIR/control, one line each, answered
 with one line:
-    deploy CID file=PATH [file=PATH...] [download=D] [update=U] [window=W]  -> ok ACTION
+    deploy CID file=PATH [file=PATH...] [download=D] [update=U] [window=W]
+           [linkquery=token]  (download links end with ?t=TOKEN)          -> ok ACTION
     cancel ACTION | window ACTION available|unavailable|none | sleep HH:MM:SS -> ok
-    fail MODE COUNT KIND   (MODE 500 503 429 401 403 stall badjson html close cut;
+    fail MODE COUNT KIND   (MODE 500 503 429 401 403 echo stall badjson html close cut;
                             KIND base deployment feedback cancel cancel-feedback config
                             download any)                                     -> ok
     action ACTION      -> {"state": ..., "feedback": [...], "late": N, ...}
@@ -87,6 +91,7 @@ class Action:
         self.late = 0        # feedback after the action ended (answered 410)
         self.cancel_rejected = False
         self.progress = None
+        self.link_query = ""  # what the artifacts' download links end with
 
     def tag(self):
         h = hashlib.sha256(f"{self.id}/{self.download}/{self.update}/{self.window}".encode())
@@ -195,15 +200,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     # -- answers --
-    def answer(self, status, obj=None, raw=None, ctype="application/hal+json"):
+    def answer(self, status, obj=None, raw=None, ctype="application/hal+json", headers=()):
         body = raw if raw is not None else (b"" if obj is None else json.dumps(obj).encode())
+        self.status = status
+        self.log_entry()
         self.send_response(status)
         if body:
             self.send_header("Content-Type", ctype)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.status = status
 
     def error(self, status, message):
         self.answer(status, {"exceptionClass": "test", "errorCode": f"test.{status}",
@@ -217,6 +225,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def handle_any(self, method):
         self.st = self.server.state
         self.status, self.kind, self.cid, self.body = 0, "unknown", None, None
+        self.method, self.logged = method, False
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
@@ -228,11 +237,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except Exception:
             self.st.violation("server error: " + traceback.format_exc())
             self.answer(500, {"message": "test server error"})
-        self.log(method)
+        self.log_entry()
 
-    def log(self, method):
-        entry = {"t": time.monotonic(), "method": method, "path": self.path, "kind": self.kind,
-                 "cid": self.cid, "status": self.status, "body": self.body}
+    def log_entry(self):
+        """The request's line in the log, once, with the status it is answered with: written
+        before the answer goes out, so that the log is complete when the client has it."""
+        if self.logged:
+            return
+        self.logged = True
+        entry = {"t": time.monotonic(), "method": self.method, "path": self.path,
+                 "kind": self.kind, "cid": self.cid, "status": self.status, "body": self.body}
         with open(self.server.log_path, "a") as f:
             f.write(json.dumps(entry) + "\n")
 
@@ -250,6 +264,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.error(404, "no such tenant")
         ctl = st.controller(cid)
         ctl["requests"][self.kind] = ctl["requests"].get(self.kind, 0) + 1
+        self.query = m.group(4) or ""
+        errs = self.check_request(method, raw, self.query)
+        for status, err in errs:
+            st.violation(f"{method} {self.path}: {err}")
+        if errs:
+            return self.error(errs[0][0], errs[0][1])
         auth = self.headers.get("Authorization", "")
         if auth != "GatewayToken " + st.token:
             # a server that echoes credentials back: the client must not repeat them
@@ -259,6 +279,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault and not self.cut and self.inject(fault, auth):
             return
         self.dispatch(method, raw, cid, ctl, rest)
+
+    def check_request(self, method, raw, query):
+        """What is wrong with a request whatever its resource: its credentials' form, what it
+        accepts, a body where none goes, a query hawkBit does not take."""
+        errs = []
+        if not re.fullmatch(r"GatewayToken [!-~]+", self.headers.get("Authorization", "")):
+            errs.append((401, "no \"Authorization: GatewayToken TOKEN\""))
+        accept = self.headers.get("Accept", "*/*")
+        if self.kind != "download" and not re.search(
+                r"(^|[ ,])(application/(hal\+)?json|application/\*|\*/\*)( *;|,|$)", accept):
+            errs.append((406, f"Accept {accept!r} takes no JSON"))
+        if method == "GET" and raw:
+            errs.append((400, "a GET with a body"))
+        # deploymentBase's link carries "c=HASH" (its cache key), a download's what its link
+        # had (do_download checks); nothing else takes a query
+        if query and not (self.kind == "deployment" and re.fullmatch(r"\?c=-?\d+", query)
+                          or self.kind == "download"):
+            errs.append((400, f"query {query!r}"))
+        return errs
 
     @staticmethod
     def kind_of(rest):
@@ -275,14 +314,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def inject(self, fault, auth):
         if fault in ("500", "503", "429", "401", "403"):
             self.error(int(fault), f"injected {fault} ({auth})")
+        elif fault == "echo":
+            # the credentials again and again, up to the longest message a client takes whole
+            prefix, unit = "credentials refused: ", auth + ", "
+            self.error(401, prefix + unit * ((400 - len(prefix)) // len(unit)))
         elif fault == "badjson":
             self.answer(200, raw=b'{"config": {"polling": {"sleep": "00:00:01"}}, "_links": ')
         elif fault == "html":
             self.answer(200, raw=b"<html><body>Gateway</body></html>", ctype="text/html")
         elif fault == "close":
-            self.close_connection = True
+            self.close_connection, self.status = True, -1
+            self.log_entry()
         elif fault == "stall":
-            self.close_connection = True
+            self.close_connection, self.status = True, -1
+            self.log_entry()
             self.server.state.lock.release()
             try:  # until the client gives up
                 select.select([self.connection], [], [], 30)
@@ -290,7 +335,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.server.state.lock.acquire()
         else:
             return False
-        self.status = self.status or -1
         return True
 
     def dispatch(self, method, raw, cid, ctl, rest):
@@ -344,7 +388,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             chunk["artifacts"].append({
                 "filename": art["filename"], "size": art["size"],
                 "hashes": {"sha1": art["sha1"], "md5": art["md5"], "sha256": art["sha256"]},
-                "_links": {"download": {"href": self.href(cid, dl)},
+                "_links": {"download": {"href": self.href(cid, dl) + a.link_query},
                            "md5sum": {"href": self.href(cid, dl + ".MD5SUM")}}})
         # hawkBit: outside the maintenance window the update part is "skip"
         update = "skip" if a.window == "unavailable" else a.update
@@ -437,26 +481,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.error(404, "no such artifact")
         with open(art["path"], "rb") as f:
             data = f.read()
-        start = 0
-        m = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
-        if m:
+        if self.query != a.link_query:
+            self.st.violation(f"{self.path}: not the link's query {a.link_query!r}")
+            return self.error(404, "no such artifact")
+        start, rng = 0, self.headers.get("Range")
+        if rng is not None:
+            # a resumed download asks for the rest of what it has: "bytes=N-"
+            m = re.fullmatch(r"bytes=(\d+)-", rng)
+            if not m:
+                self.st.violation(f"{self.path}: Range {rng!r}")
+                return self.error(400, "bad range")
             start = int(m.group(1))
+            if start >= len(data):  # RFC 9110 15.5.17; the client may have it all
+                return self.answer(416, headers=[("Content-Range", f"bytes */{len(data)}")])
+
         cut = getattr(self, "cut", False)
+        body = data[start:]
+        self.status = -206 if cut else 206 if start else 200
+        self.log_entry()
         self.send_response(206 if start else 200)
         if start:
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(data) - start))
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        body = data[start:]
-        self.status = 206 if start else 200
         if cut:
             # half, then the end of the connection: FIN first and whatever the client still
             # sends read, so that no reset makes its kernel drop what it has not read yet
             self.wfile.write(body[:len(body) // 2])
             self.wfile.flush()
             self.close_connection = True
-            self.status = -206
             self.connection.shutdown(socket.SHUT_WR)
             self.server.state.lock.release()
             try:
@@ -511,6 +565,8 @@ def command(state, line, log_path):
             state.actions[aid] = Action(aid, w[1], files, opts.get("download", "forced"),
                                         opts.get("update", "forced"),
                                         None if window in (None, "none") else window)
+            if opts.get("linkquery") == "token":  # a link that carries a secret
+                state.actions[aid].link_query = "?t=" + state.token
             state.controller(w[1])
             return "ok " + aid
         if w[0] == "cancel":
