@@ -108,7 +108,9 @@ int ddi_cancel_parse(const char *json, size_t len, char ret_stop[DDI_ID_MAX + 1]
 		     size_t why_size);
 
 /* The message of an error answer (hawkBit's {"exceptionClass","errorCode","message"}), for a
- * why; "" when the body is not one. */
+ * why; "" when the body is not one. A message (else the errorCode) of at most
+ * DDI_ERROR_MESSAGE_MAX bytes is taken, cut to size. */
+#define DDI_ERROR_MESSAGE_MAX 400
 void ddi_error_message(const char *body, size_t len, char *out, size_t size);
 
 /* status.execution of a feedback. closed, canceled and rejected end what they answer. */
@@ -211,7 +213,8 @@ void ddi_client_set_link_handler(struct ddi_client *c, ddi_link_fn fn, void *use
 				 otad_destroy_fn destroy);
 enum ddi_link ddi_client_link(const struct ddi_client *c);
 /* Downloads a (pinned by its sha256, resumable, into the cache) with the token; done as
- * fetcher_get's. -EFBIG its size is above max_artifact, -EPERM only plain http offered. */
+ * fetcher_get's (its why without the token). -EFBIG its size is above max_artifact, -EPERM only
+ * plain http offered, -EPROTONOSUPPORT a link that is no http(s) URL. */
 unsigned ddi_client_download(struct ddi_client *c, const struct ddi_artifact *a, fetch_done_fn done,
 			     void *user_data, otad_destroy_fn destroy, int *ret_err);
 bool ddi_client_cancel_download(struct ddi_client *c, unsigned id);

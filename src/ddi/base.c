@@ -134,13 +134,14 @@ int ddi_cancel_parse(const char *json, size_t len, char ret_stop[DDI_ID_MAX + 1]
 void ddi_error_message(const char *body, size_t len, char *out, size_t size)
 {
 	_cleanup_(jd_doc_freep) struct jd_doc *doc = NULL;
+	const size_t max = DDI_ERROR_MESSAGE_MAX;
 	const char *m = NULL;
 
 	out[0] = 0;
 	if (jd_parse(body, len, &doc, NULL) < 0)
 		return;
-	if (ddi_member_str(jd_root(doc), "", "message", 400, false, &m, NULL, 0) < 0 || !m)
-		ddi_member_str(jd_root(doc), "", "errorCode", 200, false, &m, NULL, 0);
+	if (ddi_member_str(jd_root(doc), "", "message", max, false, &m, NULL, 0) < 0 || !m)
+		ddi_member_str(jd_root(doc), "", "errorCode", max, false, &m, NULL, 0);
 	if (m)
 		snprintf(out, size, "%s", m);
 	ddi_one_line(out);

@@ -167,17 +167,28 @@ void ddi_client_note(struct ddi_client *c, enum ddi_outcome o, const char *why)
 			   c->link_data);
 }
 
-void ddi_client_redact(const struct ddi_client *c, char *text)
+/* text with each occurrence of the token replaced by "(token)" (malloc'd), or NULL. */
+static char *redacted(const struct ddi_client *c, const char *text)
 {
-	size_t n = strlen(c->token);
-	char *p;
+	static const char mark[] = "(token)";
+	size_t n = strlen(c->token), count = 0;
+	const char *p, *hit;
+	char *out, *o;
 
-	while ((p = strstr(text, c->token))) {
-		static const char mark[] = "(token)";
-
-		memmove(p + sizeof(mark) - 1, p + n, strlen(p + n) + 1);
-		memcpy(p, mark, sizeof(mark) - 1);
+	for (p = text; (hit = strstr(p, c->token)); p = hit + n)
+		count++;
+	out = malloc(strlen(text) + count * (sizeof(mark) - 1) + 1);
+	if (!out)
+		return NULL;
+	/* from left to right, never into what was put in: a token inside "(token)" is no loop */
+	for (p = text, o = out; (hit = strstr(p, c->token)); p = hit + n) {
+		memcpy(o, p, (size_t)(hit - p));
+		o += hit - p;
+		memcpy(o, mark, sizeof(mark) - 1);
+		o += sizeof(mark) - 1;
 	}
+	memcpy(o, p, strlen(p) + 1);
+	return out;
 }
 
 sd_event *ddi_client_event(const struct ddi_client *c)
@@ -190,19 +201,32 @@ const struct ddi_options *ddi_client_options(const struct ddi_client *c)
 	return &c->o;
 }
 
+/* why (the fetch layer's) with the server's error message, the token taken out of both. A
+ * server may echo what it got: the text is redacted whole, before anything cuts it, or a cut
+ * through the token would leave a part of it. */
+static char *answer_why(const struct ddi_client *c, const char *why, const struct fetch_answer *a)
+{
+	char msg[DDI_ERROR_MESSAGE_MAX + 1] = "";
+	_cleanup_free_ char *text = NULL;
+
+	if (a)
+		ddi_error_message(a->body, a->body_len, msg, sizeof(msg));
+	if (asprintf(&text, "%s%s%s", why ? why : "", msg[0] ? ": " : "", msg) < 0) {
+		text = NULL;
+		return NULL;
+	}
+	return redacted(c, text);
+}
+
 static void on_answer(int err, const struct fetch_answer *a, const char *why, void *user_data)
 {
 	struct send *s = user_data;
-	char text[1024], msg[300] = "";
 	enum ddi_outcome o = ddi_outcome_of(err, a ? a->status : 0);
+	_cleanup_free_ char *text = answer_why(s->c, why, o == DDI_OUTCOME_OK ? NULL : a);
+	const char *t = text ? text : "out of memory for the message";
 
-	if (a && o != DDI_OUTCOME_OK)
-		ddi_error_message(a->body, a->body_len, msg, sizeof(msg));
-	snprintf(text, sizeof(text), "%s%s%s", why, msg[0] ? ": " : "", msg);
-	if (strlen(s->c->token) < sizeof(text))
-		ddi_client_redact(s->c, text); /* a server may echo what it got */
-	ddi_client_note(s->c, o, text);
-	s->done(err, a, text, s->user_data);
+	ddi_client_note(s->c, o, t);
+	s->done(err, a, t, s->user_data);
 }
 
 unsigned ddi_client_send(struct ddi_client *c, const char *method, const char *controller_id,
@@ -246,23 +270,62 @@ void ddi_client_cancel_request(struct ddi_client *c, unsigned id)
 		fetcher_cancel(c->fetcher, id);
 }
 
+/* A download's end, its message without the token (a link may carry it in its query). */
+struct download {
+	struct ddi_client *c;
+	fetch_done_fn done;
+	void *user_data;
+	otad_destroy_fn destroy;
+};
+
+static void on_download(int err, const char *path, const char *why, void *user_data)
+{
+	struct download *d = user_data;
+	_cleanup_free_ char *text = why ? redacted(d->c, why) : NULL;
+
+	d->done(err, path, why ? (text ? text : "out of memory for the message") : NULL,
+		d->user_data);
+}
+
+static void download_free(void *user_data)
+{
+	struct download *d = user_data;
+
+	if (d->destroy)
+		d->destroy(d->user_data);
+	free(d);
+}
+
 unsigned ddi_client_download(struct ddi_client *c, const struct ddi_artifact *a, fetch_done_fn done,
 			     void *user_data, otad_destroy_fn destroy, int *ret_err)
 {
 	const char *headers[] = {c->auth, NULL};
 	const char *url = a->href ? a->href : c->o.allow_http ? a->href_http : NULL;
+	struct download *d;
+	unsigned id;
 
 	*ret_err = 0;
 	if (!a->has_sha256)
 		*ret_err = -EINVAL;
 	else if (!url)
 		*ret_err = -EPERM;
+	else if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+		*ret_err = -EPROTONOSUPPORT; /* a bare path would be a local file to the fetcher */
 	else if (a->size > c->o.max_artifact)
 		*ret_err = -EFBIG;
 	if (*ret_err < 0)
 		return 0;
-	return fetcher_get_with_headers(c->fetcher, url, a->sha256, headers, done, user_data,
-					destroy, ret_err);
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		*ret_err = -ENOMEM;
+		return 0;
+	}
+	*d = (struct download){.c = c, .done = done, .user_data = user_data, .destroy = destroy};
+	id = fetcher_get_with_headers(c->fetcher, url, a->sha256, headers, on_download, d,
+				      download_free, ret_err);
+	if (!id)
+		free(d); /* the caller keeps user_data, as with fetcher_get */
+	return id;
 }
 
 bool ddi_client_cancel_download(struct ddi_client *c, unsigned id)

@@ -40,8 +40,6 @@ unsigned ddi_client_send(struct ddi_client *c, const char *method, const char *c
 void ddi_client_cancel_request(struct ddi_client *c, unsigned id);
 /* Every answer (or its absence) passes here: the link state, said on changes. */
 void ddi_client_note(struct ddi_client *c, enum ddi_outcome o, const char *why);
-/* Removes the token from text (in place). */
-void ddi_client_redact(const struct ddi_client *c, char *text);
 sd_event *ddi_client_event(const struct ddi_client *c);
 const struct ddi_options *ddi_client_options(const struct ddi_client *c);
 /* Targets register with their client; the client frees those left at its end. */

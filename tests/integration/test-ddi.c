@@ -5,7 +5,9 @@
  * cancellation accepted and rejected; a maintenance window; a download cut and resumed; a final
  * feedback sent twice; and each server failure (503, bad JSON, a stall, a closed connection, 401)
  * with its backoff, counted in the server's log. The server checks every request it receives;
- * no test ends with a violation, and no message of the client ever holds the token. */
+ * no test ends with a violation, and no message of the client ever holds the token or a part of
+ * it: not when the server echoes it at length, not when a download link carries it, not when it
+ * is short or a part of the mark put in its place. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include "otad/ddi.h"
 #include "util/hex.h"
 #include "util/json-doc.h"
+#include "util/macro.h"
 
 #define TOKEN  "gw-T0k3n-5ecret-4f1c9a"
 #define TENANT "DEFAULT"
@@ -147,12 +150,27 @@ static void client_start(struct fixture *f, const char *token, const char *name)
 	ddi_client_set_link_handler(f->c, on_link, &f->links, NULL);
 }
 
+/* Whether text holds a part of token (6 bytes or more, as a message cut through it would). */
+static bool holds_part_of(const char *text, const char *token)
+{
+	size_t n = strlen(token), part = MIN(n, (size_t)6);
+
+	for (size_t i = 0; i + part <= n; i++) {
+		char window[16];
+
+		snprintf(window, sizeof(window), "%.*s", (int)part, token + i);
+		if (strstr(text, window))
+			return true;
+	}
+	return false;
+}
+
 static void client_stop(struct fixture *f)
 {
 	ddi_client_free(f->c);
 	sd_event_unref(f->e);
-	if (strstr(whys, TOKEN))
-		fail_msg("a message holds the token:\n%s", whys);
+	if (holds_part_of(whys, TOKEN))
+		fail_msg("a message holds the token or a part of it:\n%s", whys);
 	tl_ddi_assert_no_violations(&srv);
 }
 
@@ -767,6 +785,81 @@ static void test_unauthorized_is_said_once_and_retried_slowly(void **state)
 	client_stop(&f);
 }
 
+/* A server that echoes the credentials in a long message (up to the longest the client takes
+ * whole): every copy comes out as "(token)", none cut into a part of the token. */
+static void test_token_echoed_at_length_is_redacted_whole(void **state)
+{
+	struct ddi_target *t;
+	struct fixture f;
+	struct rec r;
+	const char *p;
+	unsigned copies = 0;
+
+	cmd_ok("fail echo 1 %s", "base");
+	client_start(&f, TOKEN, "cache-echo");
+	t = target(&f, "echo-1", &r);
+	RUN_UNTIL(&f, f.links.changes == 1, 5000);
+	assert_int_equal(f.links.state[0], DDI_LINK_UNAUTHORIZED);
+	for (p = f.links.why[0]; (p = strstr(p, "GatewayToken (token), ")); p++)
+		copies++;
+	/* "credentials refused: " and as many whole copies as fit in 400 bytes */
+	assert_int_equal(copies, (400 - 21) / (strlen("GatewayToken " TOKEN ", ")));
+	assert_false(holds_part_of(f.links.why[0], TOKEN));
+	ddi_target_free(t);
+	client_stop(&f);
+}
+
+/* Tokens that are short, or a part of the mark that replaces them: redacted, no loop. */
+static void test_short_tokens_are_redacted(void **state)
+{
+	static const char *const tokens[] = {"token", "o", "ab", "(", "en)"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(tokens); i++) {
+		char rest[600], *m;
+		struct fixture f;
+		struct rec r;
+
+		client_start(&f, tokens[i], "cache-short");
+		target(&f, "short-1", &r);
+		RUN_UNTIL(&f, f.links.changes == 1, 5000);
+		assert_int_equal(f.links.state[0], DDI_LINK_UNAUTHORIZED);
+		assert_non_null(strstr(f.links.why[0], "HTTP 401"));
+		/* what is left without the marks holds the token nowhere */
+		snprintf(rest, sizeof(rest), "%s", f.links.why[0]);
+		while ((m = strstr(rest, "(token)")))
+			memmove(m, m + 7, strlen(m + 7) + 1);
+		if (strstr(rest, tokens[i]))
+			fail_msg("\"%s\" in \"%s\"", tokens[i], f.links.why[0]);
+		ddi_client_free(f.c);
+		sd_event_unref(f.e);
+	}
+	tl_ddi_assert_no_violations(&srv);
+}
+
+/* A download link that carries the token (a server's signed link): the download's message
+ * says "(token)" for it. */
+static void test_token_in_a_download_link_is_redacted(void **state)
+{
+	char files[700], *a;
+	struct ddi_target *t;
+	struct download d;
+	struct fixture f;
+	struct rec r;
+
+	snprintf(files, sizeof(files), "file=%s linkquery=token", tl_path("app.bin"));
+	a = deploy("link-1", files);
+	cmd_ok("fail 403 1 %s", "download");
+	client_start(&f, TOKEN, "cache-link");
+	t = target(&f, "link-1", &r);
+	RUN_UNTIL(&f, r.deployments == 1, 5000);
+	d = download(&f, t);
+	assert_int_equal(d.err, -EACCES);
+	if (!strstr(d.why, "/artifacts/app.bin?t=(token): HTTP 403"))
+		fail_msg("%s", d.why);
+	free(a);
+	client_stop(&f);
+}
+
 static void test_options_and_ids_refused(void **state)
 {
 	struct ddi_options o = {.server = "http://127.0.0.1:1",
@@ -812,6 +905,9 @@ int main(void)
 		cmocka_unit_test(test_feedback_retried_while_the_server_fails),
 		cmocka_unit_test(test_server_failures_back_off),
 		cmocka_unit_test(test_unauthorized_is_said_once_and_retried_slowly),
+		cmocka_unit_test(test_token_echoed_at_length_is_redacted_whole),
+		cmocka_unit_test(test_short_tokens_are_redacted),
+		cmocka_unit_test(test_token_in_a_download_link_is_redacted),
 		cmocka_unit_test(test_options_and_ids_refused),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
