@@ -128,13 +128,14 @@ struct fixture {
 	struct links links;
 };
 
-/* A client with its own cache directory (name), for downloads that are no cache hit. */
-static void client_start(struct fixture *f, const char *token, const char *name)
+/* A client with its own cache directory (name), for downloads that are no cache hit, trusting
+ * the CA file ca (NULL: the system's store). */
+static void client_start_ca(struct fixture *f, const char *token, const char *name, const char *ca)
 {
 	struct ddi_options o = {.server = srv.url,
 				.tenant = TENANT,
 				.token = token,
-				.ca_file = srv.ca,
+				.ca_file = ca,
 				.cache_dir = tl_path(name),
 				/* a stall ends here; longer under valgrind */
 				.request_timeout_usec = (uint64_t)tl_timeout(1000) * 1000,
@@ -148,6 +149,11 @@ static void client_start(struct fixture *f, const char *token, const char *name)
 	if (ddi_client_new(f->e, &o, &f->c, why, sizeof(why)) < 0)
 		fail_msg("%s", why);
 	ddi_client_set_link_handler(f->c, on_link, &f->links, NULL);
+}
+
+static void client_start(struct fixture *f, const char *token, const char *name)
+{
+	client_start_ca(f, token, name, srv.ca);
 }
 
 /* Whether text holds a part of token (6 bytes or more, as a message cut through it would). */
@@ -860,6 +866,24 @@ static void test_token_in_a_download_link_is_redacted(void **state)
 	client_stop(&f);
 }
 
+/* The server's certificate is checked: against the system's store (which does not hold the
+ * test CA) no request reaches it, and the link says why. */
+static void test_server_not_signed_by_a_trusted_ca_is_refused(void **state)
+{
+	struct fixture f;
+	struct rec r;
+
+	client_start_ca(&f, TOKEN, "cache-ca", NULL);
+	target(&f, "ca-1", &r);
+	RUN_UNTIL(&f, f.links.changes == 1, 5000);
+	assert_int_equal(f.links.state[0], DDI_LINK_FAILING);
+	if (!strstr(f.links.why[0], "certificate"))
+		fail_msg("%s", f.links.why[0]);
+	assert_int_equal(tl_ddi_count(&srv, "base", "ca-1"), 0);
+	assert_int_equal(r.deployments, 0);
+	client_stop(&f);
+}
+
 static void test_options_and_ids_refused(void **state)
 {
 	struct ddi_options o = {.server = "http://127.0.0.1:1",
@@ -908,6 +932,7 @@ int main(void)
 		cmocka_unit_test(test_token_echoed_at_length_is_redacted_whole),
 		cmocka_unit_test(test_short_tokens_are_redacted),
 		cmocka_unit_test(test_token_in_a_download_link_is_redacted),
+		cmocka_unit_test(test_server_not_signed_by_a_trusted_ca_is_refused),
 		cmocka_unit_test(test_options_and_ids_refused),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
