@@ -208,6 +208,13 @@ unsigned hci_conn_watch_disconnect(struct hci_conn *c, hci_conn_disconnect_fn fn
 /* The host queue of the link drained (as the writable callback). */
 unsigned hci_conn_watch_writable(struct hci_conn *c, hci_conn_writable_fn fn, void *user_data,
 				 otad_destroy_fn destroy);
+/* Encryption started, refreshed or failed: status is the HCI code (0x06 PIN or Key Missing: the
+ * peer has no key for what we offered); encrypted the link's state now, hci_conn_security() up to
+ * date. */
+typedef void (*hci_conn_encrypt_fn)(struct hci_conn *c, uint8_t status, bool encrypted,
+				    void *user_data);
+unsigned hci_conn_watch_encrypt(struct hci_conn *c, hci_conn_encrypt_fn fn, void *user_data,
+				otad_destroy_fn destroy);
 /* false when no watch has this id. */
 bool hci_conn_unwatch(struct hci_conn *c, unsigned id);
 
@@ -227,6 +234,12 @@ struct hci_conn_info {
 void hci_conn_get_info(const struct hci_conn *c, struct hci_conn_info *ret);
 struct hci_dev *hci_conn_get_dev(const struct hci_conn *c);
 bool hci_conn_is_connected(const struct hci_conn *c);
+
+/* The link's security, LE security mode 1 (Core 5.4 Vol 3 Part C 10.2.1; enum sm_level of
+ * otad/bt-sm.h): 1 unencrypted, 2 encrypted with an unauthenticated key, 3 authenticated, 4
+ * authenticated LE Secure Connections with a 128-bit key. The key size in octets, 0 unencrypted. */
+uint8_t hci_conn_security(const struct hci_conn *c);
+uint8_t hci_conn_key_size(const struct hci_conn *c);
 
 /* Disconnect (Core 5.4 Vol 4 Part E 7.1.6); reason 0 = 0x13 Remote User Terminated Connection.
  * The disconnected callback reports the end. -ENOTCONN when already gone. */

@@ -49,6 +49,7 @@ struct hci_conn *hci_conn_new(struct hci_dev *hci, const struct hci_evt *ev)
 	c->info.tx_octets = c->info.rx_octets = 27; /* Vol 6 Part B 4.5.10 defaults */
 	c->info.tx_phy = c->info.rx_phy = 1;
 	c->info.connected = true;
+	c->sec_level = 1;
 	if (l2cap_attach(c) < 0) {
 		free(c);
 		return NULL;
@@ -128,6 +129,8 @@ static void conn_param_request(struct hci_conn *c, const struct hci_evt *ev)
 	conn_cmd(c, HCI_OP_LE_CONN_PARAM_REQ_REPLY, p, 14);
 }
 
+static void conn_ltk_request(struct hci_conn *c, const struct hci_evt *ev);
+
 static void conn_updated(struct hci_conn *c)
 {
 	if (c->cb.updated)
@@ -152,6 +155,9 @@ static bool le_event_handle(const struct hci_evt *ev, uint16_t *ret)
 		return true;
 	case HCI_LE_PHY_UPDATE:
 		*ret = ev->phy.handle;
+		return true;
+	case HCI_LE_LTK_REQUEST:
+		*ret = ev->ltk_req.handle;
 		return true;
 	default:
 		return false;
@@ -205,12 +211,15 @@ void hci_conn_le_event(struct hci_dev *hci, const struct hci_evt *ev)
 			conn_updated(c);
 		}
 		break;
+	case HCI_LE_LTK_REQUEST:
+		conn_ltk_request(c, ev);
+		break;
 	}
 }
 
 /* ---- watches ---- */
 
-enum watch_kind { WATCH_DISCONNECT, WATCH_WRITABLE };
+enum watch_kind { WATCH_DISCONNECT, WATCH_WRITABLE, WATCH_ENCRYPT, WATCH_LTK_REQUEST };
 
 struct hci_conn_watch {
 	struct hci_conn_watch *next;
@@ -220,27 +229,35 @@ struct hci_conn_watch {
 	union {
 		hci_conn_disconnect_fn disconnect;
 		hci_conn_writable_fn writable;
+		hci_conn_encrypt_fn encrypt;
+		hci_conn_ltk_fn ltk;
+		void *any;
 	} fn;
 	void *user_data;
 	otad_destroy_fn destroy;
 };
 
-static unsigned watch_add(struct hci_conn *c, enum watch_kind kind, hci_conn_disconnect_fn dfn,
-			  hci_conn_writable_fn wfn, void *user_data, otad_destroy_fn destroy)
+/* What an event tells its watches. */
+struct watch_event {
+	uint8_t status; /* disconnect: the reason */
+	bool encrypted;
+	uint16_t ediv;
+	const uint8_t *rand;
+};
+
+static unsigned watch_add(struct hci_conn *c, enum watch_kind kind, void *fn, void *user_data,
+			  otad_destroy_fn destroy)
 {
 	struct hci_conn_watch *w, **pp;
 
-	if (!c->hci || (!dfn && !wfn))
+	if (!c->hci || !fn)
 		return 0;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return 0;
 	w->id = ++c->watch_id;
 	w->kind = kind;
-	if (kind == WATCH_DISCONNECT)
-		w->fn.disconnect = dfn;
-	else
-		w->fn.writable = wfn;
+	w->fn.any = fn;
 	w->user_data = user_data;
 	w->destroy = destroy;
 	for (pp = &c->watches; *pp; pp = &(*pp)->next)
@@ -252,13 +269,25 @@ static unsigned watch_add(struct hci_conn *c, enum watch_kind kind, hci_conn_dis
 unsigned hci_conn_watch_disconnect(struct hci_conn *c, hci_conn_disconnect_fn fn, void *user_data,
 				   otad_destroy_fn destroy)
 {
-	return watch_add(c, WATCH_DISCONNECT, fn, NULL, user_data, destroy);
+	return watch_add(c, WATCH_DISCONNECT, (void *)fn, user_data, destroy);
 }
 
 unsigned hci_conn_watch_writable(struct hci_conn *c, hci_conn_writable_fn fn, void *user_data,
 				 otad_destroy_fn destroy)
 {
-	return watch_add(c, WATCH_WRITABLE, NULL, fn, user_data, destroy);
+	return watch_add(c, WATCH_WRITABLE, (void *)fn, user_data, destroy);
+}
+
+unsigned hci_conn_watch_encrypt(struct hci_conn *c, hci_conn_encrypt_fn fn, void *user_data,
+				otad_destroy_fn destroy)
+{
+	return watch_add(c, WATCH_ENCRYPT, (void *)fn, user_data, destroy);
+}
+
+unsigned hci_conn_watch_ltk_request(struct hci_conn *c, hci_conn_ltk_fn fn, void *user_data,
+				    otad_destroy_fn destroy)
+{
+	return watch_add(c, WATCH_LTK_REQUEST, (void *)fn, user_data, destroy);
 }
 
 /* Frees the removed watches (all of them with all = true), each destroy once. */
@@ -291,9 +320,38 @@ bool hci_conn_unwatch(struct hci_conn *c, unsigned id)
 	return false;
 }
 
+static bool has_watch(const struct hci_conn *c, enum watch_kind kind)
+{
+	for (const struct hci_conn_watch *w = c->watches; w; w = w->next)
+		if (!w->removed && w->kind == kind)
+			return true;
+	return false;
+}
+
+static void watch_call(struct hci_conn *c, struct hci_conn_watch *w, const struct watch_event *ev)
+{
+	switch (w->kind) {
+	case WATCH_DISCONNECT:
+		w->fn.disconnect(c, ev->status, w->user_data);
+		break;
+	case WATCH_WRITABLE:
+		if (c->hci) /* a watch before this one may have ended the link */
+			w->fn.writable(c, w->user_data);
+		break;
+	case WATCH_ENCRYPT:
+		if (c->hci)
+			w->fn.encrypt(c, ev->status, ev->encrypted, w->user_data);
+		break;
+	case WATCH_LTK_REQUEST:
+		if (c->hci)
+			w->fn.ltk(c, ev->ediv, ev->rand, w->user_data);
+		break;
+	}
+}
+
 /* Tells the watches of one kind, in order; those made meanwhile (ids after last) wait for the
  * next event. The caller holds a ref on c. */
-static void watches_tell(struct hci_conn *c, enum watch_kind kind, uint8_t reason)
+static void watches_tell(struct hci_conn *c, enum watch_kind kind, const struct watch_event *ev)
 {
 	unsigned last = c->watch_id;
 
@@ -301,13 +359,110 @@ static void watches_tell(struct hci_conn *c, enum watch_kind kind, uint8_t reaso
 	for (struct hci_conn_watch *w = c->watches; w; w = w->next) {
 		if (w->removed || w->kind != kind || w->id > last)
 			continue;
-		if (kind == WATCH_DISCONNECT)
-			w->fn.disconnect(c, reason, w->user_data);
-		else if (c->hci) /* a watch before this one may have ended the link */
-			w->fn.writable(c, w->user_data);
+		watch_call(c, w, ev);
 	}
 	if (--c->telling == 0)
 		watches_prune(c, false);
+}
+
+/* ---- encryption (Core 5.4 Vol 4 Part E 7.8.24 to 7.8.26, 7.7.8, 7.7.39) ---- */
+
+static void conn_encrypted(struct hci_conn *c, uint8_t status, bool encrypted)
+{
+	if (status == 0 && encrypted) {
+		c->sec_level = c->pending_level ? c->pending_level : 2;
+		c->key_size = c->pending_key_size ? c->pending_key_size : 16;
+	} else if (status == 0) {
+		c->sec_level = 1;
+		c->key_size = 0;
+	}
+	c->encrypted = c->sec_level > 1;
+	hci_conn_ref(c);
+	watches_tell(c, WATCH_ENCRYPT,
+		     &(struct watch_event){.status = status, .encrypted = c->encrypted});
+	hci_conn_unref(c);
+}
+
+void hci_conn_encrypt_event(struct hci_dev *hci, const struct hci_evt *ev)
+{
+	struct hci_conn *c = hci_conn_find(hci, ev->encrypt.handle);
+
+	if (!c) {
+		hci_debug(hci, "HCI: encryption event for unknown handle 0x%03x dropped",
+			  ev->encrypt.handle);
+		return;
+	}
+	if (ev->encrypt.status)
+		hci_debug(hci, "HCI: handle 0x%03x: encryption failed: 0x%02x %s", c->info.handle,
+			  ev->encrypt.status, hci_strerror(ev->encrypt.status));
+	conn_encrypted(c, ev->encrypt.status, ev->encrypt.enabled);
+}
+
+static void encrypt_cmd_result(struct hci_dev *hci, uint8_t status, const uint8_t *ret, size_t len,
+			       void *user_data)
+{
+	struct hci_conn *c = hci_conn_find(hci, (uint16_t)(uintptr_t)user_data);
+
+	/* Command Status: a refused start is the encryption's end, no event follows */
+	if (c && status)
+		conn_encrypted(c, status, false);
+}
+
+int hci_conn_encrypt(struct hci_conn *c, const uint8_t ltk[16], uint16_t ediv,
+		     const uint8_t rand[8], uint8_t level, uint8_t key_size)
+{
+	uint8_t p[28];
+
+	if (!hci_conn_is_connected(c))
+		return -ENOTCONN;
+	if (!hci_conn_is_central(c))
+		return -EPERM; /* 7.8.24: the central starts encryption */
+	put_le16(p, c->info.handle);
+	memcpy(p + 2, rand, 8);
+	put_le16(p + 10, ediv);
+	memcpy(p + 12, ltk, 16);
+	c->pending_level = level;
+	c->pending_key_size = key_size;
+	return hci_send_cmd(c->hci, HCI_OP_LE_ENABLE_ENCRYPTION, p, 28, encrypt_cmd_result,
+			    (void *)(uintptr_t)c->info.handle);
+}
+
+int hci_conn_ltk_reply(struct hci_conn *c, const uint8_t *ltk, uint8_t level, uint8_t key_size)
+{
+	uint8_t p[18];
+
+	if (!hci_conn_is_connected(c))
+		return -ENOTCONN;
+	put_le16(p, c->info.handle);
+	if (!ltk)
+		return conn_cmd(c, HCI_OP_LE_LTK_REQ_NEG_REPLY, p, 2);
+	memcpy(p + 2, ltk, 16);
+	c->pending_level = level;
+	c->pending_key_size = key_size;
+	return conn_cmd(c, HCI_OP_LE_LTK_REQ_REPLY, p, 18);
+}
+
+static void conn_ltk_request(struct hci_conn *c, const struct hci_evt *ev)
+{
+	if (!has_watch(c, WATCH_LTK_REQUEST)) {
+		/* 7.7.65.5: no Security Manager, no key */
+		(void)hci_conn_ltk_reply(c, NULL, 0, 0);
+		return;
+	}
+	hci_conn_ref(c);
+	watches_tell(c, WATCH_LTK_REQUEST,
+		     &(struct watch_event){.ediv = ev->ltk_req.ediv, .rand = ev->ltk_req.rand});
+	hci_conn_unref(c);
+}
+
+uint8_t hci_conn_security(const struct hci_conn *c)
+{
+	return c->sec_level ? c->sec_level : 1;
+}
+
+uint8_t hci_conn_key_size(const struct hci_conn *c)
+{
+	return c->key_size;
 }
 
 /* ---- ACL out: credits (Core 5.4 Vol 4 Part E 4.1.1) ---- */
@@ -336,7 +491,7 @@ static void notify_writable(struct hci_dev *hci)
 		if (c->want_writable && !c->txq_head && c->hci) {
 			c->want_writable = false;
 			hci_conn_ref(c);
-			watches_tell(c, WATCH_WRITABLE, 0);
+			watches_tell(c, WATCH_WRITABLE, &(struct watch_event){0});
 			if (c->cb.writable && c->hci)
 				c->cb.writable(c, c->user_data);
 			next = c->next;
@@ -479,7 +634,8 @@ void hci_conn_gone(struct hci_conn *c, uint8_t reason)
 	l2cap_reasm_reset(&c->reasm);
 	hci_debug(hci, "HCI: handle 0x%03x disconnected: 0x%02x %s", c->info.handle, reason,
 		  hci_strerror(reason));
-	watches_tell(c, WATCH_DISCONNECT, reason); /* the hci_dev's ref holds c */
+	watches_tell(c, WATCH_DISCONNECT,
+		     &(struct watch_event){.status = reason}); /* hci_dev's ref */
 	if (c->cb.disconnected && !hci->freeing)
 		c->cb.disconnected(c, reason, c->user_data);
 	c->hci = NULL;

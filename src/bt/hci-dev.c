@@ -274,6 +274,10 @@ static void handle_event(struct hci_dev *hci, const uint8_t *pkt, size_t len)
 		else
 			hci_conn_gone(c, ev.disconn.reason);
 		break;
+	case HCI_EV_ENCRYPT_CHANGE:
+	case HCI_EV_ENCRYPT_KEY_REFRESH:
+		hci_conn_encrypt_event(hci, &ev);
+		break;
 	case HCI_EV_NUM_COMP_PKTS:
 		hci_conn_credits(hci, &ev);
 		break;

@@ -195,6 +195,13 @@ static int parse_le_meta(const uint8_t *p, size_t len, struct hci_evt *ev)
 		ev->remote_features.features = (uint64_t)get_le32(p + 3) | (uint64_t)get_le32(p + 7)
 										   << 32;
 		return 0;
+	case HCI_LE_LTK_REQUEST: /* 7.7.65.5 */
+		if (len < 12)
+			return -EBADMSG;
+		ev->ltk_req.handle = get_le16(p) & 0x0fff;
+		memcpy(ev->ltk_req.rand, p + 2, 8);
+		ev->ltk_req.ediv = get_le16(p + 10);
+		return 0;
 	case HCI_LE_CONN_PARAM_REQ:
 	case HCI_LE_DATA_LEN_CHANGE:
 	case HCI_LE_PHY_UPDATE:
@@ -239,6 +246,20 @@ int hci_evt_parse(const uint8_t *pkt, size_t len, struct hci_evt *ev)
 		ev->disconn.status = p[0];
 		ev->disconn.handle = get_le16(p + 1) & 0x0fff;
 		ev->disconn.reason = p[3];
+		return 0;
+	case HCI_EV_ENCRYPT_CHANGE: /* 7.7.8 */
+		if (plen < 4)
+			return -EBADMSG;
+		ev->encrypt.status = p[0];
+		ev->encrypt.handle = get_le16(p + 1) & 0x0fff;
+		ev->encrypt.enabled = p[3] != 0;
+		return 0;
+	case HCI_EV_ENCRYPT_KEY_REFRESH: /* 7.7.39 */
+		if (plen < 3)
+			return -EBADMSG;
+		ev->encrypt.status = p[0];
+		ev->encrypt.handle = get_le16(p + 1) & 0x0fff;
+		ev->encrypt.enabled = true;
 		return 0;
 	case HCI_EV_NUM_COMP_PKTS: /* 7.7.19: arrays interleaved per handle (Vol 4 Part E 5.2) */
 		if (plen < 1 || plen < 1 + (size_t)p[0] * 4)

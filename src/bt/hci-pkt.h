@@ -33,6 +33,9 @@ enum {
 	HCI_OP_LE_CREATE_CONN_CANCEL = HCI_OP(0x08, 0x000e),
 	HCI_OP_LE_CONN_UPDATE = HCI_OP(0x08, 0x0013),
 	HCI_OP_LE_READ_REMOTE_FEATURES = HCI_OP(0x08, 0x0016),
+	HCI_OP_LE_ENABLE_ENCRYPTION = HCI_OP(0x08, 0x0019),
+	HCI_OP_LE_LTK_REQ_REPLY = HCI_OP(0x08, 0x001a),
+	HCI_OP_LE_LTK_REQ_NEG_REPLY = HCI_OP(0x08, 0x001b),
 	HCI_OP_LE_CONN_PARAM_REQ_REPLY = HCI_OP(0x08, 0x0020),
 	HCI_OP_LE_CONN_PARAM_REQ_NEG_REPLY = HCI_OP(0x08, 0x0021),
 	HCI_OP_LE_SET_DATA_LENGTH = HCI_OP(0x08, 0x0022),
@@ -46,11 +49,13 @@ enum {
 /* Events (Core 5.4 Vol 4 Part E 7.7) */
 enum {
 	HCI_EV_DISCONN_COMPLETE = 0x05,
+	HCI_EV_ENCRYPT_CHANGE = 0x08,
 	HCI_EV_CMD_COMPLETE = 0x0e,
 	HCI_EV_CMD_STATUS = 0x0f,
 	HCI_EV_HW_ERROR = 0x10,
 	HCI_EV_NUM_COMP_PKTS = 0x13,
 	HCI_EV_DATA_BUF_OVERFLOW = 0x1a,
+	HCI_EV_ENCRYPT_KEY_REFRESH = 0x30,
 	HCI_EV_LE_META = 0x3e,
 };
 enum {
@@ -58,6 +63,7 @@ enum {
 	HCI_LE_ADV_REPORT = 0x02,
 	HCI_LE_CONN_UPDATE_COMPLETE = 0x03,
 	HCI_LE_REMOTE_FEATURES = 0x04,
+	HCI_LE_LTK_REQUEST = 0x05,
 	HCI_LE_CONN_PARAM_REQ = 0x06,
 	HCI_LE_DATA_LEN_CHANGE = 0x07,
 	HCI_LE_ENH_CONN_COMPLETE = 0x0a,
@@ -70,6 +76,7 @@ enum {
 	HCI_SUCCESS = 0x00,
 	HCI_ERR_UNKNOWN_COMMAND = 0x01,
 	HCI_ERR_UNKNOWN_CONN_ID = 0x02,
+	HCI_ERR_PIN_OR_KEY_MISSING = 0x06,
 	HCI_ERR_CONN_TIMEOUT = 0x08,
 	HCI_ERR_COMMAND_DISALLOWED = 0x0c,
 	HCI_ERR_INVALID_PARAMS = 0x12,
@@ -104,8 +111,8 @@ enum {
 	((1ULL << 4) | (1ULL << 7) | (1ULL << 11) | (1ULL << 15) | (1ULL << 25) | (1ULL << 47) |   \
 	 (1ULL << 61))
 #define HCI_LE_EVENT_MASK                                                                          \
-	((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 3) | (1ULL << 5) | (1ULL << 6) |       \
-	 (1ULL << 11) | (1ULL << 12))
+	((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 3) | (1ULL << 4) | (1ULL << 5) |       \
+	 (1ULL << 6) | (1ULL << 11) | (1ULL << 12))
 #define HCI_LE_EVENT_MASK_EXT (HCI_LE_EVENT_MASK | (1ULL << 9)) /* + Enhanced Conn Complete */
 
 /* ---- codecs (hci-pkt.c) ---- */
@@ -185,6 +192,15 @@ struct hci_evt {
 			uint8_t status, tx_phy, rx_phy;
 			uint16_t handle;
 		} phy;
+		struct {
+			uint8_t status;
+			uint16_t handle;
+			bool enabled; /* Key Refresh Complete: true */
+		} encrypt;
+		struct {
+			uint16_t handle, ediv;
+			uint8_t rand[8];
+		} ltk_req;
 	};
 };
 /* Decodes an event packet (header included, no indicator). 0, -EBADMSG when truncated or

@@ -241,7 +241,7 @@ void fake_answer_init(struct fake *f, const struct fake_ctrl *c)
 		ret[1 + i] = (uint8_t)(c->le_features >> (8 * i));
 	fake_cmd_complete(f, HCI_OP_LE_READ_LOCAL_FEATURES, ret, 9);
 	p = fake_expect_cmd(f, HCI_OP_LE_SET_EVENT_MASK);
-	assert_memory_equal(p.data, ((uint8_t[]){0x6f, 0x1a, 0, 0, 0, 0, 0, 0}), 8);
+	assert_memory_equal(p.data, ((uint8_t[]){0x7f, 0x1a, 0, 0, 0, 0, 0, 0}), 8);
 	fake_ok(f, HCI_OP_LE_SET_EVENT_MASK);
 }
 
@@ -306,7 +306,7 @@ void fake_conn_complete(struct fake *f, uint8_t status, uint16_t handle)
 			  status,
 			  0,
 			  0,
-			  0x00,
+			  f->peripheral ? 0x01 : 0x00,
 			  0x00,
 			  1,
 			  2,
@@ -352,6 +352,35 @@ void fake_connect_as_central(struct fake *f, uint16_t handle)
 	fake_expect_cmd(f, HCI_OP_LE_CREATE_CONN);
 	fake_cmd_status(f, HCI_OP_LE_CREATE_CONN, 0);
 	fake_conn_complete(f, 0, handle);
+	fake_wait_connect(f);
+	assert_int_equal(f->connect_err, 0);
+	hci_conn_set_callbacks(f->conn, &conn_cb, f, NULL);
+}
+
+static void on_accept(struct hci_dev *hci, int err, struct hci_conn *conn, void *ud)
+{
+	struct fake *f = ud;
+
+	f->connect_done = true;
+	f->connect_err = err;
+	f->conn = conn;
+}
+
+void fake_connect_as_peripheral(struct fake *f, uint16_t handle)
+{
+	const struct hci_adv_params ap = {.name = "fake"};
+	struct fake_pkt p;
+
+	assert_int_equal(hci_adv_start(f->hci, &ap, on_accept, f, NULL), 0);
+	do { /* parameters, data, scan response, enable */
+		p = fake_next_pkt(f);
+		assert_int_equal(p.type, H4_CMD);
+		fake_ok(f, get_le16(p.data));
+	} while (get_le16(p.data) != HCI_OP_LE_SET_ADV_ENABLE);
+	f->connect_done = false;
+	f->peripheral = true;
+	fake_conn_complete(f, 0, handle);
+	f->peripheral = false;
 	fake_wait_connect(f);
 	assert_int_equal(f->connect_err, 0);
 	hci_conn_set_callbacks(f->conn, &conn_cb, f, NULL);

@@ -35,6 +35,7 @@ struct fake {
 	char last_debug[256];
 	/* connect */
 	bool connect_done;
+	bool peripheral; /* fake_conn_complete() reports role peripheral */
 	int connect_err;
 	uint8_t connect_status;
 	struct hci_conn *conn;
@@ -88,6 +89,9 @@ void fake_wait_connect(struct fake *f);
 /* hci_connect() answered with a connection on handle; f->conn holds it, with callbacks that
  * count disconnects and updates. */
 void fake_connect_as_central(struct fake *f, uint16_t handle);
+/* Advertising started and a central connected on handle: f->conn is that link (we are
+ * peripheral), with the same callbacks. */
+void fake_connect_as_peripheral(struct fake *f, uint16_t handle);
 
 /* Callbacks that record into the struct fake given as user data. */
 void fake_on_scan(struct hci_dev *hci, int err, const struct hci_adv_report *r, void *ud);

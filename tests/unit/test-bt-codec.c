@@ -175,6 +175,41 @@ static void test_hci_events_decode(void **state)
 	assert_int_equal(hci_evt_parse(ncp, sizeof(ncp) - 1, &ev), -EBADMSG);
 }
 
+static void parse_fixed_prefix(const uint8_t *b, size_t n);
+
+static void test_hci_security_events_decode(void **state)
+{
+	struct hci_evt ev;
+	/* 7.7.8 Encryption Change: on, and failed with PIN or Key Missing */
+	const uint8_t on[] = {0x08, 0x04, 0x00, 0x2a, 0x00, 0x01};
+	const uint8_t missing[] = {0x08, 0x04, 0x06, 0x2a, 0x00, 0x00};
+	/* 7.7.39 Encryption Key Refresh Complete */
+	const uint8_t refresh[] = {0x30, 0x03, 0x00, 0x2a, 0x00};
+	/* 7.7.65.5 LE Long Term Key Request: Rand 01..08, EDIV 0x1234 */
+	const uint8_t ltk[] = {0x3e, 0x0d, 0x05, 0x2a, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 0x34, 0x12};
+	const uint8_t *all[] = {on, refresh, ltk};
+	const size_t lens[] = {sizeof(on), sizeof(refresh), sizeof(ltk)};
+
+	assert_int_equal(hci_evt_parse(on, sizeof(on), &ev), 0);
+	assert_int_equal(ev.encrypt.handle, 0x002a);
+	assert_int_equal(ev.encrypt.status, 0);
+	assert_true(ev.encrypt.enabled);
+	assert_int_equal(hci_evt_parse(missing, sizeof(missing), &ev), 0);
+	assert_int_equal(ev.encrypt.status, HCI_ERR_PIN_OR_KEY_MISSING);
+	assert_false(ev.encrypt.enabled);
+	assert_int_equal(hci_evt_parse(refresh, sizeof(refresh), &ev), 0);
+	assert_int_equal(ev.code, HCI_EV_ENCRYPT_KEY_REFRESH);
+	assert_true(ev.encrypt.enabled);
+	assert_int_equal(hci_evt_parse(ltk, sizeof(ltk), &ev), 0);
+	assert_int_equal(ev.subevent, HCI_LE_LTK_REQUEST);
+	assert_int_equal(ev.ltk_req.handle, 0x002a);
+	assert_int_equal(ev.ltk_req.ediv, 0x1234);
+	assert_memory_equal(ev.ltk_req.rand, ((uint8_t[]){1, 2, 3, 4, 5, 6, 7, 8}), 8);
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		every_prefix(all[i], lens[i], parse_fixed_prefix);
+	assert_int_equal(hci_evt_parse(ltk, sizeof(ltk) - 1, &ev), -EBADMSG);
+}
+
 /* A truncated event with its length field made consistent: must fail cleanly or decode. */
 static void parse_fixed_prefix(const uint8_t *b, size_t n)
 {
@@ -585,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_hci_command_encoding),
 		cmocka_unit_test(test_hci_events_decode),
 		cmocka_unit_test(test_hci_events_survive_every_truncation),
+		cmocka_unit_test(test_hci_security_events_decode),
 		cmocka_unit_test(test_acl_header),
 		cmocka_unit_test(test_l2cap_fragments_and_reassembles_every_size),
 		cmocka_unit_test(test_l2cap_reassembly_rejects_broken_sequences),
