@@ -164,13 +164,18 @@ static void smp_refuse(struct hci_conn *c, const uint8_t *pdu, size_t len, void 
 		(void)l2cap_send(c, L2CAP_CID_SMP, out, n);
 }
 
+unsigned l2cap_register_smp_refusal(struct hci_conn *c)
+{
+	return l2cap_register(c, L2CAP_CID_SMP, smp_refuse, NULL, NULL);
+}
+
 int l2cap_attach(struct hci_conn *c)
 {
 	c->l2cap = calloc(1, sizeof(*c->l2cap));
 	if (!c->l2cap)
 		return -ENOMEM;
 	if (!l2cap_register(c, L2CAP_CID_LE_SIGNALING, sig_recv, NULL, NULL) ||
-	    !l2cap_register(c, L2CAP_CID_SMP, smp_refuse, NULL, NULL)) {
+	    !l2cap_register_smp_refusal(c)) {
 		l2cap_detach(c);
 		return -ENOMEM;
 	}

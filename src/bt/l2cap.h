@@ -34,6 +34,9 @@ bool l2cap_unregister(struct hci_conn *c, unsigned id);
  * ret_user_data, its user_data. */
 unsigned l2cap_lookup(const struct hci_conn *c, uint16_t cid, l2cap_recv_fn fn,
 		      void **ret_user_data);
+/* Puts the responder that refuses pairing back on the SMP channel (a Security Manager that
+ * leaves): its id, 0 when the channel is taken. */
+unsigned l2cap_register_smp_refusal(struct hci_conn *c);
 /* Sends one frame on cid (basic header added): 0, -ENOTCONN, -EMSGSIZE (more than 65535 bytes),
  * -ENOMEM. The frame waits in the link's queue for the controller's buffers. */
 int l2cap_send(struct hci_conn *c, uint16_t cid, const uint8_t *sdu, size_t len);

@@ -17,9 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "otad/bt-sm.h" /* SM_KEY_LEN */
 #include "otad/bt.h"
-
-#define SM_KEY_LEN 16 /* LTK, IRK, CSRK, TK, nonces, confirm values */
 
 /* Security function e (2.2.1): AES-128 encryption of one block with key. out may alias in. */
 int sm_e(const uint8_t key[SM_KEY_LEN], const uint8_t in[16], uint8_t out[16]);

@@ -45,13 +45,7 @@ const char *sm_method_str(enum sm_method m);
  * outside 7..16 (fail pairing with SM_ERR_ENC_KEY_SIZE). */
 int sm_key_size(uint8_t init_max, uint8_t resp_max, uint8_t *ret);
 
-/* LE security mode 1 (Vol 3 Part C 10.2.1); level 1 is an unencrypted link. */
-enum sm_level {
-	SM_LEVEL_NONE = 1,
-	SM_LEVEL_UNAUTHENTICATED = 2, /* encrypted, Just Works */
-	SM_LEVEL_AUTHENTICATED = 3,   /* encrypted, MITM protection */
-	SM_LEVEL_SC = 4,	      /* authenticated LE Secure Connections, 128-bit key */
-};
+/* The levels: enum sm_level of otad/bt-sm.h. */
 
 /* What a pairing's keys give a link. */
 struct sm_security {

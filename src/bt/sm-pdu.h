@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "otad/bt-sm.h"
 #include "otad/bt.h"
 
 #define SM_PDU_MAX     65 /* Pairing Public Key: code + 64 */
@@ -31,14 +32,7 @@ enum sm_code {
 	SM_KEYPRESS_NOTIFY = 0x0e,
 };
 
-/* 3.5.1 Table 3.5; 0x05-0xff reserved */
-enum sm_io_cap {
-	SM_IO_DISPLAY_ONLY = 0x00,
-	SM_IO_DISPLAY_YES_NO = 0x01,
-	SM_IO_KEYBOARD_ONLY = 0x02,
-	SM_IO_NO_INPUT_NO_OUTPUT = 0x03,
-	SM_IO_KEYBOARD_DISPLAY = 0x04,
-};
+/* 3.5.1 Table 3.5: enum sm_io_cap of otad/bt-sm.h; 0x05-0xff reserved */
 
 /* 3.5.1 Table 3.6 (OOB data flag); 0x02-0xff reserved */
 enum {
