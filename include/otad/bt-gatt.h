@@ -14,8 +14,11 @@
  * finds an empty database.
  *
  * ATT errors are not errno: callbacks get err (-EIO for "the peer answered an ATT error") and the
- * ATT error code separately (att_strerror). Requests time out after 30 s (Core 5.4 Vol 3 Part F
- * 3.3.3); after a timeout the bearer is dead and the link is disconnected. */
+ * ATT error code separately (att_strerror). A request the peer refuses for want of security
+ * (0x05, 0x0F, 0x0C) is sent again once the link's Security Manager (otad/bt-sm.h, if the link
+ * has one) raised its level; when that fails, the request ends with the peer's error. Requests time
+ * out after 30 s (Core 5.4 Vol 3 Part F 3.3.3); after a timeout the bearer is dead and the link is
+ * disconnected. */
 #pragma once
 
 #include <stdbool.h>
@@ -73,6 +76,11 @@ struct gatt_server_params {
 	const struct bt_uuid128 *service; /* e.g. &bt_uuid_smp_service */
 	const struct bt_uuid128 *chr;	  /* e.g. &bt_uuid_smp_char */
 	uint16_t mtu;			  /* our receive MTU; 0 = GATT_DEFAULT_MTU */
+	/* The characteristic and its CCCD need a link at this level (enum sm_level of
+	 * otad/bt-sm.h; 0 or 1: none), as Zephyr's BT_GATT_PERM_*_ENCRYPT / _AUTHEN: before, a
+	 * request is answered Insufficient Authentication (0x05, level 3 and up) or Insufficient
+	 * Encryption (0x0F), a Write Command is dropped, and nothing is notified. */
+	uint8_t security;
 };
 
 struct gatt_server_callbacks {
@@ -92,7 +100,8 @@ int gatt_server_new(struct hci_conn *conn, const struct gatt_server_params *p,
 struct gatt_server *gatt_server_free(struct gatt_server *s);
 
 /* Handle Value Notification (<= gatt_server_max_notify()). -EMSGSIZE, -ENOTCONN, -EPIPE when
- * the client has not enabled notifications. */
+ * the client has not enabled notifications, -EACCES when the link lacks the security the
+ * characteristic needs. */
 int gatt_server_notify(struct gatt_server *s, const uint8_t *value, size_t len);
 uint16_t gatt_server_mtu(const struct gatt_server *s);
 size_t gatt_server_max_notify(const struct gatt_server *s); /* mtu - 3 */

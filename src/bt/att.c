@@ -1,7 +1,8 @@
 /* att.c — the ATT bearer of one LE connection (Core 5.4 Vol 3 Part F 3.3): one request in
  * flight at a time with the 30 s transaction timeout, MTU exchange answered for both roles,
  * notifications and indications routed to the client side, requests and commands to the server
- * side (or answered as from an empty database when there is none). */
+ * side (or answered as from an empty database when there is none). A request refused for want
+ * of security is sent again once the link's Security Manager raised it. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include "bt/att.h"
 #include "bt/hci-dev.h"
 #include "bt/l2cap.h"
+#include "otad/bt-hci.h"
+#include "otad/bt-sm.h"
 #include "otad/bt.h"
 #include "util/bytes.h"
 #include "util/macro.h"
@@ -18,6 +21,8 @@ struct att_req {
 	struct att_req *next;
 	att_rsp_fn fn; /* NULL once cancelled: the response is still awaited, then dropped */
 	void *user_data;
+	bool raised;	    /* sent again after raising security: not a second time */
+	uint8_t err_pdu[5]; /* the Error Response that asked for security */
 	size_t len;
 	uint8_t pdu[];
 };
@@ -29,6 +34,7 @@ struct att {
 	bool dead;
 	struct att_req *pending;
 	struct att_req *head, *tail;
+	bool raising; /* pending waits for the Security Manager */
 	sd_event_source *timer;
 
 	unsigned down_watch;
@@ -84,6 +90,7 @@ static void fail_all(struct att *att, int err)
 	else
 		list = att->head;
 	att->pending = att->head = att->tail = NULL;
+	att->raising = false;
 	if (att->timer)
 		sd_event_source_set_enabled(att->timer, SD_EVENT_OFF);
 	while (list) {
@@ -231,6 +238,7 @@ int att_request(struct att *att, const uint8_t *pdu, size_t len, att_rsp_fn fn, 
 	req->next = NULL;
 	req->fn = fn;
 	req->user_data = user_data;
+	req->raised = false;
 	req->len = len;
 	memcpy(req->pdu, pdu, len);
 	if (att->tail)
@@ -261,13 +269,68 @@ void att_cancel_all(struct att *att, void *user_data)
 		att->pending->fn = NULL;
 }
 
+static void on_raised(struct sm *sm, int err, const struct sm_result *r, void *user_data)
+{
+	struct att *att = user_data;
+	struct att_req *req = att->pending;
+
+	if (!att->raising || !req)
+		return; /* the bearer failed meanwhile */
+	att->raising = false;
+	att->pending = NULL;
+	if (err == 0) {
+		req->next = att->head; /* first again, in its place */
+		att->head = req;
+		if (!att->tail)
+			att->tail = req;
+		send_next(att);
+		return;
+	}
+	if (req->fn)
+		req->fn(att, -EIO, req->err_pdu[4], req->err_pdu, sizeof(req->err_pdu),
+			req->user_data);
+	free(req);
+	send_next(att);
+}
+
+/* Vol 3 Part C 10.3.1, as BlueZ's bearer does: Insufficient Authentication, Encryption or
+ * Encryption Key Size asks the client to raise the link's security and try again, once. */
+static bool raise_security(struct att *att, struct att_req *req, const uint8_t *pdu)
+{
+	struct sm *sm = sm_from_conn(att->conn);
+	uint8_t cur = hci_conn_security(att->conn), level;
+
+	if (req->raised || !sm)
+		return false;
+	switch (pdu[4]) {
+	case ATT_ECODE_INSUFF_AUTHEN:
+		level = MAX((uint8_t)(cur + 1), (uint8_t)SM_LEVEL_AUTHENTICATED);
+		break;
+	case ATT_ECODE_INSUFF_ENC:
+	case ATT_ECODE_INSUFF_KEY_SIZE:
+		level = MAX((uint8_t)(cur + 1), (uint8_t)SM_LEVEL_UNAUTHENTICATED);
+		break;
+	default:
+		return false;
+	}
+	if (level > SM_LEVEL_SC)
+		return false;
+	req->raised = true;
+	memcpy(req->err_pdu, pdu, sizeof(req->err_pdu));
+	if (sm_pair(sm, level, on_raised, att, NULL) < 0)
+		return false;
+	att->raising = true;
+	att_debug(att, "request needs security, raising it", req->pdu[0], req->len);
+	return true;
+}
+
 static void handle_response(struct att *att, const uint8_t *pdu, size_t len)
 {
 	struct att_req *req = att->pending;
 	uint8_t req_op;
 	bool error = pdu[0] == ATT_ERROR_RSP;
 
-	if (!req) {
+	if (!req || att->raising) {
 		att_debug(att, "response without a request, dropped", pdu[0], len);
 		return;
 	}
@@ -276,8 +339,10 @@ static void handle_response(struct att *att, const uint8_t *pdu, size_t len)
 		att_debug(att, "response does not match the request, dropped", pdu[0], len);
 		return;
 	}
-	att->pending = NULL;
 	sd_event_source_set_enabled(att->timer, SD_EVENT_OFF);
+	if (error && raise_security(att, req, pdu))
+		return;
+	att->pending = NULL;
 	if (req->fn) {
 		if (error)
 			req->fn(att, -EIO, pdu[4], pdu, len, req->user_data);

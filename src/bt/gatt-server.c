@@ -1,12 +1,14 @@
 /* gatt-server.c — a fixed GATT database for the peripheral role (Core 5.4 Vol 3 Part G 3):
  * GAP with the Device Name, and one primary service with one characteristic (write without
- * response + notify) and its CCCD. Answers discovery, reads, CCCD writes and Write Commands. */
+ * response + notify) and its CCCD. Answers discovery, reads, CCCD writes and Write Commands,
+ * with the security the characteristic needs (Vol 3 Part C 10.3). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bt/att-pdu.h"
 #include "bt/att.h"
+#include "otad/bt-sm.h"
 #include "otad/bt.h"
 #include "util/bytes.h"
 #include "util/macro.h"
@@ -37,6 +39,7 @@ struct gatt_server {
 	char *name;
 	uint8_t gap_uuid[2], name_decl[5], chr_decl[19], cccd[2];
 	struct gatt_attr attrs[H_LAST + 1];
+	uint8_t security; /* what H_CHR and H_CCCD need */
 	unsigned writable_watch;
 	struct gatt_server_callbacks cb;
 	void *user_data;
@@ -62,6 +65,20 @@ static void build_db(struct gatt_server *s)
 	a[H_CHR_DECL] = (struct gatt_attr){GATT_UUID_CHARAC, PERM_READ, s->chr_decl, 19};
 	a[H_CHR] = (struct gatt_attr){0, PERM_WRITE, NULL, 0};
 	a[H_CCCD] = (struct gatt_attr){GATT_UUID_CCCD, PERM_READ | PERM_WRITE, s->cccd, 2};
+}
+
+/* 0, or the ATT error for an access to h on this link: Zephyr's order, authentication first */
+static uint8_t access_error(const struct gatt_server *s, uint16_t h)
+{
+	uint8_t level = hci_conn_security(s->conn);
+
+	if ((h != H_CHR && h != H_CCCD) || s->security <= SM_LEVEL_NONE)
+		return 0;
+	if (s->security >= SM_LEVEL_AUTHENTICATED && level < s->security)
+		return ATT_ECODE_INSUFF_AUTHEN;
+	if (level < SM_LEVEL_UNAUTHENTICATED)
+		return ATT_ECODE_INSUFF_ENC;
+	return 0;
 }
 
 static uint16_t group_end(uint16_t h)
@@ -187,9 +204,12 @@ static size_t read_by_type(struct gatt_server *s, const uint8_t *pdu, size_t len
 
 		if (!type_matches(s, h, pdu + 5, len - 5))
 			continue;
-		if (!(a->perm & PERM_READ)) {
+		if (!(a->perm & PERM_READ) || access_error(s, (uint16_t)h)) {
 			if (!elen)
-				return att_error_build(pdu[0], h, ATT_ECODE_READ_NOT_PERMITTED,
+				return att_error_build(pdu[0], h,
+						       a->perm & PERM_READ
+							       ? access_error(s, (uint16_t)h)
+							       : ATT_ECODE_READ_NOT_PERMITTED,
 						       out);
 			break;
 		}
@@ -249,6 +269,8 @@ static size_t read_value(struct gatt_server *s, const uint8_t *pdu, size_t len, 
 	a = &s->attrs[h];
 	if (!(a->perm & PERM_READ))
 		return att_error_build(pdu[0], h, ATT_ECODE_READ_NOT_PERMITTED, out);
+	if (access_error(s, h))
+		return att_error_build(pdu[0], h, access_error(s, h), out);
 	if (off > a->len)
 		return att_error_build(pdu[0], h, 0x07 /* Invalid Offset */, out);
 	out[0] = pdu[0] + 1; /* Read Response 3.4.4.4, Read Blob Response 3.4.4.6 */
@@ -264,6 +286,8 @@ static size_t write_value(struct gatt_server *s, const uint8_t *pdu, size_t len,
 	if (len < 3)
 		return cmd ? 0 : att_error_build(pdu[0], 0, ATT_ECODE_INVALID_PDU, out);
 	h = get_le16(pdu + 1);
+	if (access_error(s, h)) /* 3.4.5.3: a Write Command is dropped without an answer */
+		return cmd ? 0 : att_error_build(pdu[0], h, access_error(s, h), out);
 	if (h == H_CHR) {
 		if (s->cb.write)
 			s->cb.write(s, pdu + 3, len - 3, s->user_data);
@@ -350,6 +374,7 @@ int gatt_server_new(struct hci_conn *conn, const struct gatt_server_params *p,
 	s->att = att;
 	s->service = *p->service;
 	s->chr = *p->chr;
+	s->security = p->security;
 	s->cb = *cb;
 	s->user_data = user_data;
 	s->destroy = destroy;
@@ -382,6 +407,8 @@ int gatt_server_notify(struct gatt_server *s, const uint8_t *value, size_t len)
 		return -ENOTCONN;
 	if (!gatt_server_is_subscribed(s))
 		return -EPIPE;
+	if (access_error(s, H_CHR))
+		return -EACCES;
 	if (len > gatt_server_max_notify(s))
 		return -EMSGSIZE;
 	return att_send(s->att, pdu, att_handle_value_build(ATT_NOTIFY, H_CHR, value, len, pdu));
