@@ -102,7 +102,7 @@ struct sm_callbacks {
 	/* Numeric comparison: does the peer show value? Answer sm_confirm_reply(); NULL: yes. */
 	void (*confirm_request)(struct sm *sm, uint32_t value, void *user_data);
 	/* Every pairing or encryption ended, the peer's too (a Pairing Request to a peripheral,
-	 * a Security Request to a central), after sm_pair()'s fn. May be NULL. */
+	 * a Security Request to a central), told before sm_pair()'s fn. May be NULL. */
 	void (*security_changed)(struct sm *sm, int err, const struct sm_result *r,
 				 void *user_data);
 };
@@ -112,7 +112,8 @@ struct sm_callbacks {
  * -ENOTCONN, -EINVAL for a bad config, -ENOMEM. */
 int sm_new(struct hci_conn *c, const struct sm_config *cfg, const struct sm_callbacks *cb,
 	   void *user_data, otad_destroy_fn destroy, struct sm **ret);
-/* A pending sm_pair() gets -ECANCELED; the channel refuses pairing again. NULL-safe. */
+/* A pending sm_pair() gets -ECANCELED; the channel refuses pairing again. NULL-safe; never
+ * from inside the Security Manager's own callbacks (defer it). */
 struct sm *sm_free(struct sm *sm);
 /* The Security Manager on c, or NULL. */
 struct sm *sm_from_conn(struct hci_conn *c);

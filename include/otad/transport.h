@@ -101,6 +101,13 @@ struct tr_options {
 	uint16_t conn_interval_max;    /* 1.25 ms units; 0 = 24 (30 ms) */
 	uint16_t conn_latency;	       /* connection events the device may skip; 0 */
 	uint16_t supervision_timeout;  /* 10 ms units; 0 = 200 (2 s) */
+	/* The link's security before SMP goes over it (enum sm_level of otad/bt-sm.h: 2 encrypted,
+	 * 3 authenticated); 0: what the device asks for, paired on its ATT error (0x05, 0x0F); 1:
+	 * no pairing at all. A pairing that fails, or a device that lost the key of an earlier
+	 * pairing (in this process), ends the attempt for good with -EACCES / -EKEYREJECTED. */
+	uint8_t security;
+	bool has_passkey; /* the passkey the device displays or has fixed: we type it */
+	uint32_t passkey; /* 0..999999 */
 };
 
 /* Parses spec and opens the link; o may be NULL. For UDP and serial the link is up when this

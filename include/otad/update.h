@@ -45,6 +45,7 @@ enum upd_fail {
 	UPD_FAIL_REFUSED,   /* bootloader refused the image: device came back on the old one */
 	UPD_FAIL_CANCELLED,
 	UPD_FAIL_CONFIG,    /* bad parameters */
+	UPD_FAIL_SECURITY,  /* BLE: pairing failed, or the device lost the key of our pairing */
 	_UPD_FAIL_MAX,
 };
 const char *upd_fail_name(enum upd_fail f); /* "image", "link", "timeout", ... */

@@ -93,18 +93,19 @@ static int on_report(sd_event_source *es, void *user_data)
 	otad_destroy_fn destroy = sm->fn_destroy;
 
 	sd_event_source_set_enabled(es, SD_EVENT_OFF);
-	sm->reporting = false;
 	sm->sess = sm_session_free(sm->sess);
 	sm->fn = NULL;
 	sm->fn_data = NULL;
 	sm->fn_destroy = NULL;
-	/* fn may start the next pairing: it finds everything of this one gone */
+	/* the owner hears first, then the caller, who may start the next pairing: it finds
+	 * everything of this one gone */
+	if (sm->cb.security_changed)
+		sm->cb.security_changed(sm, sm->err, &sm->res, sm->user_data);
+	sm->reporting = false;
 	if (fn)
 		fn(sm, sm->err, &sm->res, data);
 	if (destroy)
 		destroy(data);
-	if (sm->cb.security_changed && !sm->reporting)
-		sm->cb.security_changed(sm, sm->err, &sm->res, sm->user_data);
 	return 0;
 }
 

@@ -131,6 +131,9 @@ int conn_open(struct conn *c, const char *spec, const struct tr_options *o, uint
 	if (!wait_state.up) {
 		log_error("cannot reach %s: %s", tr_describe(c->tr),
 			  c->stray[0] ? c->stray : strerror(c->link_err < 0 ? -c->link_err : EIO));
+		/* BLE: pairing failed, or the device lost our key (transport.h) */
+		if (c->link_err == -EACCES || c->link_err == -EKEYREJECTED)
+			return EXIT_SECURITY;
 		return EXIT_LINK;
 	}
 	return 0;

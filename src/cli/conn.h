@@ -20,7 +20,7 @@ struct conn {
 	uint8_t body[4096];
 	size_t body_len;
 	struct smp_hdr hdr;
-	char stray[128];
+	char stray[256]; /* a transport note (TR_NOTE_MAX) */
 };
 
 /* Opens spec and waits for the link (timeout). Logs the cause and returns an exit code != 0 on

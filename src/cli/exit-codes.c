@@ -23,6 +23,7 @@ int exit_code_for(enum upd_fail f)
 		[UPD_FAIL_REFUSED] = EXIT_REFUSED,
 		[UPD_FAIL_CANCELLED] = EXIT_CANCELLED,
 		[UPD_FAIL_CONFIG] = EXIT_USAGE,
+		[UPD_FAIL_SECURITY] = EXIT_SECURITY,
 	};
 
 	return (unsigned)f < _UPD_FAIL_MAX ? codes[f] : EXIT_FAILURE_GENERIC;
@@ -44,6 +45,7 @@ const char *exit_code_name(int code)
 		[EXIT_CANCELLED] = "cancelled",
 		[EXIT_CONFIG] = "config-invalid",
 		[EXIT_CONFLICT] = "conflict",
+		[EXIT_SECURITY] = "security",
 	};
 
 	return code >= 0 && code < _EXIT_MAX ? names[code] : "internal";

@@ -21,6 +21,8 @@ enum {
 	EXIT_CONFIG = 11,	  /* otad refused its configuration (reload): FILE:LINE says why */
 	EXIT_CONFLICT = 12,	  /* too late or too early: the job already ended, the device
 				   * already has a job, otad's queue is full */
+	EXIT_SECURITY = 13,	  /* BLE: pairing failed (wrong passkey, refused), or the device
+				   * lost the key of our pairing */
 	_EXIT_MAX,
 };
 

@@ -2,6 +2,7 @@
  * update engine in-process. */
 #include "cli/commands.h"
 #include "cli/daemon-client.h"
+#include "otad/bt-sm.h"
 #include "otad/bt.h"
 #include "cli/exit-codes.h"
 #include "cli/progress.h"
@@ -62,6 +63,10 @@ static void help(void)
 	       "unix:PATH,\n"
 	       "                           tcp:HOST:PORT (or $OTACTL_HCI)\n"
 	       "      --connect-timeout T  BLE: how long to look for the device (default 10s)\n"
+	       "      --security none|encrypt|authenticated\n"
+	       "                           BLE: pair before SMP (default: when the device asks,\n"
+	       "                           by an ATT error; none: never)\n"
+	       "      --passkey N          BLE: the passkey the device displays (0..999999)\n"
 	       "      --window auto|N      requests in flight: adaptive (default) or fixed; never\n"
 	       "                           more than the device has buffers\n"
 	       "      --rate auto|R        image bytes per second, k/M suffixes: adaptive "
@@ -92,7 +97,7 @@ static void help(void)
 	       "Exit codes: 0 ok, 1 internal or access denied, 2 usage, 3 image, 4 link,\n"
 	       "5 timeout, 6 device error, 7 protocol, 8 verify failed, 9 bootloader refused,\n"
 	       "10 cancelled, 11 otad's configuration has errors, 12 job already ended or device\n"
-	       "busy. See otactl(1).\n");
+	       "busy, 13 pairing failed or the device lost our key. See otactl(1).\n");
 }
 
 enum {
@@ -118,6 +123,8 @@ enum {
 	OPT_BUS_ADDRESS,
 	OPT_DIRECT,
 	OPT_SHA256,
+	OPT_SECURITY,
+	OPT_PASSKEY,
 };
 
 static const struct option options[] = {
@@ -143,6 +150,8 @@ static const struct option options[] = {
 	{ "bus-address", required_argument, NULL, OPT_BUS_ADDRESS },
 	{ "direct", no_argument, NULL, OPT_DIRECT },
 	{ "sha256", required_argument, NULL, OPT_SHA256 },
+	{ "security", required_argument, NULL, OPT_SECURITY },
+	{ "passkey", required_argument, NULL, OPT_PASSKEY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -177,6 +186,33 @@ static int usage_error(const char *fmt, ...)
 	log_error("%s", msg);
 	fprintf(stderr, "Try 'otactl --help'.\n");
 	return -EXIT_USAGE;
+}
+
+/* --security (not given: pair when the device asks) and --passkey. 1: not one of these. */
+static int parse_security_option(int c, const char *v)
+{
+	uint64_t u;
+
+	if (c == OPT_PASSKEY) {
+		if (strlen(v) > 6 || parse_u64(v, &u) < 0 || u > 999999)
+			return usage_error("--passkey takes the six-digit passkey (0..999999), "
+					   "not '%s'",
+					   v);
+		arg.params.tr.has_passkey = true;
+		arg.params.tr.passkey = (uint32_t)u;
+		return 0;
+	}
+	if (c != OPT_SECURITY)
+		return 1;
+	if (!strcmp(v, "none"))
+		arg.params.tr.security = SM_LEVEL_NONE;
+	else if (!strcmp(v, "encrypt"))
+		arg.params.tr.security = SM_LEVEL_UNAUTHENTICATED;
+	else if (!strcmp(v, "authenticated"))
+		arg.params.tr.security = SM_LEVEL_AUTHENTICATED;
+	else
+		return usage_error("--security takes none, encrypt or authenticated, not '%s'", v);
+	return 0;
 }
 
 static int parse_rate(const char *v)
@@ -363,6 +399,8 @@ static int parse_args(int argc, char **argv)
 			return option_error(c, argc, argv);
 		r = parse_pacing_option(c, optarg);
 		if (r == 1)
+			r = parse_security_option(c, optarg);
+		if (r == 1)
 			r = parse_other_option(c, optarg);
 		if (r < 0)
 			return r;
@@ -391,6 +429,11 @@ int check_link_args(bool scan)
 		return usage_error("--hci '%s' is not a controller spec: tty:PATH[@BAUD], "
 				   "userchan:hciN, unix:PATH or tcp:HOST:PORT",
 				   arg.params.tr.hci);
+	if (!ble && (arg.params.tr.security || arg.params.tr.has_passkey))
+		return usage_error("--security and --passkey are for BLE devices (-t ble:...)");
+	if (arg.params.tr.security == SM_LEVEL_AUTHENTICATED && !arg.params.tr.has_passkey)
+		return usage_error("--security authenticated needs --passkey N: the passkey the "
+				   "device displays or has fixed");
 	return 0;
 }
 

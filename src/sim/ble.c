@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "otad/bt-sm.h"
 #include "otad/bt.h"
 #include "otad/reasm.h"
 #include "util/macro.h"
@@ -14,6 +15,12 @@
 /* Core 5.4 Vol 1 Part F: the reasons a host may give for disconnecting. */
 #define REASON_POWER_OFF 0x15 /* the device resets */
 #define REASON_USER_TERM 0x13 /* the --disconnect-at fault */
+#define SIM_BONDS	 4    /* Zephyr's CONFIG_BT_MAX_PAIRED default is 1; a few for tests */
+
+struct sim_bond {
+	struct bt_addr peer;
+	struct sm_ltk ltk;
+};
 
 struct sim_ble {
 	sd_event *event;
@@ -29,6 +36,12 @@ struct sim_ble {
 	char address[BT_ADDR_STRLEN];
 	struct hci_conn *conn;
 	struct gatt_server *gs;
+	struct sm *sm;
+	struct sm_config sm_cfg;
+	bool smp;
+	uint8_t security;
+	struct sim_bond bonds[SIM_BONDS];
+	unsigned n_bonds, next_bond;
 	bool closing; /* we disconnect (reset, fault): the link's traffic is over */
 	struct reasm *rx;
 };
@@ -100,6 +113,7 @@ static void on_disconnected(struct hci_conn *conn, uint8_t reason, void *user_da
 	if (conn != b->conn)
 		return;
 	b->gs = gatt_server_free(b->gs); /* the connection's callback: allowed */
+	b->sm = sm_free(b->sm);
 	b->conn = NULL;
 	b->closing = false;
 	reasm_reset(b->rx);
@@ -110,6 +124,78 @@ static void on_disconnected(struct hci_conn *conn, uint8_t reason, void *user_da
 	advertise(b); /* hci_adv resumes by itself while armed; this covers a start deferred */
 }
 
+/* ---- security ---------------------------------------------------------------------------- */
+
+static struct sim_bond *bond_of(struct sim_ble *b, const struct bt_addr *peer)
+{
+	for (unsigned i = 0; i < b->n_bonds; i++)
+		if (!memcmp(&b->bonds[i].peer, peer, sizeof(*peer)))
+			return &b->bonds[i];
+	return NULL;
+}
+
+static void on_passkey_display(struct sm *sm, uint32_t passkey, void *user_data)
+{
+	blog(user_data, 'I', "ble: passkey %06u", passkey); /* Zephyr's auth_passkey_display */
+}
+
+static void on_security(struct sm *sm, int err, const struct sm_result *r, void *user_data)
+{
+	struct sim_ble *b = user_data;
+	struct hci_conn_info ci;
+	struct sim_bond *bond;
+
+	if (err) {
+		blog(b, 'W', "ble: pairing failed: %s",
+		     r->why && *r->why ? r->why : strerror(-err));
+		return;
+	}
+	blog(b, 'I', "ble: link encrypted, security level %u (%s)", r->level,
+	     r->paired ? (r->bonded ? "bonded" : "paired") : "bond");
+	if (!r->bonded || !r->keys.has_ltk)
+		return;
+	hci_conn_get_info(sm_get_conn(sm), &ci);
+	bond = bond_of(b, &ci.peer);
+	if (!bond) { /* the oldest gives way */
+		bond = &b->bonds[b->next_bond];
+		b->next_bond = (b->next_bond + 1) % SIM_BONDS;
+		b->n_bonds = MIN(b->n_bonds + 1, (unsigned)SIM_BONDS);
+	}
+	bond->peer = ci.peer;
+	bond->ltk = r->keys.ltk;
+}
+
+static int attach_sm(struct sim_ble *b, struct hci_conn *conn, const struct bt_addr *peer)
+{
+	static const struct sm_callbacks cb = {.passkey_display = on_passkey_display,
+					       .security_changed = on_security};
+	struct sim_bond *bond = bond_of(b, peer);
+	int r;
+
+	if (!b->smp)
+		return 0;
+	r = sm_new(conn, &b->sm_cfg, &cb, b, NULL, &b->sm);
+	if (r == 0 && bond)
+		sm_set_ltk(b->sm, &bond->ltk);
+	return r;
+}
+
+int sim_ble_io_cap_from_str(const char *s)
+{
+	static const char *const names[] = {
+		[SM_IO_DISPLAY_ONLY] = "display",
+		[SM_IO_DISPLAY_YES_NO] = "yesno",
+		[SM_IO_KEYBOARD_ONLY] = "keyboard",
+		[SM_IO_NO_INPUT_NO_OUTPUT] = "none",
+		[SM_IO_KEYBOARD_DISPLAY] = "keyboard-display",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i]))
+			return (int)i;
+	return -EINVAL;
+}
+
 static void on_accept(struct hci_dev *hci, int err, struct hci_conn *conn, void *user_data)
 {
 	static const struct hci_conn_callbacks conn_cb = {.disconnected = on_disconnected};
@@ -117,7 +203,7 @@ static void on_accept(struct hci_dev *hci, int err, struct hci_conn *conn, void 
 							     .subscribed = on_subscribed};
 	struct sim_ble *b = user_data;
 	struct gatt_server_params gp = {b->name, &bt_uuid_smp_service, &bt_uuid_smp_char,
-					b->att_mtu};
+					b->att_mtu, b->security};
 	struct hci_conn_info ci;
 	char a[BT_ADDR_STRLEN];
 	int r;
@@ -138,6 +224,12 @@ static void on_accept(struct hci_dev *hci, int err, struct hci_conn *conn, void 
 	b->closing = false;
 	reasm_reset(b->rx);
 	hci_conn_set_callbacks(conn, &conn_cb, b, NULL);
+	r = attach_sm(b, conn, &ci.peer);
+	if (r < 0) {
+		blog(b, 'E', "ble: Security Manager: %s", strerror(-r));
+		hang_up(b, REASON_USER_TERM);
+		return;
+	}
 	r = gatt_server_new(conn, &gp, &gatt_cb, b, NULL, &b->gs);
 	if (r < 0) {
 		blog(b, 'E', "ble: GATT server: %s", strerror(-r));
@@ -256,7 +348,8 @@ int sim_ble_new(sd_event *e, struct sim_server *s, const struct sim_ble_params *
 	int r;
 
 	if (hci_spec_check(p->hci) < 0 || !p->name || !*p->name ||
-	    (p->att_mtu && (p->att_mtu < ATT_MIN_MTU || p->att_mtu > 517)))
+	    (p->att_mtu && (p->att_mtu < ATT_MIN_MTU || p->att_mtu > 517)) ||
+	    p->security > SM_LEVEL_SC || p->io_cap > SM_IO_KEYBOARD_DISPLAY || p->passkey > 999999)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -264,6 +357,16 @@ int sim_ble_new(sd_event *e, struct sim_server *s, const struct sim_ble_params *
 	b->event = sd_event_ref(e);
 	b->server = s;
 	b->att_mtu = p->att_mtu;
+	b->smp = p->smp;
+	b->security = p->security;
+	/* Zephyr's defaults: bondable, legacy pairing accepted (no CONFIG_BT_SMP_SC_ONLY); what
+	 * the characteristic needs is checked by the GATT server, not at pairing */
+	b->sm_cfg = (struct sm_config){.io_cap = p->io_cap,
+				       .bonding = true,
+				       .legacy = true,
+				       .min_key_size = 7,
+				       .fixed_passkey = p->fixed_passkey,
+				       .passkey = p->passkey};
 	if (ops)
 		b->ops = *ops;
 	b->user_data = user_data;
@@ -290,10 +393,12 @@ struct sim_ble *sim_ble_free(struct sim_ble *b)
 	if (b->conn && hci_conn_is_connected(b->conn))
 		(void)hci_conn_disconnect(b->conn, REASON_POWER_OFF);
 	gatt_server_free(b->gs);
+	sm_free(b->sm);
 	hci_dev_free(b->hci);
 	reasm_free(b->rx);
 	sd_event_unref(b->event);
 	free(b->name);
+	explicit_bzero(b->bonds, sizeof(b->bonds));
 	free(b);
 	return NULL;
 }

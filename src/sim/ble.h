@@ -16,6 +16,16 @@ struct sim_ble_params {
 	const char *hci;  /* controller spec (bt-hci.h) */
 	const char *name; /* advertised (scan response) and GAP Device Name */
 	uint16_t att_mtu; /* the largest ATT_MTU accepted; 0 = 498 */
+	/* Security (Zephyr CONFIG_BT_SMP): with smp, a Security Manager answers pairing (else
+	 * "Pairing Not Supported"); security is what the SMP characteristic needs (enum sm_level:
+	 * 2 CONFIG_MCUMGR_TRANSPORT_BT_PERM_RW_ENCRYPT, 3 _RW_AUTHEN; 0 none); io_cap the device's
+	 * IO capabilities (enum sm_io_cap); a fixed passkey (CONFIG_BT_FIXED_PASSKEY) is displayed,
+	 * or typed by a keyboard-only device. Bonds are kept for the process's life. */
+	bool smp;
+	uint8_t security;
+	uint8_t io_cap;
+	bool fixed_passkey;
+	uint32_t passkey;
 };
 
 struct sim_ble_ops {
@@ -32,3 +42,5 @@ struct sim_ble_ops {
 int sim_ble_new(sd_event *e, struct sim_server *s, const struct sim_ble_params *p,
 		const struct sim_ble_ops *ops, void *user_data, struct sim_ble **ret);
 struct sim_ble *sim_ble_free(struct sim_ble *b);
+/* "display", "keyboard", "yesno", "none", "keyboard-display" as enum sm_io_cap; -EINVAL. */
+int sim_ble_io_cap_from_str(const char *s);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <systemd/sd-event.h>
 
+#include "otad/bt-sm.h"
 #include "otad/bt.h"
 #include "otad/image.h"
 #include "sim/ble.h"
@@ -35,6 +36,8 @@ static const char *arg_udp, *arg_serial_link, *arg_state, *arg_trace, *arg_log, 
 static const char *arg_initial_image;
 static const char *arg_hci, *arg_name;
 static uint64_t arg_att_mtu;
+static int arg_security = -1, arg_io_caps = -1; /* -1: not given */
+static int64_t arg_passkey = -1;
 static bool arg_serial, arg_reenumerate, arg_shell, arg_ble;
 static uint64_t arg_seed = 1;
 static double arg_speed = 1.0;
@@ -64,7 +67,10 @@ static void help(void)
 {
 	printf("otasim [--profile NAME] [--udp ADDR:PORT] [--serial [--serial-link PATH] "
 	       "[--reenumerate] [--shell]]\n"
-	       "       [--ble --hci SPEC [--name NAME] [--att-mtu N]]\n"
+	       "       [--ble --hci SPEC [--name NAME] [--att-mtu N] [--security encrypt|"
+	       "authenticated]\n"
+	       "              [--passkey N] [--io-caps display|keyboard|yesno|none|"
+	       "keyboard-display]]\n"
 	       "       [--state FILE] [--trace FILE] [--log FILE] [--key PEM] [--seed N] "
 	       "[--speed X]\n"
 	       "       [--initial-version V] [--initial-image FILE] [--image-check | "
@@ -175,6 +181,9 @@ enum {
 	ARG_HCI,
 	ARG_NAME,
 	ARG_ATT_MTU,
+	ARG_SECURITY,
+	ARG_PASSKEY,
+	ARG_IO_CAPS,
 	ARG_LIST_PROFILES,
 	ARG_VERSION,
 };
@@ -216,6 +225,9 @@ static const struct option options[] = {
 	{"hci", required_argument, NULL, ARG_HCI},
 	{"name", required_argument, NULL, ARG_NAME},
 	{"att-mtu", required_argument, NULL, ARG_ATT_MTU},
+	{"security", required_argument, NULL, ARG_SECURITY},
+	{"passkey", required_argument, NULL, ARG_PASSKEY},
+	{"io-caps", required_argument, NULL, ARG_IO_CAPS},
 	{"list-profiles", no_argument, NULL, ARG_LIST_PROFILES},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, ARG_VERSION},
@@ -232,6 +244,29 @@ static int bad(const char *opt, const char *val)
 {
 	log_error("invalid %s '%s' (see otasim --help)", opt, val);
 	return -EINVAL;
+}
+
+/* --security, --passkey, --io-caps */
+static int parse_security(int c, const char *v)
+{
+	uint64_t u;
+
+	if (c == ARG_SECURITY) {
+		arg_security = !strcmp(v, "encrypt")	     ? SM_LEVEL_UNAUTHENTICATED
+			       : !strcmp(v, "authenticated") ? SM_LEVEL_AUTHENTICATED
+							     : -1;
+		return arg_security < 0 ? bad("--security (encrypt, authenticated)", v) : 0;
+	}
+	if (c == ARG_PASSKEY) {
+		if (strlen(v) > 6 || parse_u64(v, &u) < 0 || u > 999999)
+			return bad("--passkey (0..999999)", v);
+		arg_passkey = (int64_t)u;
+		return 0;
+	}
+	arg_io_caps = sim_ble_io_cap_from_str(v);
+	return arg_io_caps < 0
+		       ? bad("--io-caps (display, keyboard, yesno, none, keyboard-display)", v)
+		       : 0;
 }
 
 /* Options that take a number or a name. 1: not one of these. */
@@ -276,6 +311,10 @@ static int parse_valued(int c, const char *v, struct overrides *o, const char **
 		return parse_u64(v, &arg_att_mtu) < 0 || arg_att_mtu < 23 || arg_att_mtu > 517
 			       ? bad("--att-mtu (23..517)", v)
 			       : 0;
+	case ARG_SECURITY:
+	case ARG_PASSKEY:
+	case ARG_IO_CAPS:
+		return parse_security(c, v);
 	}
 	return 1;
 }
@@ -440,8 +479,11 @@ static int check_front_ends(void)
 		       -EINVAL;
 	if ((arg_serial_link || arg_reenumerate || arg_shell) && !arg_serial)
 		return log_error("--serial-link, --reenumerate and --shell need --serial"), -EINVAL;
-	if ((arg_hci || arg_name || arg_att_mtu || arg_faults.disconnect_at.n) && !arg_ble)
-		return log_error("--hci, --name, --att-mtu and --disconnect-at need --ble"),
+	if ((arg_hci || arg_name || arg_att_mtu || arg_faults.disconnect_at.n ||
+	     arg_security >= 0 || arg_passkey >= 0 || arg_io_caps >= 0) &&
+	    !arg_ble)
+		return log_error("--hci, --name, --att-mtu, --disconnect-at, --security, --passkey "
+				 "and --io-caps need --ble"),
 		       -EINVAL;
 	if (arg_ble && !arg_hci)
 		return log_error("--ble needs a controller: --hci SPEC (tty:PATH[@BAUD], "
@@ -645,9 +687,20 @@ static int start_front_ends(sd_event *e, struct context *ctx)
 		.ready = on_ble_ready, .fatal = on_ble_fatal, .log = on_ble_log};
 	const struct sim_pty_params pty_params = {
 		.link_path = arg_serial_link, .reenumerate = arg_reenumerate, .shell = arg_shell};
-	const struct sim_ble_params ble_params = {.hci = arg_hci,
-						  .name = arg_name ? arg_name : "otasim",
-						  .att_mtu = (uint16_t)arg_att_mtu};
+	/* a device that shows its passkey unless told otherwise: what authentication needs */
+	bool shows = arg_passkey >= 0 || arg_security == SM_LEVEL_AUTHENTICATED;
+	const struct sim_ble_params ble_params = {
+		.hci = arg_hci,
+		.name = arg_name ? arg_name : "otasim",
+		.att_mtu = (uint16_t)arg_att_mtu,
+		.smp = arg_security >= 0 || arg_passkey >= 0 || arg_io_caps >= 0,
+		.security = arg_security >= 0 ? (uint8_t)arg_security : 0,
+		.io_cap = arg_io_caps >= 0 ? (uint8_t)arg_io_caps
+			  : shows	   ? SM_IO_DISPLAY_ONLY
+					   : SM_IO_NO_INPUT_NO_OUTPUT,
+		.fixed_passkey = arg_passkey >= 0,
+		.passkey = arg_passkey >= 0 ? (uint32_t)arg_passkey : 0,
+	};
 	int r;
 
 	if (arg_udp) {

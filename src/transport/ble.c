@@ -1,5 +1,6 @@
 /* ble.c — the BLE transport: mcumgr's SMP over GATT (Zephyr smp_bt.c) on the bt/ host. Finds the
- * device by address or name (scan), connects, discovers the SMP characteristic, sends each SMP
+ * device by address or name (scan), connects, secures the link where asked or where the device
+ * demands it (bt-sm.h), discovers the SMP characteristic, sends each SMP
  * packet as Write Commands of ATT_MTU - 3 bytes and reassembles notifications by the SMP
  * header's length. Reconnects the way a rebooting BLE device comes back: scan again, connect
  * once it has been seen advertising twice, settle apart (transport.h). */
@@ -9,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt/sm-pdu.h"
+#include "otad/bt-sm.h"
 #include "otad/bt.h"
 #include "otad/reasm.h"
 #include "transport/transport-internal.h"
@@ -25,6 +28,7 @@ enum ble_state {
 	BLE_SCANNING,	 /* looking for the device */
 	BLE_SETTLING,	 /* seen once (reconnect): looking again after settle */
 	BLE_CONNECTING,	 /* LE Create Connection */
+	BLE_SECURING,	 /* the security asked for, before GATT */
 	BLE_DISCOVERING, /* GATT: MTU, service, characteristic, CCCD */
 	BLE_UP,
 	BLE_CLOSING, /* tr_reconnect() disconnected: waiting for the Disconnection Complete */
@@ -55,14 +59,26 @@ struct tr_ble {
 	struct hci_dev *hci;
 	struct hci_conn *conn;
 	struct gatt_client *gc;
+	struct sm *sm;
 	struct reasm *rx;
 	struct bt_addr peer;
+
+	/* security */
+	uint8_t security;
+	bool has_passkey;
+	uint32_t passkey;
+	bool has_ltk; /* from this process's pairing with ltk_peer: re-encrypts the next link */
+	struct sm_ltk ltk;
+	struct bt_addr ltk_peer;
+	int sec_err; /* the last pairing or encryption of this link failed: how */
+	char sec_why[TR_NOTE_MAX];
 
 	sd_event_source *deadline; /* the attempt gives up */
 	sd_event_source *step;	   /* settle, confirm window, retry */
 	sd_event_source *reap;	   /* frees what died inside its own callbacks */
 	struct hci_dev *dead_hci;
 	struct gatt_client *dead_gc;
+	struct sm *dead_sm;
 
 	uint64_t attempt_timeout;
 	unsigned seen_others; /* reports that did not match, for the give-up text */
@@ -175,6 +191,7 @@ static int on_reap(sd_event_source *s, void *userdata)
 	struct tr_ble *b = userdata;
 
 	b->dead_gc = gatt_client_free(b->dead_gc);
+	b->dead_sm = sm_free(b->dead_sm);
 	b->dead_hci = hci_dev_free(b->dead_hci);
 	return 0;
 }
@@ -185,6 +202,10 @@ static void bury(struct tr_ble *b, bool gc, bool hci)
 	if (gc && b->gc) {
 		gatt_client_free(b->dead_gc);
 		b->dead_gc = TAKE_PTR(b->gc);
+	}
+	if (gc && b->sm) { /* the link's Security Manager goes with its GATT client */
+		sm_free(b->dead_sm);
+		b->dead_sm = TAKE_PTR(b->sm);
 	}
 	if (hci && b->hci) {
 		hci_dev_free(b->dead_hci);
@@ -334,6 +355,17 @@ static void on_gatt_ready(struct gatt_client *c, int err, uint8_t ecode, void *u
 			       a);
 		return;
 	}
+	if (err == -EIO && b->sec_err) {
+		attempt_failed(b, b->sec_err, true, "%s", b->sec_why);
+		return;
+	}
+	if (err == -EIO && (ecode == 0x05 || ecode == 0x0f || ecode == 0x0c)) {
+		attempt_failed(b, -EACCES, true,
+			       "%s refuses SMP on this link: ATT error 0x%02x %s, and the link's "
+			       "security (level %u) could not be raised",
+			       a, ecode, att_strerror(ecode), hci_conn_security(b->conn));
+		return;
+	}
 	if (err == -EIO) {
 		attempt_failed(b, -EPROTO, true, "GATT discovery on %s failed: ATT error 0x%02x %s",
 			       a, ecode, att_strerror(ecode));
@@ -364,6 +396,7 @@ static void on_disconnected(struct hci_conn *conn, uint8_t reason, void *user_da
 	reasm_reset(b->rx);
 	/* Freeing the client here is allowed: this is the connection's callback, not its own. */
 	b->gc = gatt_client_free(b->gc);
+	bury(b, true, false); /* the Security Manager, from the loop */
 	switch (b->state) {
 	case BLE_UP:
 		b->state = BLE_IDLE;
@@ -374,8 +407,10 @@ static void on_disconnected(struct hci_conn *conn, uint8_t reason, void *user_da
 		ble_step(b);
 		break;
 	case BLE_DISCOVERING:
-		attempt_failed(b, err, false, "%s disconnected during GATT discovery: 0x%02x %s", a,
-			       reason, hci_strerror(reason));
+	case BLE_SECURING:
+		attempt_failed(b, err, false, "%s disconnected during %s: 0x%02x %s", a,
+			       b->state == BLE_SECURING ? "pairing" : "GATT discovery", reason,
+			       hci_strerror(reason));
 		break;
 	default:
 		break;
@@ -386,16 +421,123 @@ static const struct hci_conn_callbacks conn_callbacks = {
 	.disconnected = on_disconnected,
 };
 
-static void on_connect(struct hci_dev *hci, int err, uint8_t status, struct hci_conn *conn,
-		       void *user_data)
+static void gatt_begin(struct tr_ble *b)
 {
 	static const struct gatt_client_callbacks gatt_callbacks = {
 		.ready = on_gatt_ready,
 		.notify = on_notify,
 		.writable = on_gatt_writable,
 	};
-	struct tr_ble *b = user_data;
 	struct gatt_client_params gp = {&bt_uuid_smp_service, &bt_uuid_smp_char, b->att_mtu};
+	char a[BT_ADDR_STRLEN];
+	int r;
+
+	b->state = BLE_DISCOVERING;
+	r = gatt_client_new(b->conn, &gp, &gatt_callbacks, b, NULL, &b->gc);
+	if (r < 0)
+		attempt_failed(b, r, false, "GATT on %s: %s", bt_addr_to_str(&b->peer, a),
+			       strerror(-r));
+}
+
+/* ---- security ------------------------------------------------------------------------------ */
+
+static void on_sm_passkey(struct sm *sm, void *user_data)
+{
+	struct tr_ble *b = user_data;
+
+	if (b->has_passkey) {
+		(void)sm_passkey_reply(sm, b->passkey);
+		return;
+	}
+	b->sec_err = -EACCES;
+	snprintf(b->sec_why, sizeof(b->sec_why),
+		 "pairing with %s needs the passkey it displays: give --passkey N",
+		 tr_describe(&b->tr));
+	(void)sm_cancel(sm);
+}
+
+static void on_sm_changed(struct sm *sm, int err, const struct sm_result *r, void *user_data)
+{
+	struct tr_ble *b = user_data;
+	const char *who = tr_describe(&b->tr);
+
+	if (err == 0) {
+		b->sec_err = 0;
+		if (r->bonded && r->keys.has_ltk) {
+			b->has_ltk = true;
+			b->ltk = r->keys.ltk;
+			b->ltk_peer = b->peer;
+		}
+		tr_post_note(&b->tr, "link to %s encrypted (security level %u%s)", who, r->level,
+			     r->paired ? ", paired" : ", stored key");
+		return;
+	}
+	if (b->sec_err) /* the first cause (no passkey) stands */
+		return;
+	b->sec_err = err == -EKEYREJECTED || err == -EACCES ? err : -EACCES;
+	if (err == -EKEYREJECTED)
+		snprintf(b->sec_why, sizeof(b->sec_why),
+			 "%s has lost the key of our pairing (%s); not pairing again", who, r->why);
+	else if (err == -EACCES && r->reason == SM_ERR_CONFIRM_VALUE_FAILED)
+		snprintf(b->sec_why, sizeof(b->sec_why),
+			 "pairing with %s failed: %s (wrong passkey)", who, r->why);
+	else if (err == -EACCES && r->reason == SM_ERR_AUTH_REQUIREMENTS && !b->has_passkey)
+		snprintf(b->sec_why, sizeof(b->sec_why),
+			 "pairing with %s needs the passkey it displays (%s): give --passkey N",
+			 who, r->why);
+	else if (err == -EACCES)
+		snprintf(b->sec_why, sizeof(b->sec_why), "pairing with %s failed: %s (%s)", who,
+			 r->why, sm_reason_str(r->reason));
+	else
+		snprintf(b->sec_why, sizeof(b->sec_why), "pairing with %s failed: %s%s%s", who,
+			 strerror(-err), r->why && *r->why ? ": " : "", r->why ? r->why : "");
+}
+
+static void on_secured(struct sm *sm, int err, const struct sm_result *r, void *user_data)
+{
+	struct tr_ble *b = user_data;
+
+	if (b->state != BLE_SECURING || sm != b->sm)
+		return;
+	if (err) {
+		attempt_failed(b, b->sec_err ? b->sec_err : err, err != -ENOTCONN, "%s",
+			       b->sec_why[0] ? b->sec_why : strerror(-err));
+		return;
+	}
+	gatt_begin(b);
+}
+
+/* The link's Security Manager; the security asked for, up front. -EALREADY: none to wait for. */
+static int security_begin(struct tr_ble *b)
+{
+	static const struct sm_callbacks cb = {.passkey_request = on_sm_passkey,
+					       .security_changed = on_sm_changed};
+	/* a typed passkey, or Just Works; bonding keeps the key for the next link of ours */
+	struct sm_config cfg = {
+		.io_cap = b->has_passkey ? SM_IO_KEYBOARD_ONLY : SM_IO_NO_INPUT_NO_OUTPUT,
+		.bonding = true,
+	};
+	int r;
+
+	b->sec_err = 0;
+	b->sec_why[0] = 0;
+	if (b->security == SM_LEVEL_NONE)
+		return -EALREADY; /* no Security Manager: the device's ATT errors stand */
+	r = sm_new(b->conn, &cfg, &cb, b, NULL, &b->sm);
+	if (r < 0)
+		return r;
+	if (b->has_ltk && !memcmp(&b->ltk_peer, &b->peer, sizeof(b->peer)))
+		sm_set_ltk(b->sm, &b->ltk);
+	if (b->security < SM_LEVEL_UNAUTHENTICATED)
+		return -EALREADY;
+	b->state = BLE_SECURING;
+	return sm_pair(b->sm, b->security, on_secured, b, NULL);
+}
+
+static void on_connect(struct hci_dev *hci, int err, uint8_t status, struct hci_conn *conn,
+		       void *user_data)
+{
+	struct tr_ble *b = user_data;
 	char a[BT_ADDR_STRLEN];
 	int r;
 
@@ -412,11 +554,12 @@ static void on_connect(struct hci_dev *hci, int err, uint8_t status, struct hci_
 		return;
 	}
 	b->conn = conn;
-	b->state = BLE_DISCOVERING;
 	hci_conn_set_callbacks(conn, &conn_callbacks, b, NULL);
-	r = gatt_client_new(conn, &gp, &gatt_callbacks, b, NULL, &b->gc);
-	if (r < 0)
-		attempt_failed(b, r, false, "GATT on %s: %s", a, strerror(-r));
+	r = security_begin(b);
+	if (r == -EALREADY)
+		gatt_begin(b);
+	else if (r < 0)
+		attempt_failed(b, r, false, "Security Manager on %s: %s", a, strerror(-r));
 }
 
 /* ---- scanning ----------------------------------------------------------------------------- */
@@ -650,6 +793,7 @@ static void ble_close(struct tr *t, uint64_t timeout_usec)
 	(void)sd_event_source_set_enabled(b->deadline, SD_EVENT_OFF);
 	b->state = BLE_CLOSED;
 	b->gc = gatt_client_free(b->gc);
+	bury(b, true, false);
 	reasm_reset(b->rx);
 	if (!b->hci || hci_dev_close(b->hci, timeout_usec, on_hci_closed, b, NULL) < 0)
 		tr_close_complete(t, 0);
@@ -662,6 +806,9 @@ static void ble_destroy(struct tr *t)
 	b->state = BLE_IDLE;
 	gatt_client_free(b->gc);
 	gatt_client_free(b->dead_gc);
+	sm_free(b->sm);
+	sm_free(b->dead_sm);
+	explicit_bzero(&b->ltk, sizeof(b->ltk));
 	hci_dev_free(b->hci); /* it also tells the controller to drop the link */
 	hci_dev_free(b->dead_hci);
 	reasm_free(b->rx);
@@ -698,6 +845,9 @@ static void set_options(struct tr_ble *b, const struct tr_options *o)
 	b->connect_timeout = o->connect_timeout_usec ?: TR_CONNECT_TIMEOUT_DEFAULT;
 	b->settle = o->settle_usec ?: BLE_SETTLE_DEFAULT;
 	b->att_mtu = o->att_mtu;
+	b->security = o->security;
+	b->has_passkey = o->has_passkey;
+	b->passkey = o->passkey;
 	b->conn_params = (struct hci_conn_params){
 		.interval_min = o->conn_interval_min ?: 12,
 		.interval_max = o->conn_interval_max ?: 24,

@@ -21,6 +21,7 @@ static const char *const fail_names[_UPD_FAIL_MAX] = {
 	[UPD_FAIL_DEVICE] = "device",     [UPD_FAIL_PROTOCOL] = "protocol",
 	[UPD_FAIL_VERIFY] = "verify",     [UPD_FAIL_REFUSED] = "refused",
 	[UPD_FAIL_CANCELLED] = "cancelled", [UPD_FAIL_CONFIG] = "config",
+	[UPD_FAIL_SECURITY] = "security",
 };
 
 const char *upd_step_name(enum upd_step s)
@@ -214,7 +215,11 @@ static void on_link_event(enum tr_event ev, int err, void *user_data)
 		 * discard text says why): nothing will. Waiting for a rebooting device is the
 		 * boot step's business, bounded by its own deadline. */
 		if (!was_up && j->step != UPD_STEP_RESET && j->step != UPD_STEP_BOOT) {
-			job_fail(j, err, UPD_FAIL_LINK, "cannot reach %s: %s", tr_describe(j->tr),
+			/* BLE: a failed pairing, a lost bond (transport.h) */
+			bool sec = err == -EACCES || err == -EKEYREJECTED;
+
+			job_fail(j, err, sec ? UPD_FAIL_SECURITY : UPD_FAIL_LINK, "cannot reach %s: %s",
+				 tr_describe(j->tr),
 				 j->last_stray[0] ? j->last_stray : strerror(err < 0 ? -err : EIO));
 			return;
 		}
