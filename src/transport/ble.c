@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bt/sm-pdu.h"
 #include "otad/bt-sm.h"
 #include "otad/bt.h"
 #include "otad/reasm.h"
+#include "transport/ble-security.h"
 #include "transport/transport-internal.h"
 
 #define BLE_SETTLE_DEFAULT   (500 * USEC_PER_MSEC)
@@ -63,22 +63,13 @@ struct tr_ble {
 	struct reasm *rx;
 	struct bt_addr peer;
 
-	/* security */
-	uint8_t security;
-	bool has_passkey;
-	uint32_t passkey;
-	bool has_ltk; /* from this process's pairing with ltk_peer: re-encrypts the next link */
-	struct sm_ltk ltk;
-	struct bt_addr ltk_peer;
-	int sec_err; /* the last pairing or encryption of this link failed: how */
-	char sec_why[TR_NOTE_MAX];
+	struct ble_sec sec; /* the link's Security Manager, the key of our pairing */
 
 	sd_event_source *deadline; /* the attempt gives up */
 	sd_event_source *step;	   /* settle, confirm window, retry */
 	sd_event_source *reap;	   /* frees what died inside its own callbacks */
 	struct hci_dev *dead_hci;
 	struct gatt_client *dead_gc;
-	struct sm *dead_sm;
 
 	uint64_t attempt_timeout;
 	unsigned seen_others; /* reports that did not match, for the give-up text */
@@ -191,7 +182,7 @@ static int on_reap(sd_event_source *s, void *userdata)
 	struct tr_ble *b = userdata;
 
 	b->dead_gc = gatt_client_free(b->dead_gc);
-	b->dead_sm = sm_free(b->dead_sm);
+	ble_sec_reap(&b->sec);
 	b->dead_hci = hci_dev_free(b->dead_hci);
 	return 0;
 }
@@ -203,10 +194,8 @@ static void bury(struct tr_ble *b, bool gc, bool hci)
 		gatt_client_free(b->dead_gc);
 		b->dead_gc = TAKE_PTR(b->gc);
 	}
-	if (gc && b->sm) { /* the link's Security Manager goes with its GATT client */
-		sm_free(b->dead_sm);
-		b->dead_sm = TAKE_PTR(b->sm);
-	}
+	if (gc) /* the link's Security Manager goes with its GATT client */
+		ble_sec_bury(&b->sec);
 	if (hci && b->hci) {
 		hci_dev_free(b->dead_hci);
 		b->dead_hci = TAKE_PTR(b->hci);
@@ -355,8 +344,8 @@ static void on_gatt_ready(struct gatt_client *c, int err, uint8_t ecode, void *u
 			       a);
 		return;
 	}
-	if (err == -EIO && b->sec_err) {
-		attempt_failed(b, b->sec_err, true, "%s", b->sec_why);
+	if (err == -EIO && b->sec.err) {
+		attempt_failed(b, b->sec.err, true, "%s", b->sec.why);
 		return;
 	}
 	if (err == -EIO && (ecode == 0x05 || ecode == 0x0f || ecode == 0x0c)) {
@@ -441,97 +430,29 @@ static void gatt_begin(struct tr_ble *b)
 
 /* ---- security ------------------------------------------------------------------------------ */
 
-static void on_sm_passkey(struct sm *sm, void *user_data)
-{
-	struct tr_ble *b = user_data;
-
-	if (b->has_passkey) {
-		(void)sm_passkey_reply(sm, b->passkey);
-		return;
-	}
-	b->sec_err = -EACCES;
-	snprintf(b->sec_why, sizeof(b->sec_why),
-		 "pairing with %s needs the passkey it displays: give --passkey N",
-		 tr_describe(&b->tr));
-	(void)sm_cancel(sm);
-}
-
-static void on_sm_changed(struct sm *sm, int err, const struct sm_result *r, void *user_data)
-{
-	struct tr_ble *b = user_data;
-	const char *who = tr_describe(&b->tr);
-
-	if (err == 0) {
-		b->sec_err = 0;
-		if (r->bonded && r->keys.has_ltk) {
-			b->has_ltk = true;
-			b->ltk = r->keys.ltk;
-			b->ltk_peer = b->peer;
-		}
-		tr_post_note(&b->tr, "link to %s encrypted (security level %u%s)", who, r->level,
-			     r->paired ? ", paired" : ", stored key");
-		return;
-	}
-	if (b->sec_err) /* the first cause (no passkey) stands */
-		return;
-	b->sec_err = err == -EKEYREJECTED || err == -EACCES ? err : -EACCES;
-	if (err == -EKEYREJECTED)
-		snprintf(b->sec_why, sizeof(b->sec_why),
-			 "%s has lost the key of our pairing (%s); not pairing again", who, r->why);
-	else if (err == -EACCES && r->reason == SM_ERR_CONFIRM_VALUE_FAILED)
-		snprintf(b->sec_why, sizeof(b->sec_why),
-			 "pairing with %s failed: %s (wrong passkey)", who, r->why);
-	else if (err == -EACCES && r->reason == SM_ERR_AUTH_REQUIREMENTS && !b->has_passkey)
-		snprintf(b->sec_why, sizeof(b->sec_why),
-			 "pairing with %s needs the passkey it displays (%s): give --passkey N",
-			 who, r->why);
-	else if (err == -EACCES)
-		snprintf(b->sec_why, sizeof(b->sec_why), "pairing with %s failed: %s (%s)", who,
-			 r->why, sm_reason_str(r->reason));
-	else
-		snprintf(b->sec_why, sizeof(b->sec_why), "pairing with %s failed: %s%s%s", who,
-			 strerror(-err), r->why && *r->why ? ": " : "", r->why ? r->why : "");
-}
-
 static void on_secured(struct sm *sm, int err, const struct sm_result *r, void *user_data)
 {
 	struct tr_ble *b = user_data;
 
-	if (b->state != BLE_SECURING || sm != b->sm)
+	if (b->state != BLE_SECURING || sm != b->sec.sm)
 		return;
 	if (err) {
-		attempt_failed(b, b->sec_err ? b->sec_err : err, err != -ENOTCONN, "%s",
-			       b->sec_why[0] ? b->sec_why : strerror(-err));
+		attempt_failed(b, b->sec.err ? b->sec.err : err, err != -ENOTCONN, "%s",
+			       b->sec.why[0] ? b->sec.why : strerror(-err));
 		return;
 	}
 	gatt_begin(b);
 }
 
-/* The link's Security Manager; the security asked for, up front. -EALREADY: none to wait for. */
+/* The link's Security Manager, and the security asked for up front. -EALREADY: none to wait
+ * for. */
 static int security_begin(struct tr_ble *b)
 {
-	static const struct sm_callbacks cb = {.passkey_request = on_sm_passkey,
-					       .security_changed = on_sm_changed};
-	/* a typed passkey, or Just Works; bonding keeps the key for the next link of ours */
-	struct sm_config cfg = {
-		.io_cap = b->has_passkey ? SM_IO_KEYBOARD_ONLY : SM_IO_NO_INPUT_NO_OUTPUT,
-		.bonding = true,
-	};
-	int r;
+	int r = ble_sec_attach(&b->sec, b->conn, &b->peer, on_secured, b);
 
-	b->sec_err = 0;
-	b->sec_why[0] = 0;
-	if (b->security == SM_LEVEL_NONE)
-		return -EALREADY; /* no Security Manager: the device's ATT errors stand */
-	r = sm_new(b->conn, &cfg, &cb, b, NULL, &b->sm);
-	if (r < 0)
-		return r;
-	if (b->has_ltk && !memcmp(&b->ltk_peer, &b->peer, sizeof(b->peer)))
-		sm_set_ltk(b->sm, &b->ltk);
-	if (b->security < SM_LEVEL_UNAUTHENTICATED)
-		return -EALREADY;
-	b->state = BLE_SECURING;
-	return sm_pair(b->sm, b->security, on_secured, b, NULL);
+	if (r == 0)
+		b->state = BLE_SECURING;
+	return r;
 }
 
 static void on_connect(struct hci_dev *hci, int err, uint8_t status, struct hci_conn *conn,
@@ -806,9 +727,7 @@ static void ble_destroy(struct tr *t)
 	b->state = BLE_IDLE;
 	gatt_client_free(b->gc);
 	gatt_client_free(b->dead_gc);
-	sm_free(b->sm);
-	sm_free(b->dead_sm);
-	explicit_bzero(&b->ltk, sizeof(b->ltk));
+	ble_sec_free(&b->sec);
 	hci_dev_free(b->hci); /* it also tells the controller to drop the link */
 	hci_dev_free(b->dead_hci);
 	reasm_free(b->rx);
@@ -845,9 +764,7 @@ static void set_options(struct tr_ble *b, const struct tr_options *o)
 	b->connect_timeout = o->connect_timeout_usec ?: TR_CONNECT_TIMEOUT_DEFAULT;
 	b->settle = o->settle_usec ?: BLE_SETTLE_DEFAULT;
 	b->att_mtu = o->att_mtu;
-	b->security = o->security;
-	b->has_passkey = o->has_passkey;
-	b->passkey = o->passkey;
+	ble_sec_init(&b->sec, &b->tr, o);
 	b->conn_params = (struct hci_conn_params){
 		.interval_min = o->conn_interval_min ?: 12,
 		.interval_max = o->conn_interval_max ?: 24,
