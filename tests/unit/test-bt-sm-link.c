@@ -3,8 +3,8 @@
  * (sm-session.c) behind the controller: the host pairs as central and as peripheral, encrypts
  * with LE Enable Encryption and answers LE Long Term Key Requests, sets the link's level from
  * the Encryption Change, re-encrypts with a stored key (and reports a lost bond without pairing
- * again), starts on a Security Request, times out after the SMP timeout, and gives the channel
- * back to the responder that refuses pairing when it goes. */
+ * again), starts on a Security Request (pairing, or the stored key), times out after the SMP
+ * timeout, and gives the channel back to the responder that refuses pairing when it goes. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -505,6 +505,44 @@ static void test_security_request_starts_pairing(void **state)
 	sm_free(h.sm);
 }
 
+static void test_security_request_reencrypts_with_the_stored_key(void **state)
+{
+	struct fake *f = *state;
+	struct sm_config hc = {.io_cap = SM_IO_NO_INPUT_NO_OUTPUT, .bonding = true};
+	struct sm_ltk k = {.ediv = 0xbeef,
+			   .rand = {8, 7, 6, 5, 4, 3, 2, 1},
+			   .key_size = 16,
+			   .authenticated = true};
+	struct host h = {0};
+	struct peer p = {0};
+	struct fake_pkt pk;
+
+	memset(k.key, 0x5a, 16);
+	up_central(f);
+	host_make(f, &h, &hc);
+	sm_set_ltk(h.sm, &k);
+	/* 2.4.6: a Security Request asking for MITM; the stored key is authenticated: it serves,
+	 * no pairing */
+	peer_send((uint8_t[]){SM_SECURITY_REQUEST, SM_AUTH_BONDING | SM_AUTH_MITM}, 2,
+		  &(struct peer){.f = f});
+	pk = fake_expect_cmd(f, HCI_OP_LE_ENABLE_ENCRYPTION);
+	assert_memory_equal(pk.data + 2, k.rand, 8);
+	assert_int_equal(get_le16(pk.data + 10), 0xbeef);
+	assert_memory_equal(pk.data + 12, k.key, 16);
+	fake_cmd_status(f, HCI_OP_LE_ENABLE_ENCRYPTION, 0);
+	encryption_change(f, 0, true);
+	DRIVE(f, &p, h.changes == 1);
+	assert_int_equal(h.change_err, 0);
+	assert_int_equal(h.change_level, SM_LEVEL_AUTHENTICATED);
+	assert_false(h.r.paired);
+	assert_int_equal(p.n_pdu, 0);
+	/* the link has what was asked: a second request changes nothing */
+	peer_send((uint8_t[]){SM_SECURITY_REQUEST, SM_AUTH_BONDING | SM_AUTH_MITM}, 2,
+		  &(struct peer){.f = f});
+	assert_false(fake_pump(f, 100));
+	sm_free(h.sm);
+}
+
 static void test_peripheral_pairs_with_its_fixed_passkey(void **state)
 {
 	struct fake *f = *state;
@@ -590,6 +628,9 @@ int main(void)
 						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_security_request_starts_pairing, fake_setup,
 						fake_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_security_request_reencrypts_with_the_stored_key, fake_setup,
+			fake_teardown),
 		cmocka_unit_test_setup_teardown(test_peripheral_pairs_with_its_fixed_passkey,
 						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_freeing_gives_the_channel_back, fake_setup,
