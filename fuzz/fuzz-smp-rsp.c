@@ -180,7 +180,10 @@ static void slot_info(const uint8_t *b, size_t n)
 	FUZZ_CHECK(a.n == c.n);
 	for (unsigned i = 0; i < a.n; i++)
 		FUZZ_CHECK(a.slots[i].image == c.slots[i].image &&
-			   a.slots[i].slot == c.slots[i].slot && a.slots[i].size == c.slots[i].size);
+			   a.slots[i].slot == c.slots[i].slot && a.slots[i].size == c.slots[i].size &&
+			   a.slots[i].rc == c.slots[i].rc &&
+			   a.slots[i].has_upload_image_id == c.slots[i].has_upload_image_id &&
+			   a.slots[i].upload_image_id == c.slots[i].upload_image_id);
 	len2 = smp_slot_info_rsp_encode(again, sizeof(again), &c);
 	FUZZ_CHECK(len2 == len && !memcmp(out, again, (size_t)len));
 }

@@ -128,6 +128,7 @@ static void rsp_bodies(struct body *v, unsigned *count)
 	si.slots[1].size = 0x60000;
 	si.slots[1].has_max_image_size = si.slots[0].has_max_image_size = true;
 	si.slots[1].max_image_size = si.slots[0].max_image_size = 0x5f000;
+	si.slots[1].has_upload_image_id = true;
 	si.slots[2].image = 1;
 	si.slots[2].size = 0x10000;
 

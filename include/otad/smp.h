@@ -271,21 +271,39 @@ int smp_upload_rsp_decode(const uint8_t *body, size_t len, struct smp_upload_rsp
 			  const char **ret_reason);
 
 /* Slot info (group 1 id 6, Zephyr CONFIG_MCUMGR_GRP_IMG_SLOT_INFO) is nested on the wire,
- *   {"images": [{"image": i, "slots": [{"slot": s, "size": z, "upload_image_id"?}, ...],
+ *   {"images": [{"image": i, "slots": [{"slot": s, "size": z, "upload_image_id"?: u}, ...],
  *                "max_image_size"?: m}, ...]},
  * and flattened here: one entry per slot, carrying its image's number and max_image_size.
+ * Zephyr (img_mgmt.c img_mgmt_slot_info) sends "upload_image_id" on the slots an upload may go
+ * to (the image number to upload with), "max_image_size" with CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_*
+ * (the slot less MCUboot's trailer), and "rc" (a negative errno) instead of "size" for a slot
+ * whose flash area it cannot open. Devices without the command answer MGMT_ERR_ENOTSUP.
  * The encoder groups consecutive entries of the same image back into one "images" element. */
+struct smp_slot_info {
+	uint32_t image, slot;
+	uint32_t size;  /* bytes of the slot's flash area; 0 when rc != 0 */
+	int32_t rc;     /* 0, or the device's error opening the slot ("rc" instead of "size") */
+	bool has_upload_image_id;
+	uint32_t upload_image_id;
+	bool has_max_image_size; /* of the image, repeated in each of its slots */
+	uint32_t max_image_size;
+};
 struct smp_slot_info_rsp {
 	struct smp_err err;
 	unsigned n;
-	struct {
-		uint32_t image, slot, size;
-		bool has_max_image_size;
-		uint32_t max_image_size;
-	} slots[SMP_MAX_SLOTS];
+	struct smp_slot_info slots[SMP_MAX_SLOTS];
 };
 int smp_slot_info_rsp_decode(const uint8_t *body, size_t len, struct smp_slot_info_rsp *ret,
 			     const char **ret_reason);
+/* The entry for (image, slot), or NULL. */
+const struct smp_slot_info *smp_slot_info_find(const struct smp_slot_info_rsp *r, uint32_t image,
+					       uint32_t slot);
+/* The largest image an upload of image number `image` may carry: max_image_size where the device
+ * reports it (*ret_slot_size false), else the size of the slot the upload goes to (the one whose
+ * upload_image_id is image, else slot 1; *ret_slot_size true). -ENOENT when the image has no such
+ * slot listed, -EIO when the device could not read that slot (its "rc"). */
+int smp_slot_info_upload_max(const struct smp_slot_info_rsp *r, uint32_t image, uint32_t *ret_max,
+			     bool *ret_slot_size);
 
 /* ---- Server side (otasim): request decoders and response encoders -------------------------- */
 int smp_upload_req_decode(const uint8_t *body, size_t len, struct smp_upload_req *ret,

@@ -221,20 +221,54 @@ struct slot_info_image {
 struct slot_info_slot {
 	uint32_t slot;
 	uint32_t size;
+	uint32_t upload_image_id;
+	struct smp_err err; /* "rc": the device could not open the slot */
 };
 
-enum { SIS_SLOT, SIS_SIZE };
+enum { SIS_SLOT, SIS_SIZE, SIS_UPLOAD_ID, SIS_RC };
 static const struct smp_field si_slot_fields[] = {
 	[SIS_SLOT] = SMP_U32("slot info slot", "slot", struct slot_info_slot, slot),
 	[SIS_SIZE] = SMP_U32("slot info slot", "size", struct slot_info_slot, size),
+	[SIS_UPLOAD_ID] = SMP_U32("slot info slot", "upload_image_id", struct slot_info_slot,
+				  upload_image_id),
+	[SIS_RC] = {.key = "rc",
+		    .kind = SF_RC,
+		    .off = offsetof(struct slot_info_slot, err),
+		    SMP_FIELD_REASONS_("slot info slot", "rc", "an integer")},
 };
 static const struct smp_msg si_slot_msg = SMP_MSG("slot info slot", si_slot_fields);
+
+/* One element of "slots" into the next entry of rsp. */
+static int decode_si_slot(struct cbor_reader *r, struct smp_slot_info_rsp *rsp,
+			  const char **ret_reason)
+{
+	struct slot_info_slot s = {0};
+	struct smp_slot_info *e;
+	uint32_t seen;
+
+	if (rsp->n >= SMP_MAX_SLOTS)
+		return smp_bad(ret_reason, "slot info: more than 8 slots");
+	if (smp_decode_map(r, &si_slot_msg, &s, &seen, ret_reason) < 0)
+		return -EBADMSG;
+	if (!(seen & 1u << SIS_SLOT))
+		return smp_bad(ret_reason, "slot info slot: 'slot' missing");
+	if (!(seen & 1u << SIS_SIZE) && (!(seen & 1u << SIS_RC) || s.err.rc == 0))
+		return smp_bad(ret_reason, "slot info slot: 'size' missing");
+	e = &rsp->slots[rsp->n++];
+	*e = (struct smp_slot_info){
+		.slot = s.slot,
+		.size = seen & 1u << SIS_SIZE ? s.size : 0,
+		.rc = seen & 1u << SIS_SIZE ? 0 : s.err.rc,
+		.has_upload_image_id = seen & 1u << SIS_UPLOAD_ID,
+		.upload_image_id = s.upload_image_id,
+	};
+	return 0;
+}
 
 static int decode_si_slots(struct cbor_reader *r, void *target, const struct smp_field *f,
 			   const char **ret_reason)
 {
 	struct slot_info_image *img = target;
-	struct smp_slot_info_rsp *rsp = img->rsp;
 	struct cr_item head;
 	struct cr_iter iter;
 	int k;
@@ -243,22 +277,9 @@ static int decode_si_slots(struct cbor_reader *r, void *target, const struct smp
 		return -EBADMSG;
 	if (cr_iter_init(r, &head, &iter) < 0)
 		return smp_bad(ret_reason, r->err);
-	while ((k = cr_iter_next(r, &iter)) > 0) {
-		struct slot_info_slot s = {0};
-		uint32_t seen;
-
-		if (rsp->n >= SMP_MAX_SLOTS)
-			return smp_bad(ret_reason, "slot info: more than 8 slots");
-		if (smp_decode_map(r, &si_slot_msg, &s, &seen, ret_reason) < 0)
+	while ((k = cr_iter_next(r, &iter)) > 0)
+		if (decode_si_slot(r, img->rsp, ret_reason) < 0)
 			return -EBADMSG;
-		if (!(seen & 1u << SIS_SLOT))
-			return smp_bad(ret_reason, "slot info slot: 'slot' missing");
-		if (!(seen & 1u << SIS_SIZE))
-			return smp_bad(ret_reason, "slot info slot: 'size' missing");
-		rsp->slots[rsp->n].slot = s.slot;
-		rsp->slots[rsp->n].size = s.size;
-		rsp->n++;
-	}
 	return k < 0 ? smp_bad(ret_reason, r->err) : 0;
 }
 
@@ -324,6 +345,40 @@ int smp_slot_info_rsp_decode(const uint8_t *body, size_t len, struct smp_slot_in
 	return 0;
 }
 
+const struct smp_slot_info *smp_slot_info_find(const struct smp_slot_info_rsp *r, uint32_t image,
+					       uint32_t slot)
+{
+	for (unsigned i = 0; i < r->n && i < SMP_MAX_SLOTS; i++)
+		if (r->slots[i].image == image && r->slots[i].slot == slot)
+			return &r->slots[i];
+	return NULL;
+}
+
+int smp_slot_info_upload_max(const struct smp_slot_info_rsp *r, uint32_t image, uint32_t *ret_max,
+			     bool *ret_slot_size)
+{
+	const struct smp_slot_info *s = NULL;
+
+	for (unsigned i = 0; i < r->n && i < SMP_MAX_SLOTS && !s; i++)
+		if (r->slots[i].image == image && r->slots[i].has_upload_image_id &&
+		    r->slots[i].upload_image_id == image)
+			s = &r->slots[i];
+	if (!s)
+		s = smp_slot_info_find(r, image, 1);
+	if (!s)
+		return -ENOENT;
+	if (s->has_max_image_size) {
+		*ret_max = s->max_image_size;
+		*ret_slot_size = false;
+		return 0;
+	}
+	if (s->rc != 0)
+		return -EIO;
+	*ret_max = s->size;
+	*ret_slot_size = true;
+	return 0;
+}
+
 /* Entries [first, first + n) share one image. */
 static unsigned image_run(const struct smp_slot_info_rsp *r, unsigned first)
 {
@@ -332,6 +387,24 @@ static unsigned image_run(const struct smp_slot_info_rsp *r, unsigned first)
 	while (first + n < r->n && r->slots[first + n].image == r->slots[first].image)
 		n++;
 	return n;
+}
+
+static void encode_si_slot(struct cbor_writer *w, const struct smp_slot_info *s)
+{
+	cw_map(w, 2 + s->has_upload_image_id);
+	cw_key(w, "slot");
+	cw_uint(w, s->slot);
+	if (s->rc != 0) {
+		cw_key(w, "rc");
+		cw_int(w, s->rc);
+	} else {
+		cw_key(w, "size");
+		cw_uint(w, s->size);
+	}
+	if (s->has_upload_image_id) {
+		cw_key(w, "upload_image_id");
+		cw_uint(w, s->upload_image_id);
+	}
 }
 
 static void encode_si_image(struct cbor_writer *w, const struct smp_slot_info_rsp *r,
@@ -344,13 +417,8 @@ static void encode_si_image(struct cbor_writer *w, const struct smp_slot_info_rs
 	cw_uint(w, r->slots[first].image);
 	cw_key(w, "slots");
 	cw_array(w, n);
-	for (unsigned i = first; i < first + n; i++) {
-		cw_map(w, 2);
-		cw_key(w, "slot");
-		cw_uint(w, r->slots[i].slot);
-		cw_key(w, "size");
-		cw_uint(w, r->slots[i].size);
-	}
+	for (unsigned i = first; i < first + n; i++)
+		encode_si_slot(w, &r->slots[i]);
 	if (has_max) {
 		cw_key(w, "max_image_size");
 		cw_uint(w, r->slots[first].max_image_size);

@@ -558,9 +558,74 @@ static void test_slot_info_decodes_nested_response_into_flat_slots(void **state)
 		assert_int_equal(r.slots[i].image, 0);
 		assert_int_equal(r.slots[i].slot, i);
 		assert_int_equal(r.slots[i].size, 0x60000);
+		assert_int_equal(r.slots[i].rc, 0);
 		assert_true(r.slots[i].has_max_image_size);
 		assert_int_equal(r.slots[i].max_image_size, 0x5f000);
 	}
+	assert_false(r.slots[0].has_upload_image_id);
+	assert_true(r.slots[1].has_upload_image_id);
+	assert_int_equal(r.slots[1].upload_image_id, 2);
+	assert_ptr_equal(smp_slot_info_find(&r, 0, 1), &r.slots[1]);
+	assert_null(smp_slot_info_find(&r, 1, 1));
+}
+
+/* Zephyr puts "rc" (flash_area_open()'s negative errno) where it could not read a slot's size. */
+static void test_slot_info_slot_it_cannot_open_carries_rc_instead_of_size(void **state)
+{
+	struct smp_slot_info_rsp r;
+	const char *why;
+	uint32_t max = 0;
+	bool slot_size = false;
+
+	/* {"images": [{"image": 0, "slots": [{"slot": 0, "size": 0x1000},
+	 *   {"slot": 1, "rc": -2, "upload_image_id": 0}]}]} */
+	assert_int_equal(DEC(smp_slot_info_rsp_decode, &r, &why, 0xa1, K_IMAGES, 0x81, 0xa2,
+			     K_IMAGE, 0x00, K_SLOTS, 0x82, 0xa2, K_SLOT, 0x00, K_SIZE, 0x19, 0x10,
+			     0x00, 0xa3, K_SLOT, 0x01, K_RC, 0x21, K_UPLOAD_ID, 0x00),
+			 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.slots[1].rc, -2);
+	assert_int_equal(r.slots[1].size, 0);
+	assert_int_equal(smp_slot_info_upload_max(&r, 0, &max, &slot_size), -EIO);
+	/* and the encoder writes it back the same way */
+	{
+		uint8_t buf[128];
+
+		assert_encoded(smp_slot_info_rsp_encode(buf, sizeof(buf), &r), buf,
+			       BYTES(0xa1, K_IMAGES, 0x81, 0xa2, K_IMAGE, 0x00, K_SLOTS, 0x82, 0xa2,
+				     K_SLOT, 0x00, K_SIZE, 0x19, 0x10, 0x00, 0xa3, K_SLOT, 0x01,
+				     K_RC, 0x21, K_UPLOAD_ID, 0x00));
+	}
+}
+
+static void test_slot_info_upload_max_prefers_max_image_size_then_the_upload_slot(void **state)
+{
+	struct smp_slot_info_rsp r = {
+		.n = 4,
+		.slots = {{.image = 0, .slot = 0, .size = 0x76000},
+			  {.image = 0, .slot = 1, .size = 0x76000},
+			  {.image = 1, .slot = 0, .size = 0x30000, .has_max_image_size = true,
+			   .max_image_size = 0x2f000},
+			  {.image = 1, .slot = 1, .size = 0x30000, .has_max_image_size = true,
+			   .max_image_size = 0x2f000}},
+	};
+	uint32_t max = 0;
+	bool slot_size = false;
+
+	/* no max_image_size: the size of slot 1 */
+	assert_int_equal(smp_slot_info_upload_max(&r, 0, &max, &slot_size), 0);
+	assert_int_equal(max, 0x76000);
+	assert_true(slot_size);
+	/* the slot whose upload_image_id names the image, not slot 1 */
+	r.slots[0].size = 0x50000;
+	r.slots[0].has_upload_image_id = true;
+	r.slots[0].upload_image_id = 0;
+	assert_int_equal(smp_slot_info_upload_max(&r, 0, &max, &slot_size), 0);
+	assert_int_equal(max, 0x50000);
+	assert_int_equal(smp_slot_info_upload_max(&r, 1, &max, &slot_size), 0);
+	assert_int_equal(max, 0x2f000);
+	assert_false(slot_size);
+	assert_int_equal(smp_slot_info_upload_max(&r, 2, &max, &slot_size), -ENOENT);
 }
 
 static void test_slot_info_image_number_may_follow_its_slots(void **state)
@@ -580,15 +645,28 @@ static void test_slot_info_image_number_may_follow_its_slots(void **state)
 
 static void test_slot_info_encode_golden_bytes(void **state)
 {
-	const struct smp_slot_info_rsp r = {.n = 2,
-					    .slots = {{.image = 0, .slot = 0, .size = 0x8000},
-						      {.image = 0, .slot = 1, .size = 0x8000}}};
+	struct smp_slot_info_rsp r = {.n = 2,
+				      .slots = {{.image = 0, .slot = 0, .size = 0x8000},
+						{.image = 0, .slot = 1, .size = 0x8000}}};
 	uint8_t buf[128];
 
 	assert_encoded(smp_slot_info_rsp_encode(buf, sizeof(buf), &r), buf,
 		       BYTES(0xa1, K_IMAGES, 0x81, 0xa2, K_IMAGE, 0x00, K_SLOTS, 0x82, 0xa2, K_SLOT,
 			     0x00, K_SIZE, 0x19, 0x80, 0x00, 0xa2, K_SLOT, 0x01, K_SIZE, 0x19, 0x80,
 			     0x00));
+	/* what otasim answers: upload_image_id on the slot an upload goes to, and the image's
+	 * max_image_size (the slot less MCUboot's trailer sector) */
+	r.slots[1].has_upload_image_id = true;
+	r.slots[0].has_max_image_size = r.slots[1].has_max_image_size = true;
+	r.slots[0].max_image_size = r.slots[1].max_image_size = 0x7000;
+	assert_encoded(smp_slot_info_rsp_encode(buf, sizeof(buf), &r), buf,
+		       BYTES(0xa1, K_IMAGES, 0x81, 0xa3, K_IMAGE, 0x00, K_SLOTS, 0x82, 0xa2, K_SLOT,
+			     0x00, K_SIZE, 0x19, 0x80, 0x00, 0xa3, K_SLOT, 0x01, K_SIZE, 0x19, 0x80,
+			     0x00, K_UPLOAD_ID, 0x00, K_MAX, 0x19, 0x70, 0x00));
+	/* too small a buffer: nothing past it, -ENOBUFS */
+	memset(buf, 0xee, sizeof(buf));
+	assert_int_equal(smp_slot_info_rsp_encode(buf, 20, &r), -ENOBUFS);
+	assert_int_equal(buf[20], 0xee);
 }
 
 static void test_slot_info_roundtrip_groups_slots_by_image(void **state)
@@ -604,6 +682,8 @@ static void test_slot_info_roundtrip_groups_slots_by_image(void **state)
 		in.slots[i].size = 0x1000u << i;
 		in.slots[i].has_max_image_size = in.slots[i].image == 1;
 		in.slots[i].max_image_size = in.slots[i].has_max_image_size ? 0xffffffff : 0;
+		in.slots[i].has_upload_image_id = i % 2 == 1;
+		in.slots[i].upload_image_id = i % 2 == 1 ? in.slots[i].image : 0;
 	}
 	n = smp_slot_info_rsp_encode(buf, sizeof(buf), &in);
 	assert_true(n > 0);
@@ -615,6 +695,8 @@ static void test_slot_info_roundtrip_groups_slots_by_image(void **state)
 		assert_int_equal(out.slots[i].size, in.slots[i].size);
 		assert_int_equal(out.slots[i].has_max_image_size, in.slots[i].has_max_image_size);
 		assert_int_equal(out.slots[i].max_image_size, in.slots[i].max_image_size);
+		assert_int_equal(out.slots[i].has_upload_image_id, in.slots[i].has_upload_image_id);
+		assert_int_equal(out.slots[i].upload_image_id, in.slots[i].upload_image_id);
 	}
 	in.n = SMP_MAX_SLOTS + 1;
 	assert_int_equal(smp_slot_info_rsp_encode(buf, sizeof(buf), &in), -EINVAL);
@@ -644,6 +726,43 @@ static void test_slot_info_rejects_malformed_responses(void **state)
 	ASSERT_REJECTED(smp_slot_info_rsp_decode, &r, "slot info: more than 8 slots", 0xa1,
 			K_IMAGES, 0x81, 0xa2, K_IMAGE, 0x00, K_SLOTS, 0x89, SLOT0, SLOT0, SLOT0,
 			SLOT0, SLOT0, SLOT0, SLOT0, SLOT0, SLOT0);
+	ASSERT_REJECTED(smp_slot_info_rsp_decode, &r, "slot info slot: 'size' missing", 0xa1,
+			K_IMAGES, 0x81, 0xa2, K_IMAGE, 0x00, K_SLOTS, 0x81, 0xa2, K_SLOT, 0x00, K_RC,
+			0x00); /* an "rc" of 0 says the slot was read: then its size must be there */
+	ASSERT_REJECTED(smp_slot_info_rsp_decode, &r, "slot info slot: 'size' is out of range",
+			0xa1, K_IMAGES, 0x81, 0xa2, K_IMAGE, 0x00, K_SLOTS, 0x81, 0xa2, K_SLOT, 0x00,
+			K_SIZE, 0x1b, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00);
+	ASSERT_REJECTED(smp_slot_info_rsp_decode, &r,
+			"slot info slot: 'upload_image_id' is not an unsigned integer", 0xa1,
+			K_IMAGES, 0x81, 0xa2, K_IMAGE, 0x00, K_SLOTS, 0x81, 0xa3, K_SLOT, 0x01,
+			K_SIZE, 0x00, K_UPLOAD_ID, 0x20);
+	ASSERT_REJECTED(smp_slot_info_rsp_decode, &r, "slot info slot: 'rc' is not an integer",
+			0xa1, K_IMAGES, 0x81, 0xa2, K_IMAGE, 0x00, K_SLOTS, 0x81, 0xa2, K_SLOT, 0x01,
+			K_RC, 0xf4);
+	ASSERT_REJECTED(smp_slot_info_rsp_decode, &r,
+			"slot info image: 'max_image_size' is not an unsigned integer", 0xa1,
+			K_IMAGES, 0x81, 0xa3, K_IMAGE, 0x00, K_SLOTS, 0x80, K_MAX, 0x61, 'x');
+	ASSERT_REJECTED(smp_slot_info_rsp_decode, &r, "slot info slot: duplicate key 'size'",
+			0xa1, K_IMAGES, 0x81, 0xa2, K_IMAGE, 0x00, K_SLOTS, 0x81, 0xa3, K_SLOT, 0x00,
+			K_SIZE, 0x00, K_SIZE, 0x01);
+	ASSERT_REJECTED(smp_slot_info_rsp_decode, &r, "slot info slot: not a CBOR map", 0xa1,
+			K_IMAGES, 0x81, 0xa2, K_IMAGE, 0x00, K_SLOTS, 0x81, 0x00);
+	ASSERT_REJECTED(smp_slot_info_rsp_decode, &r, "slot info: trailing bytes after the map",
+			0xa1, K_IMAGES, 0x80, 0x00);
+	{
+		const char *why;
+
+		/* truncated in the middle of a slot: rejected, never read past the end */
+		assert_int_equal(DEC(smp_slot_info_rsp_decode, &r, &why, 0xa1, K_IMAGES, 0x81, 0xa2,
+				     K_IMAGE, 0x00, K_SLOTS, 0x81, 0xa2, K_SLOT, 0x00, K_SIZE, 0x1a,
+				     0x00),
+				 -EBADMSG);
+		assert_non_null(why);
+		/* the device's "not supported": an error, no images needed */
+		assert_int_equal(DEC(smp_slot_info_rsp_decode, &r, &why, 0xa1, K_RC, 0x08), 0);
+		assert_int_equal(r.err.rc, MGMT_ERR_ENOTSUP);
+		assert_int_equal(r.n, 0);
+	}
 #undef SLOT0
 }
 
@@ -673,6 +792,8 @@ int main(void)
 		cmocka_unit_test(test_erase_req_decode_rejects_bad_slot),
 		cmocka_unit_test(test_slot_info_decodes_nested_response_into_flat_slots),
 		cmocka_unit_test(test_slot_info_image_number_may_follow_its_slots),
+		cmocka_unit_test(test_slot_info_slot_it_cannot_open_carries_rc_instead_of_size),
+		cmocka_unit_test(test_slot_info_upload_max_prefers_max_image_size_then_the_upload_slot),
 		cmocka_unit_test(test_slot_info_encode_golden_bytes),
 		cmocka_unit_test(test_slot_info_roundtrip_groups_slots_by_image),
 		cmocka_unit_test(test_slot_info_rejects_malformed_responses),
