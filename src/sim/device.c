@@ -262,8 +262,14 @@ static uint16_t inspect_first(struct sim_device *d, const struct smp_upload_req 
 	}
 	if (slot_in_use(d, 1))
 		return IMG_MGMT_ERR_NO_FREE_SLOT;
-	if (r->len > d->p.slot_size)
+	/* zephyr_img_mgmt.c with CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD (sysbuild's default for
+	 * the swap modes): the slot less MCUboot's trailer (CONFIG_MCUBOOT_UPDATE_FOOTER_SIZE, one
+	 * sector here), what slot info reports as max_image_size */
+	if (r->len > sim_device_max_image(d)) {
+		sim_device_log(d, 'E', "Upload too large for slot (with end offset): %u > %u", r->len,
+			       sim_device_max_image(d));
 		return IMG_MGMT_ERR_INVALID_IMAGE_TOO_LARGE;
+	}
 	if (r->has_upgrade && r->upgrade) {
 		struct img_info cur;
 
@@ -648,6 +654,13 @@ uint16_t sim_device_erase(struct sim_device *d, int slot, struct sim_work *w)
 	return 0;
 }
 
+uint32_t sim_device_max_image(const struct sim_device *d)
+{
+	return d->p.slot_size - d->p.sector_size;
+}
+
+/* img_mgmt_slot_info(): both slots' sizes, upload_image_id on the slot an upload goes to (not
+ * the running one), and max_image_size (CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD). */
 void sim_device_slot_info(struct sim_device *d, struct smp_slot_info_rsp *ret)
 {
 	memset(ret, 0, sizeof(*ret));
@@ -656,8 +669,9 @@ void sim_device_slot_info(struct sim_device *d, struct smp_slot_info_rsp *ret)
 		ret->slots[slot].image = 0;
 		ret->slots[slot].slot = slot;
 		ret->slots[slot].size = d->p.slot_size;
+		ret->slots[slot].has_upload_image_id = slot == SIM_TRAILER_SLOT;
 		ret->slots[slot].has_max_image_size = true;
-		ret->slots[slot].max_image_size = d->p.slot_size - d->p.sector_size;
+		ret->slots[slot].max_image_size = sim_device_max_image(d);
 	}
 }
 

@@ -103,6 +103,8 @@ uint16_t sim_device_state_write(struct sim_device *d, const struct smp_state_wri
 /* slot < 0: the other slot (1). Returns rc (enum img_mgmt_err). */
 uint16_t sim_device_erase(struct sim_device *d, int slot, struct sim_work *w);
 void sim_device_slot_info(struct sim_device *d, struct smp_slot_info_rsp *ret);
+/* The largest image a slot holds: the slot less the sector of MCUboot's trailer. */
+uint32_t sim_device_max_image(const struct sim_device *d);
 
 /* ---- reset and MCUboot ---------------------------------------------------------------------- */
 enum sim_boot_result {

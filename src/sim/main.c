@@ -75,6 +75,7 @@ static void help(void)
 	       "[--speed X]\n"
 	       "       [--initial-version V] [--initial-image FILE] [--image-check | "
 	       "--no-image-check]\n"
+	       "       [--no-slot-info]\n"
 	       "       [--progressive-erase | --no-progressive-erase] [--buf-size N] "
 	       "[--buf-count N]\n"
 	       "       [--safe-rate R] [--latency MS] [--bandwidth R]\n"
@@ -161,6 +162,7 @@ enum {
 	ARG_INITIAL_IMAGE,
 	ARG_IMAGE_CHECK,
 	ARG_NO_IMAGE_CHECK,
+	ARG_NO_SLOT_INFO,
 	ARG_PROGRESSIVE,
 	ARG_NO_PROGRESSIVE,
 	ARG_BUF_SIZE,
@@ -205,6 +207,7 @@ static const struct option options[] = {
 	{"initial-image", required_argument, NULL, ARG_INITIAL_IMAGE},
 	{"image-check", no_argument, NULL, ARG_IMAGE_CHECK},
 	{"no-image-check", no_argument, NULL, ARG_NO_IMAGE_CHECK},
+	{"no-slot-info", no_argument, NULL, ARG_NO_SLOT_INFO},
 	{"progressive-erase", no_argument, NULL, ARG_PROGRESSIVE},
 	{"no-progressive-erase", no_argument, NULL, ARG_NO_PROGRESSIVE},
 	{"buf-size", required_argument, NULL, ARG_BUF_SIZE},
@@ -236,6 +239,7 @@ static const struct option options[] = {
 /* Overrides collected while parsing, applied to the profile afterwards (any order). */
 struct overrides {
 	int image_check, progressive; /* -1 unset */
+	bool no_slot_info;
 	uint64_t buf_size, buf_count, safe_rate, latency, bandwidth;
 	bool has_buf_size, has_buf_count, has_safe_rate, has_latency, has_bandwidth;
 };
@@ -434,6 +438,9 @@ static int parse_plain(int c, const char *v, struct overrides *o)
 	case ARG_NO_IMAGE_CHECK:
 		o->image_check = c == ARG_IMAGE_CHECK;
 		return 0;
+	case ARG_NO_SLOT_INFO:
+		o->no_slot_info = true;
+		return 0;
 	case ARG_PROGRESSIVE:
 	case ARG_NO_PROGRESSIVE:
 		o->progressive = c == ARG_PROGRESSIVE;
@@ -455,6 +462,8 @@ static int apply_overrides(const char *name, const struct overrides *o)
 		arg_profile.image_check = o->image_check;
 	if (o->progressive >= 0)
 		arg_profile.progressive_erase = o->progressive;
+	if (o->no_slot_info)
+		arg_profile.slot_info = false;
 	if (o->has_buf_size)
 		arg_profile.buf_size = (uint32_t)MIN(o->buf_size, (uint64_t)UINT32_MAX);
 	if (o->has_buf_count)

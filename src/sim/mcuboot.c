@@ -56,8 +56,11 @@ static void log_trailer(struct sim_device *d, const char *area, const struct sim
 		       t->image_ok ? BOOT_FLAG_SET : BOOT_FLAG_UNSET);
 }
 
-/* boot_validate_slot(): header, TLVs, SHA-256 recomputed, signature with the configured key.
- * Returns 1 valid, 0 no bootable image there (erased header or non-bootable), -1 invalid. */
+/* boot_validate_slot(): header, TLVs, SHA-256 recomputed, signature with the configured key, and
+ * the image inside what the slot holds: boot_check_header_valid() wants header, image and
+ * protected TLVs within the slot, bootutil_img_validate() the TLV area's end within
+ * bootutil_max_image_size() (the slot less its trailer). Returns 1 valid, 0 no bootable image
+ * there (erased header or non-bootable), -1 invalid. */
 static int validate(struct sim_device *d, unsigned slot, struct img_info *info, uint64_t *dur)
 {
 	const uint8_t *s = sim_flash_slot(&d->flash, slot);
@@ -68,7 +71,7 @@ static int validate(struct sim_device *d, unsigned slot, struct img_info *info, 
 	if (get_le32(s) == 0xffffffffU || (get_le32(s + 16) & IMG_F_NON_BOOTABLE))
 		return 0;
 	*dur += sim_flash_read_us(&d->flash, extent);
-	if (img_parse(s, extent, info, &diag) < 0)
+	if (img_parse(s, extent, info, &diag) < 0 || extent > sim_device_max_image(d))
 		return -1;
 	if (d->key_pem && img_verify_signature(s, info, d->key_pem, d->key_pem_len, &diag) < 0)
 		return -1;

@@ -241,8 +241,8 @@ static void img_group(struct sim_device *d, struct sim_mgmt *m, const uint8_t *b
 		img_erase(d, m, body, w);
 		return;
 	case SMP_IMG_SLOT_INFO:
-		if (write)
-			break;
+		if (write || !sim_device_profile(d)->slot_info)
+			break; /* built without CONFIG_MCUMGR_GRP_IMG_SLOT_INFO: not supported */
 		sim_device_slot_info(d, &si);
 		put_rsp(m, smp_slot_info_rsp_encode(body_buf(m), body_size(m), &si));
 		return;

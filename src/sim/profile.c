@@ -17,7 +17,8 @@
 #define BLE_LINK	.latency_us = MS(15), .bandwidth = 64 * KIB, .mtu = 495
 #define ZEPHYR_BLE_BUFS .buf_size = 2475, .buf_count = 4, .on_full = SIM_FULL_STALL
 #define COMMON                                                                                     \
-	.cpu_us = 300, .sector_size = 4096, .page_size = 256, .tail_permille = 50,                 \
+	.cpu_us = 300, .slot_info = true, .sector_size = 4096, .page_size = 256,                   \
+	.tail_permille = 50,                                                                       \
 	.slot_size = 0x76000, .boot_us = MS(300), .reset_delay_us = MS(250)
 
 static const struct sim_profile profiles[] = {
@@ -238,12 +239,12 @@ void sim_profile_print(const struct sim_profile *p, bool is_default, FILE *f)
 		(double)p->latency_us / 1e3, (double)p->bandwidth / KIB, p->mtu);
 	fprintf(f,
 		"  device: buf_size %u, buf_count %u, full buffer: %s, cpu %.3f ms per request, "
-		"image check: %s\n",
+		"image check: %s, slot info: %s\n",
 		p->buf_size, p->buf_count,
 		p->overrun		       ? "accept and corrupt (overrun)"
 		: p->on_full == SIM_FULL_STALL ? "stall"
 					       : "drop",
-		(double)p->cpu_us / 1e3, yes_no(p->image_check));
+		(double)p->cpu_us / 1e3, yes_no(p->image_check), yes_no(p->slot_info));
 	fprintf(f,
 		"  flash:  sector %u, page %u, erase %.1f/%.1f ms per sector, program %.2f/%.2f ms "
 		"per page, tail %u.%u%%, read %.0f KiB/s, progressive erase: %s\n",

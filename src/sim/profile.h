@@ -26,6 +26,7 @@ struct sim_profile {
 	enum sim_full_policy on_full;
 	uint64_t cpu_us;  /* per request */
 	bool image_check; /* CONFIG_IMG_ENABLE_IMAGE_CHECK: "match" in the last upload response */
+	bool slot_info;	  /* CONFIG_MCUMGR_GRP_IMG_SLOT_INFO: image group command 6 answered */
 	/* flash */
 	uint32_t sector_size;
 	uint32_t page_size;

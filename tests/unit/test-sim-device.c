@@ -353,6 +353,17 @@ static void test_first_chunk_refusals(void **state)
 	sim_device_upload(x->d, &r, &x->w, &u);
 	assert_int_equal(u.result, SIM_UPLOAD_ERROR);
 	assert_int_equal(u.rc, IMG_MGMT_ERR_INVALID_IMAGE_TOO_LARGE);
+	/* what reaches into the trailer's sector is too large too (TOO_LARGE_SYSBUILD)... */
+	r.len = SLOT - 4096 + 1;
+	sim_device_upload(x->d, &r, &x->w, &u);
+	assert_int_equal(u.rc, IMG_MGMT_ERR_INVALID_IMAGE_TOO_LARGE);
+	assert_non_null(strstr(x->log, "E: Upload too large for slot (with end offset): 61441 > "
+				       "61440\n"));
+	/* ...and what ends before it is taken */
+	r.len = SLOT - 4096;
+	sim_device_upload(x->d, &r, &x->w, &u);
+	assert_int_equal(u.rc, 0);
+	assert_int_equal(u.result, SIM_UPLOAD_OK);
 	memcpy(bad, x->img, CHUNK);
 	bad[0] ^= 0xff;
 	r.data = bad;
@@ -578,6 +589,56 @@ static void test_boot_refuses_corrupted_image_erases_slot1_keeps_old(void **stat
 	assert_int_equal(boot(x, NULL), SIM_BOOT_NONE);
 }
 
+/* An image larger than the slot less its trailer, put there behind img_mgmt's back: MCUboot
+ * refuses it (bootutil_img_validate: TLVs beyond the image size) and keeps the old image, it
+ * never swaps in what it cannot hold. */
+static void test_boot_refuses_image_too_large_for_the_slot(void **state)
+{
+	struct fx *x = *state;
+	struct sim_trailer *t = &sim_store_meta(x->store)->trailer[1];
+	size_t len;
+	uint8_t *big = build("3.0.0", SLOT - 4096, 11, NULL, &len);
+	struct smp_image_state st;
+	struct sim_boot b;
+
+	assert_true(len > SLOT - 4096 && len < SLOT);
+	memcpy(sim_flash_slot(sim_device_flash(x->d), 1), big, len);
+	*t = (struct sim_trailer){.magic = true, .swap_type = SIM_SWAP_TEST};
+	assert_int_equal(boot(x, &b), SIM_BOOT_REFUSED);
+	assert_non_null(strstr(x->log, "E: Image in the secondary slot is not valid!\n"));
+	assert_memory_equal(b.hash, x->factory_hash, 32);
+	assert_memory_equal(slot_state(x, 0, &st)->hash, x->factory_hash, 32);
+	assert_null(slot_state(x, 1, &st)); /* erased, as for any invalid image */
+	assert_false(t->magic);
+	assert_int_equal(sim_store_meta(x->store)->counters.swaps, 0);
+	/* the largest image that fits swaps as any other */
+	free(big);
+	big = build("3.0.1", 8192, 12, NULL, &len);
+	memcpy(sim_flash_slot(sim_device_flash(x->d), 1), big, len);
+	*t = (struct sim_trailer){.magic = true, .swap_type = SIM_SWAP_TEST};
+	assert_int_equal(boot(x, NULL), SIM_BOOT_SWAP_TEST);
+	free(big);
+}
+
+static void test_slot_info_names_the_upload_slot_and_largest_image(void **state)
+{
+	struct fx *x = *state;
+	struct smp_slot_info_rsp si;
+	uint32_t max = 0;
+	bool slot_size = true;
+
+	sim_device_slot_info(x->d, &si);
+	assert_int_equal(si.n, 2);
+	assert_false(si.slots[0].has_upload_image_id);
+	assert_true(si.slots[1].has_upload_image_id);
+	assert_int_equal(si.slots[1].upload_image_id, 0);
+	assert_int_equal(si.slots[1].size, SLOT);
+	assert_int_equal(smp_slot_info_upload_max(&si, 0, &max, &slot_size), 0);
+	assert_int_equal(max, SLOT - 4096);
+	assert_false(slot_size);
+	assert_int_equal(sim_device_max_image(x->d), SLOT - 4096);
+}
+
 static void test_boot_checks_signature_with_key(void **state)
 {
 	struct fx *x = fx_new("lan", "ec-p256.pem");
@@ -664,6 +725,8 @@ int main(void)
 		T(test_boot_swaps_valid_test_image_then_confirm_keeps_it),
 		T(test_boot_reverts_unconfirmed_test_image),
 		T(test_boot_refuses_corrupted_image_erases_slot1_keeps_old),
+		T(test_boot_refuses_image_too_large_for_the_slot),
+		T(test_slot_info_names_the_upload_slot_and_largest_image),
 		cmocka_unit_test(test_boot_checks_signature_with_key),
 		cmocka_unit_test(test_image_check_reports_match_and_mismatch),
 		T(test_no_match_without_image_check),

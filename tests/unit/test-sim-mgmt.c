@@ -106,6 +106,39 @@ static void test_not_supported_is_rc8_in_both_versions(void **state)
 	assert_memory_equal(x->rsp + SMP_HDR_SIZE, rc8, sizeof(rc8));
 }
 
+/* Slot info as Zephyr's img_mgmt_slot_info() encodes it, and "not supported" from a build
+ * without CONFIG_MCUMGR_GRP_IMG_SLOT_INFO (older devices). */
+static void test_slot_info_answered_unless_not_built_in(void **state)
+{
+	struct fx *x = *state;
+	const uint8_t empty[] = {0xa0};
+	const uint8_t rc8[] = {0xa1, 0x62, 'r', 'c', 0x08};
+	const uint8_t want[] = {
+		0xa1, 0x66, 'i', 'm', 'a', 'g', 'e', 's', 0x81, 0xa3, 0x65, 'i', 'm', 'a', 'g', 'e',
+		0x00, 0x65, 's', 'l', 'o', 't', 's', 0x82, 0xa2, 0x64, 's', 'l', 'o', 't', 0x00, 0x64,
+		's', 'i', 'z', 'e', 0x19, 0x80, 0x00, 0xa3, 0x64, 's', 'l', 'o', 't', 0x01, 0x64, 's',
+		'i', 'z', 'e', 0x19, 0x80, 0x00, 0x6f, 'u', 'p', 'l', 'o', 'a', 'd', '_', 'i', 'm',
+		'a', 'g', 'e', '_', 'i', 'd', 0x00, 0x6e, 'm', 'a', 'x', '_', 'i', 'm', 'a', 'g', 'e',
+		'_', 's', 'i', 'z', 'e', 0x19, 0x70, 0x00};
+	struct sim_device *d;
+
+	assert_int_equal(run(x, SMP_VER_2, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMG_SLOT_INFO, empty,
+			     1, 1),
+			 SMP_HDR_SIZE + sizeof(want));
+	assert_memory_equal(x->rsp + SMP_HDR_SIZE, want, sizeof(want));
+	/* writing it is no command */
+	run(x, SMP_VER_2, SMP_OP_WRITE, SMP_GROUP_IMAGE, SMP_IMG_SLOT_INFO, empty, 1, 1);
+	assert_memory_equal(x->rsp + SMP_HDR_SIZE, rc8, sizeof(rc8));
+	x->p.slot_info = false;
+	assert_int_equal(sim_device_new(&x->p, x->store, &x->prng, NULL, 0, NULL, NULL, &d), 0);
+	sim_device_free(x->d);
+	x->d = d;
+	assert_int_equal(run(x, SMP_VER_2, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMG_SLOT_INFO, empty,
+			     1, 1),
+			 SMP_HDR_SIZE + sizeof(rc8));
+	assert_memory_equal(x->rsp + SMP_HDR_SIZE, rc8, sizeof(rc8));
+}
+
 static void test_image_error_v2_form_and_v1_translation(void **state)
 {
 	struct fx *x = *state;
@@ -203,6 +236,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_response_header_mirrors_request),
 		T(test_not_supported_is_rc8_in_both_versions),
+		T(test_slot_info_answered_unless_not_built_in),
 		T(test_image_error_v2_form_and_v1_translation),
 		T(test_smp_level_errors),
 		T(test_v1_upload_answer_carries_rc0),
