@@ -19,6 +19,7 @@
 #define DEFAULT_BUF_COUNT  4
 
 static void start_upload(struct upd_job *j);
+static void check_fit(struct upd_job *j);
 static void read_state(struct upd_job *j, job_rsp_fn handler);
 static void on_query_state(struct upd_job *j, int err, const struct smp_rsp *rsp);
 
@@ -184,7 +185,66 @@ static void on_query_state(struct upd_job *j, int err, const struct smp_rsp *rsp
 		do_verify(j);
 		return;
 	}
+	check_fit(j);
+}
+
+/* ---- does the image fit: slot info (group 1 id 6) before any upload request --------------- */
+
+static void on_slot_info(struct upd_job *j, int err, const struct smp_rsp *rsp)
+{
+	struct smp_slot_info_rsp si;
+	const char *why = NULL;
+	uint32_t max = 0;
+	bool slot_size = false;
+	char buf[128];
+	int r;
+
+	if (err == -ETIMEDOUT || err == -ENOTCONN) {
+		job_fail(j, err, UPD_FAIL_TIMEOUT, "slot info: device at %s does not answer%s%s",
+			 tr_describe(j->tr), j->last_stray[0] ? "; ignored from the device: " : "",
+			 j->last_stray);
+		return;
+	}
+	if (err < 0 || smp_slot_info_rsp_decode(rsp->body, rsp->body_len, &si, &why) < 0) {
+		job_fail(j, -EBADMSG, UPD_FAIL_PROTOCOL, "slot info: malformed answer: %s",
+			 why ? why : "wrong op/group/id");
+		return;
+	}
+	j->fit_checked = true;
+	if (!si.err.v2 && si.err.rc == MGMT_ERR_ENOTSUP) {
+		/* Zephyr without CONFIG_MCUMGR_GRP_IMG_SLOT_INFO, or older than the command */
+		job_note(j, 5, "device does not report its slots (slot info not supported): "
+			       "uploading without checking that the image fits");
+	} else if (!smp_err_ok(&si.err)) {
+		job_note(j, 4, "slot info: device answered %s: uploading without checking that the "
+			       "image fits", smp_err_format(&si.err, buf, sizeof(buf)));
+	} else if ((r = smp_slot_info_upload_max(&si, j->p.image, &max, &slot_size)) < 0) {
+		job_note(j, 4, "slot info: %s image %u: uploading without checking that it fits",
+			 r == -EIO ? "the device cannot read the slot of" : "no slot listed for",
+			 j->p.image);
+	} else if (j->img->len > max) {
+		job_fail(j, -EFBIG, UPD_FAIL_IMAGE,
+			 "%s does not fit the device: the image is %zu bytes, slot 1 takes at most "
+			 "%u (%s); nothing uploaded", j->image_path, j->img->len, max,
+			 slot_size ? "the size of the slot" : "the device's max_image_size");
+		return;
+	}
 	start_upload(j);
+}
+
+/* An image larger than the slot is refused by img_mgmt (IMG_MGMT_ERR_INVALID_IMAGE_TOO_LARGE)
+ * or, on a device that checks only the slot's size, by MCUboot after the reset: ask first. */
+static void check_fit(struct upd_job *j)
+{
+	uint8_t body[8];
+	int n = smp_empty_req_encode(body, sizeof(body));
+
+	if (j->fit_checked) {
+		start_upload(j);
+		return;
+	}
+	job_request(j, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMG_SLOT_INFO, body, (size_t)n,
+		    j->p.rsp_timeout_usec, QUERY_TRIES, on_slot_info);
 }
 
 /* ---- upload ----------------------------------------------------------------------------- */

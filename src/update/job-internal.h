@@ -57,6 +57,7 @@ struct upd_job {
 	bool slot1_verified;
 	bool boot_verified;
 	bool force_upload;
+	bool fit_checked;            /* slot info read (or not supported): the upload may go */
 	bool refused_here;           /* this job saw a refusal: later attempts stay below it */
 	struct upd_pace refused_pace;
 	double refused_bps;
