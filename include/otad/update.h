@@ -90,14 +90,26 @@ struct upd_params {
 	uint32_t image;              /* SMP image number (0 = the application); see upd_job_new */
 	uint64_t rsp_timeout_usec;   /* per request; 0 = 5 s */
 	uint64_t erase_timeout_usec; /* extra allowance for the first chunk; 0 = estimated from len */
-	uint64_t boot_timeout_usec;  /* device back after reset; 0 = 60 s */
+	/* Device back after reset. 0 = from the image and the device: a swap moves every sector of
+	 * the image, so 10 s plus 1 s per 4 KiB of it (six times the erase of a sector where the
+	 * first chunk showed a slower one), and never less than 60 s (upd_boot_timeout()). */
+	uint64_t boot_timeout_usec;
 	unsigned max_timeouts;       /* consecutive timeouts before giving up; 0 = 8 */
-	bool force;                  /* upload even when slot 0 runs / slot 1 holds the image */
+	/* Upload even when slot 1 holds the image; reset a device that runs another image
+	 * unconfirmed back to its confirmed one first (see otactl(1) "DEVICE STATES"). */
+	bool force;
 	bool upgrade_only;           /* send "upgrade": true (device refuses older versions) */
 	enum upd_step stop_after;    /* 0 or UPD_STEP_DONE = whole flow; UPD_STEP_VERIFY = upload only */
 	const char *key_pem;         /* verify the image signature before anything is sent */
 	size_t key_pem_len;
 	struct tr_options tr;
+};
+
+/* What a step waits for when nothing else moves. */
+enum upd_wait {
+	UPD_WAIT_NONE,
+	UPD_WAIT_ERASE, /* the first chunk's answer: the device erases slot 1 before it answers */
+	UPD_WAIT_BOOT,	/* the device back after the reset (swapping, booting, re-advertising) */
 };
 
 struct upd_status {
@@ -114,6 +126,17 @@ struct upd_status {
 	unsigned rewinds, timeouts, restarts;
 	size_t chunk;         /* image bytes per request */
 	uint32_t buf_size, buf_count; /* what the device reported (or the defaults) */
+	enum upd_wait wait;   /* reported once a second while it lasts */
+	uint64_t wait_usec;       /* how long it has lasted */
+	uint64_t wait_limit_usec; /* how long it may last before the step fails */
+	/* From the reset step on, what a caller needs to resume the job at the boot step after a
+	 * restart (upd_job_resume_boot): the boot timeout in force, whether the reset is the one of
+	 * --force sending the device back to its confirmed image, and what ran before it. */
+	uint64_t boot_timeout_usec;
+	bool boot_revert;
+	bool has_old;
+	uint8_t old_hash[32];
+	char old_version[48];
 };
 
 struct upd_result {
@@ -163,6 +186,21 @@ int upd_job_new(sd_event *e, const char *spec, const char *image_path,
  * entry it takes is moved out of f, which must stay until upd_job_start() returns. */
 void upd_job_set_file(struct upd_job *j, struct img_file *f);
 int upd_job_start(struct upd_job *j);
+/* A job that was at its reset or boot step when its caller stopped (status as the step callback
+ * reported it): the device may be swapping and not answer for a while. */
+struct upd_boot_resume {
+	uint64_t remaining_usec; /* of the boot timeout; the engine waits at least a few seconds */
+	uint64_t timeout_usec;   /* the boot timeout that was in force */
+	bool revert;
+	bool has_old;
+	uint8_t old_hash[32];
+	char old_version[48];
+	uint8_t hash[32]; /* the image's SHA-256 TLV: the file must still be that image */
+};
+/* Starts the job at the boot step instead of the query: it waits out the rest of the boot
+ * timeout for the device, then judges (our image running, the old one back: a refusal) and
+ * confirms as usual. Call before upd_job_start(). */
+void upd_job_resume_boot(struct upd_job *j, const struct upd_boot_resume *r);
 /* Stops what is in flight; done() follows with UPD_FAIL_CANCELLED (never mid-way through a
  * state write: a test/confirm already sent is seen through). */
 void upd_job_cancel(struct upd_job *j);
@@ -174,8 +212,12 @@ struct tr *upd_job_take_transport(struct upd_job *j);
 /* Accepts NULL, returns NULL. Safe from inside done(). */
 struct upd_job *upd_job_free(struct upd_job *j);
 
-/* Defaults: adaptive window and rate, test mode, 2 retries, 5 s answer timeout, 60 s boot. */
+/* Defaults: adaptive window and rate, test mode, 2 retries, 5 s answer timeout, the boot timeout
+ * from the image and the device. */
 void upd_params_init(struct upd_params *p);
+/* The default boot timeout for an image of len bytes; erase_usec_per_sector: what the device
+ * took per 4 KiB sector to erase slot 1 before its first answer (0 = not measured). */
+uint64_t upd_boot_timeout(size_t len, uint64_t erase_usec_per_sector);
 
 /* Pace memory file: one line per device key (a transport spec, a group name), written
  * atomically. An entry not saved for UPD_PACE_MAX_AGE_SEC is gone, and at most

@@ -233,6 +233,28 @@ static int image_write(struct conn *c, const char *hex, bool confirm)
 	return 0;
 }
 
+/* img_mgmt_erase() keeps a slot in use (IMG_MGMT_ERR_NO_FREE_SLOT, v1 MGMT_ERR_EBADSTATE): say
+ * what it holds and what the device's next reset does with it. */
+static void explain_erase_refusal(struct conn *c)
+{
+	struct smp_image_state st;
+	const struct smp_slot_state *s0, *s1;
+
+	if (read_state(c, &st) != 0)
+		return;
+	s0 = smp_image_state_find(&st, arg.params.image, 0);
+	s1 = smp_image_state_find(&st, arg.params.image, 1);
+	if (s1 && s1->pending)
+		log_error("slot 1 holds %s, marked for %s: MCUboot swaps it in at the next reset "
+			  "(this device does not erase a pending slot)",
+			  s1->version, s1->permanent ? "a permanent swap" : "a test boot");
+	else if (s1 && s0 && !s0->confirmed)
+		log_error("slot 1 holds %s, the image MCUboot goes back to at the next reset: slot "
+			  "0 runs %s unconfirmed (otactl reset goes back, otactl image confirm keeps "
+			  "it)",
+			  s1->version, s0->version);
+}
+
 static int image_erase(struct conn *c)
 {
 	struct smp_err e;
@@ -246,8 +268,13 @@ static int image_erase(struct conn *c)
 		return r;
 	if (smp_err_decode(c->body, c->body_len, &e, &why) < 0)
 		return malformed("image erase", why);
-	if (!smp_err_ok(&e))
-		return device_error(&e, "image erase");
+	if (!smp_err_ok(&e)) {
+		r = device_error(&e, "image erase");
+		if ((e.v2 && e.group == SMP_GROUP_IMAGE && e.rc == IMG_MGMT_ERR_NO_FREE_SLOT) ||
+		    (!e.v2 && e.rc == MGMT_ERR_EBADSTATE))
+			explain_erase_refusal(c);
+		return r;
+	}
 	if (arg.json)
 		print_json("erased", NULL);
 	else

@@ -38,6 +38,11 @@ static void format_rate(double bps, char *buf, size_t size)
 		snprintf(buf, size, "%.1f KiB/s", bps / 1024);
 }
 
+static const char *wait_name(enum upd_wait w)
+{
+	return w == UPD_WAIT_ERASE ? "erase" : w == UPD_WAIT_BOOT ? "boot" : NULL;
+}
+
 static void json_status(struct json *j, const struct upd_status *st)
 {
 	json_str(j, "step", upd_step_name(st->step));
@@ -49,6 +54,11 @@ static void json_status(struct json *j, const struct upd_status *st)
 	json_u64(j, "window", st->window);
 	json_u64(j, "rate_limit", st->rate_limit);
 	json_u64(j, "chunk", st->chunk);
+	if (st->wait != UPD_WAIT_NONE) {
+		json_str(j, "wait", wait_name(st->wait));
+		json_double(j, "wait_seconds", (double)st->wait_usec / 1e6);
+		json_double(j, "wait_limit_seconds", (double)st->wait_limit_usec / 1e6);
+	}
 }
 
 void progress_step(struct progress *p, enum upd_step step, const struct upd_status *st)
@@ -96,12 +106,46 @@ static void draw_bar(struct progress *p, const struct upd_status *st)
 	fflush(p->f);
 }
 
+/* A wait with nothing else to show: the first chunk's answer behind the device's erase of slot 1,
+ * the device coming back after the reset. Terminal: redrawn once a second; lines: after 5 s, then
+ * every 15 s. */
+static void show_wait(struct progress *p, const struct upd_status *st)
+{
+	unsigned s = (unsigned)(st->wait_usec / USEC_PER_SEC);
+	unsigned limit = (unsigned)((st->wait_limit_usec + USEC_PER_SEC - 1) / USEC_PER_SEC);
+	const char *what = st->wait == UPD_WAIT_ERASE ? "upload: the device erases slot 1 before it "
+							"answers"
+						      : "boot: waiting for the device to come back";
+
+	if (p->style == PROGRESS_BAR) {
+		fprintf(p->f, "\r\033[K%s: %u:%02u (allowed %u:%02u)", what, s / 60, s % 60,
+			limit / 60, limit % 60);
+		p->bar_drawn = true;
+		fflush(p->f);
+		return;
+	}
+	if (p->wait_shown != st->wait) {
+		p->wait_shown = st->wait;
+		p->wait_next = 5;
+	}
+	if (s < p->wait_next)
+		return;
+	p->wait_next = s + 15;
+	fprintf(p->f, "%s: %u s (allowed %u s)\n", what, s, limit);
+	fflush(p->f);
+}
+
 void progress_update(struct progress *p, const struct upd_status *st)
 {
 	unsigned pct = st->total ? (unsigned)(st->off * 100 / st->total) : 0;
 	char rate[32];
 	struct json j;
 
+	if (st->wait != UPD_WAIT_NONE && p->style != PROGRESS_JSON &&
+	    (st->wait == UPD_WAIT_BOOT || st->wait_usec >= USEC_PER_SEC)) {
+		show_wait(p, st);
+		return;
+	}
 	switch (p->style) {
 	case PROGRESS_BAR:
 		draw_bar(p, st);

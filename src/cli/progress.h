@@ -19,6 +19,8 @@ struct progress {
 	int verbosity;       /* notes at this syslog level and more urgent are shown */
 	bool bar_drawn;
 	unsigned last_percent; /* PROGRESS_LINES: one line per 10 % */
+	enum upd_wait wait_shown; /* PROGRESS_LINES: the wait last reported, */
+	unsigned wait_next;	  /* and the second of its next line */
 };
 
 void progress_init(struct progress *p, FILE *f, bool json, int verbosity);

@@ -73,7 +73,7 @@ static void settings_init(struct fleet_settings *s)
 		.mode = UPD_MODE_TEST,
 		.retries = 2,
 		.rsp_timeout_usec = 5 * USEC_PER_SEC,
-		.boot_timeout_usec = 60 * USEC_PER_SEC,
+		.boot_timeout_usec = 0, /* from the image and the device (upd_boot_timeout) */
 	};
 }
 

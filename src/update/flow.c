@@ -1,6 +1,7 @@
-/* flow.c — the steps of the verified update (DESIGN.md "The update flow"):
- * query → upload → verify → test → reset → boot check → confirm, with a retry at a safer pace
- * when the device's own check (match) or its bootloader rejects what landed.
+/* flow.c — the steps of the verified update (DESIGN.md "The update flow") after the query
+ * (query.c) and around the boot check (boot.c): upload → verify → test → (reset, boot check) →
+ * confirm, with a retry at a safer pace when the device's own check (match) or its bootloader
+ * rejects what landed.
  *
  * Invariant: send_state_write() is the only place that sends an image state write, and it refuses
  * unless this attempt verified the slot (or saw the device run the image). */
@@ -11,31 +12,19 @@
 #include <stdio.h>
 #include <string.h>
 
-#define QUERY_TRIES        3
-#define BOOT_POLL_USEC     (300 * USEC_PER_MSEC)
-#define BOOT_POLL_TIMEOUT  (1 * USEC_PER_SEC)
-#define RESET_TIMEOUT      (2 * USEC_PER_SEC)
-#define DEFAULT_BUF_SIZE   384 /* Zephyr's CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE default */
-#define DEFAULT_BUF_COUNT  4
-
-static void start_upload(struct upd_job *j);
-static void check_fit(struct upd_job *j);
-static void read_state(struct upd_job *j, job_rsp_fn handler);
-static void on_query_state(struct upd_job *j, int err, const struct smp_rsp *rsp);
-
-static char *short_hash(const uint8_t *h, size_t len, char *buf)
+char *flow_short_hash(const uint8_t *h, size_t len, char buf[17])
 {
 	return hex_encode(h, MIN(len, (size_t)8), buf);
 }
 
-static bool is_ours(const struct upd_job *j, const struct smp_slot_state *s)
+bool flow_is_ours(const struct upd_job *j, const struct smp_slot_state *s)
 {
 	return s && s->hash_len == 32 && memcmp(s->hash, j->img->info.hash, 32) == 0;
 }
 
 /* Common checks of a response: transport error, malformed body. Returns false after failing. */
-static bool decode_state(struct upd_job *j, int err, const struct smp_rsp *rsp, const char *what,
-			 struct smp_image_state *st)
+bool flow_decode_state(struct upd_job *j, int err, const struct smp_rsp *rsp, const char *what,
+		       struct smp_image_state *st)
 {
 	const char *why = NULL;
 	char buf[128];
@@ -62,7 +51,7 @@ static bool decode_state(struct upd_job *j, int err, const struct smp_rsp *rsp, 
 	return true;
 }
 
-static void read_state(struct upd_job *j, job_rsp_fn handler)
+void flow_read_state(struct upd_job *j, job_rsp_fn handler)
 {
 	uint8_t body[8];
 	int n = smp_empty_req_encode(body, sizeof(body));
@@ -71,180 +60,13 @@ static void read_state(struct upd_job *j, job_rsp_fn handler)
 		    j->p.rsp_timeout_usec, QUERY_TRIES, handler);
 }
 
-/* ---- query ------------------------------------------------------------------------------ */
-
-static void on_params(struct upd_job *j, int err, const struct smp_rsp *rsp)
-{
-	struct smp_params_rsp pr;
-	const char *why = NULL;
-
-	if (err == -ETIMEDOUT || err == -ENOTCONN) {
-		job_fail(j, err, UPD_FAIL_TIMEOUT, "device at %s does not answer%s%s",
-			 tr_describe(j->tr), j->last_stray[0] ? "; ignored from the device: " : "",
-			 j->last_stray);
-		return;
-	}
-	if (err < 0 || smp_params_rsp_decode(rsp->body, rsp->body_len, &pr, &why) < 0) {
-		job_fail(j, -EBADMSG, UPD_FAIL_PROTOCOL, "mcumgr parameters: malformed answer: %s",
-			 why ? why : "wrong op/group/id");
-		return;
-	}
-	if (!pr.err.v2 && pr.err.rc == MGMT_ERR_UNSUPPORTED_TOO_NEW && j->ver == SMP_VER_2) {
-		job_note(j, 6, "device speaks only the original SMP version; switching");
-		j->ver = SMP_VER_1;
-		smp_client_set_version(j->smp, SMP_VER_1);
-		flow_query(j);
-		return;
-	}
-	if (smp_err_ok(&pr.err) && pr.buf_size >= 64 && pr.buf_count > 0) {
-		j->buf_size = pr.buf_size;
-		j->buf_count = pr.buf_count;
-	} else {
-		/* Older devices answer "not supported": assume Zephyr's defaults. */
-		j->buf_size = DEFAULT_BUF_SIZE;
-		j->buf_count = DEFAULT_BUF_COUNT;
-		job_note(j, 5, "device does not report its buffers; assuming %u x %u bytes",
-			 j->buf_count, j->buf_size);
-	}
-	j->st.buf_size = j->buf_size;
-	j->st.buf_count = j->buf_count;
-	read_state(j, on_query_state);
-}
-
-void flow_query(struct upd_job *j)
-{
-	uint8_t body[8];
-	int n = smp_empty_req_encode(body, sizeof(body));
-
-	job_enter(j, UPD_STEP_QUERY);
-	if (j->buf_size) { /* a retry: buffers are known */
-		read_state(j, on_query_state);
-		return;
-	}
-	job_request(j, SMP_OP_READ, SMP_GROUP_OS, SMP_OS_PARAMS, body, (size_t)n,
-		    j->p.rsp_timeout_usec, QUERY_TRIES, on_params);
-}
-
-static void remember_old(struct upd_job *j, const struct smp_slot_state *s0)
-{
-	if (!s0 || j->has_old)
-		return;
-	j->has_old = true;
-	memcpy(j->old_hash, s0->hash, MIN(s0->hash_len, sizeof(j->old_hash)));
-	snprintf(j->old_version, sizeof(j->old_version), "%s", s0->version);
-}
-
-static void record_running(struct upd_job *j, const struct smp_slot_state *s0)
+void flow_record_running(struct upd_job *j, const struct smp_slot_state *s0)
 {
 	if (!s0)
 		return;
 	snprintf(j->res.version, sizeof(j->res.version), "%s", s0->version);
 	memcpy(j->res.hash, s0->hash, MIN(s0->hash_len, sizeof(j->res.hash)));
 	j->res.has_hash = s0->hash_len == 32;
-}
-
-static void do_confirm(struct upd_job *j);
-static void do_verify(struct upd_job *j);
-
-static void on_query_state(struct upd_job *j, int err, const struct smp_rsp *rsp)
-{
-	struct smp_image_state st;
-	const struct smp_slot_state *s0, *s1;
-	char h[17];
-
-	if (!decode_state(j, err, rsp, "image state", &st))
-		return;
-	s0 = smp_image_state_find(&st, j->p.image, 0);
-	s1 = smp_image_state_find(&st, j->p.image, 1);
-	remember_old(j, s0);
-	record_running(j, s0);
-	if (is_ours(j, s0) && !j->p.force) {
-		if (s0->confirmed || j->p.stop_after != UPD_STEP_DONE) {
-			j->res.already_running = true;
-			job_succeed(j, "device already runs %s (%s...): nothing to do", s0->version,
-				    short_hash(s0->hash, s0->hash_len, h));
-			return;
-		}
-		/* Tested and booted by an earlier run, never confirmed: the bootloader validated
-		 * it; finish the job by confirming it. */
-		job_note(j, 5, "device runs this image unconfirmed (tested earlier); confirming");
-		j->boot_verified = true;
-		do_confirm(j);
-		return;
-	}
-	if (s1 && s1->pending && !is_ours(j, s1)) {
-		job_fail(j, -EBUSY, UPD_FAIL_DEVICE,
-			 "slot 1 holds another image (%s, %s...) marked for the next boot; "
-			 "not touching it",
-			 s1->version, short_hash(s1->hash, s1->hash_len, h));
-		return;
-	}
-	if (is_ours(j, s1) && !j->p.force && !j->force_upload) {
-		j->res.upload_skipped = true;
-		job_note(j, 5, "slot 1 already holds this image; skipping the upload");
-		do_verify(j);
-		return;
-	}
-	check_fit(j);
-}
-
-/* ---- does the image fit: slot info (group 1 id 6) before any upload request --------------- */
-
-static void on_slot_info(struct upd_job *j, int err, const struct smp_rsp *rsp)
-{
-	struct smp_slot_info_rsp si;
-	const char *why = NULL;
-	uint32_t max = 0;
-	bool slot_size = false;
-	char buf[128];
-	int r;
-
-	if (err == -ETIMEDOUT || err == -ENOTCONN) {
-		job_fail(j, err, UPD_FAIL_TIMEOUT, "slot info: device at %s does not answer%s%s",
-			 tr_describe(j->tr), j->last_stray[0] ? "; ignored from the device: " : "",
-			 j->last_stray);
-		return;
-	}
-	if (err < 0 || smp_slot_info_rsp_decode(rsp->body, rsp->body_len, &si, &why) < 0) {
-		job_fail(j, -EBADMSG, UPD_FAIL_PROTOCOL, "slot info: malformed answer: %s",
-			 why ? why : "wrong op/group/id");
-		return;
-	}
-	j->fit_checked = true;
-	if (!si.err.v2 && si.err.rc == MGMT_ERR_ENOTSUP) {
-		/* Zephyr without CONFIG_MCUMGR_GRP_IMG_SLOT_INFO, or older than the command */
-		job_note(j, 5, "device does not report its slots (slot info not supported): "
-			       "uploading without checking that the image fits");
-	} else if (!smp_err_ok(&si.err)) {
-		job_note(j, 4, "slot info: device answered %s: uploading without checking that the "
-			       "image fits", smp_err_format(&si.err, buf, sizeof(buf)));
-	} else if ((r = smp_slot_info_upload_max(&si, j->p.image, &max, &slot_size)) < 0) {
-		job_note(j, 4, "slot info: %s image %u: uploading without checking that it fits",
-			 r == -EIO ? "the device cannot read the slot of" : "no slot listed for",
-			 j->p.image);
-	} else if (j->img->len > max) {
-		job_fail(j, -EFBIG, UPD_FAIL_IMAGE,
-			 "%s does not fit the device: the image is %zu bytes, slot 1 takes at most "
-			 "%u (%s); nothing uploaded", j->image_path, j->img->len, max,
-			 slot_size ? "the size of the slot" : "the device's max_image_size");
-		return;
-	}
-	start_upload(j);
-}
-
-/* An image larger than the slot is refused by img_mgmt (IMG_MGMT_ERR_INVALID_IMAGE_TOO_LARGE)
- * or, on a device that checks only the slot's size, by MCUboot after the reset: ask first. */
-static void check_fit(struct upd_job *j)
-{
-	uint8_t body[8];
-	int n = smp_empty_req_encode(body, sizeof(body));
-
-	if (j->fit_checked) {
-		start_upload(j);
-		return;
-	}
-	job_request(j, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMG_SLOT_INFO, body, (size_t)n,
-		    j->p.rsp_timeout_usec, QUERY_TRIES, on_slot_info);
 }
 
 /* ---- upload ----------------------------------------------------------------------------- */
@@ -266,6 +88,12 @@ static void on_upload_progress(void *user_data)
 	j->st.rate_limit = s->rate_limit;
 	j->st.rate = s->rate;
 	j->st.elapsed_usec = now - s->start_usec;
+	if (j->st.wait == UPD_WAIT_ERASE && (s->acked_off > 0 || s->opened)) {
+		/* the first chunk's answer: what the erase of the image's sectors took */
+		if (s->first_rtt_usec && !j->erase_per_sector)
+			j->erase_per_sector = s->first_rtt_usec / ((j->img->len + 4095) / 4096);
+		job_wait_end(j);
+	}
 	if (j->cb.progress && (now - j->last_progress >= 100 * USEC_PER_MSEC ||
 			       s->acked_off == s->total || s->acked_off == 0)) {
 		j->last_progress = now;
@@ -328,7 +156,7 @@ static void pace_config(const struct upd_job *j, struct pacer_config *pc)
 }
 
 /* What this job learned about the device's pace, for the caller to remember. */
-static void learn(struct upd_job *j, bool booted)
+void flow_learn(struct upd_job *j, bool booted)
 {
 	struct upd_pace_memory *m = &j->res.memory;
 
@@ -345,7 +173,7 @@ static void learn(struct upd_job *j, bool booted)
 	}
 }
 
-static void start_upload(struct upd_job *j)
+void flow_start_upload(struct upd_job *j)
 {
 	size_t link_max = tr_max_packet(j->tr), over = tr_frame_overhead(j->tr);
 	struct uploader_config cfg = {
@@ -372,11 +200,12 @@ static void start_upload(struct upd_job *j)
 			 j->buf_size);
 		return;
 	}
+	/* Without progressive erase the device erases the image's sectors before it answers the
+	 * first chunk: seconds of silence, shown as a wait with its limit. */
+	job_wait_begin(j, UPD_WAIT_ERASE, job_now(j), cfg.rsp_timeout_usec + cfg.erase_timeout_usec);
 	uploader_start(j->up);
 }
 
-static void retry_or_fail(struct upd_job *j, enum upd_fail fail, const char *fmt, ...)
-	_printf_(3, 4);
 
 void flow_upload_done(struct upd_job *j, int err, enum upd_fail fail, const char *text)
 {
@@ -384,6 +213,7 @@ void flow_upload_done(struct upd_job *j, int err, enum upd_fail fail, const char
 
 	if (j->finished)
 		return;
+	job_wait_end(j);
 	on_upload_progress(j);
 	j->res.upload_usec = s->end_usec - s->start_usec;
 	j->res.upload_usec_total += j->res.upload_usec;
@@ -399,12 +229,12 @@ void flow_upload_done(struct upd_job *j, int err, enum upd_fail fail, const char
 		return;
 	}
 	if (s->has_match && !s->match) {
-		retry_or_fail(j, UPD_FAIL_VERIFY,
+		flow_retry_or_fail(j, UPD_FAIL_VERIFY,
 			      "the device's SHA-256 over slot 1 does not match the image "
 			      "(match=false): the data was corrupted on its way to flash");
 		return;
 	}
-	do_verify(j);
+	flow_verify(j);
 }
 
 /* ---- verify ----------------------------------------------------------------------------- */
@@ -412,10 +242,10 @@ void flow_upload_done(struct upd_job *j, int err, enum upd_fail fail, const char
 static void on_verify_state(struct upd_job *j, int err, const struct smp_rsp *rsp);
 static void do_test(struct upd_job *j);
 
-static void do_verify(struct upd_job *j)
+void flow_verify(struct upd_job *j)
 {
 	job_enter(j, UPD_STEP_VERIFY);
-	read_state(j, on_verify_state);
+	flow_read_state(j, on_verify_state);
 }
 
 static void on_verify_state(struct upd_job *j, int err, const struct smp_rsp *rsp)
@@ -424,22 +254,23 @@ static void on_verify_state(struct upd_job *j, int err, const struct smp_rsp *rs
 	const struct smp_slot_state *s1;
 	char h[65], want[65];
 
-	if (!decode_state(j, err, rsp, "verify", &st))
+	if (!flow_decode_state(j, err, rsp, "verify", &st))
 		return;
 	s1 = smp_image_state_find(&st, j->p.image, 1);
 	hex_encode(j->img->info.hash, 32, want);
 	if (!s1) {
-		retry_or_fail(j, UPD_FAIL_VERIFY, "after the upload slot 1 shows no image "
+		flow_retry_or_fail(j, UPD_FAIL_VERIFY, "after the upload slot 1 shows no image "
 						  "(expected hash %s)", want);
 		return;
 	}
-	if (!is_ours(j, s1)) {
-		retry_or_fail(j, UPD_FAIL_VERIFY, "after the upload slot 1 reports hash %s, "
+	if (!flow_is_ours(j, s1)) {
+		flow_retry_or_fail(j, UPD_FAIL_VERIFY, "after the upload slot 1 reports hash %s, "
 						  "expected %s",
 			      hex_encode(s1->hash, MIN(s1->hash_len, (size_t)32), h), want);
 		return;
 	}
 	j->slot1_verified = true;
+	j->slot1_pending = s1->pending;
 	if (j->p.stop_after == UPD_STEP_VERIFY) {
 		job_succeed(j, "uploaded and verified: slot 1 holds %s (hash %.16s...)", s1->version,
 			    want);
@@ -473,7 +304,6 @@ static int send_state_write(struct upd_job *j, bool confirm, job_rsp_fn handler)
 			   j->p.rsp_timeout_usec, QUERY_TRIES, handler);
 }
 
-static void do_reset(struct upd_job *j);
 
 static void on_test(struct upd_job *j, int err, const struct smp_rsp *rsp)
 {
@@ -481,7 +311,7 @@ static void on_test(struct upd_job *j, int err, const struct smp_rsp *rsp)
 	const struct smp_slot_state *s1;
 	const char *what = j->p.mode == UPD_MODE_CONFIRM ? "mark permanent" : "mark for test";
 
-	if (!decode_state(j, err, rsp, what, &st))
+	if (!flow_decode_state(j, err, rsp, what, &st))
 		return;
 	if (j->cancelled) {
 		job_fail(j, -ECANCELED, UPD_FAIL_CANCELLED,
@@ -490,17 +320,23 @@ static void on_test(struct upd_job *j, int err, const struct smp_rsp *rsp)
 		return;
 	}
 	s1 = smp_image_state_find(&st, j->p.image, 1);
-	if (st.n_slots && (!is_ours(j, s1) || !s1->pending)) {
+	if (st.n_slots && (!flow_is_ours(j, s1) || !s1->pending)) {
 		job_fail(j, -EIO, UPD_FAIL_DEVICE, "%s: the device does not show slot 1 pending",
 			 what);
 		return;
 	}
-	do_reset(j);
+	flow_reset(j, false);
 }
 
 static void do_test(struct upd_job *j)
 {
 	job_enter(j, UPD_STEP_TEST);
+	if (j->slot1_pending) {
+		/* marked already (an earlier run, or another tool): img_mgmt would answer
+		 * IMG_MGMT_ERR_IMAGE_ALREADY_PENDING to marking it again */
+		flow_reset(j, false);
+		return;
+	}
 	send_state_write(j, j->p.mode == UPD_MODE_CONFIRM, on_test);
 }
 
@@ -510,130 +346,29 @@ static void on_confirm(struct upd_job *j, int err, const struct smp_rsp *rsp)
 	const struct smp_slot_state *s0;
 	char h[65];
 
-	if (!decode_state(j, err, rsp, "confirm", &st))
+	if (!flow_decode_state(j, err, rsp, "confirm", &st))
 		return;
 	s0 = smp_image_state_find(&st, j->p.image, 0);
-	if (st.n_slots && (!is_ours(j, s0) || !s0->confirmed)) {
+	if (st.n_slots && (!flow_is_ours(j, s0) || !s0->confirmed)) {
 		job_fail(j, -EIO, UPD_FAIL_DEVICE, "confirm: the device does not show slot 0 "
 						   "confirmed");
 		return;
 	}
-	record_running(j, s0);
-	job_succeed(j, "device runs %s (hash %s), confirmed", j->res.version,
-		    hex_encode(j->img->info.hash, 32, h));
+	flow_record_running(j, s0);
+	job_succeed(j, "device runs %s (hash %s), confirmed%s", j->res.version,
+		    hex_encode(j->img->info.hash, 32, h),
+		    j->confirm_earlier ? " (it ran unconfirmed, tested by an earlier update)" : "");
 }
 
-static void do_confirm(struct upd_job *j)
+void flow_confirm(struct upd_job *j)
 {
 	job_enter(j, UPD_STEP_CONFIRM);
 	send_state_write(j, true, on_confirm);
 }
 
-/* ---- reset and the boot check ------------------------------------------------------------ */
-
-static void on_reset(struct upd_job *j, int err, const struct smp_rsp *rsp)
-{
-	/* No answer is fine too: a device may reset before its answer leaves. */
-	job_enter(j, UPD_STEP_BOOT);
-	j->boot_deadline = job_now(j) + j->p.boot_timeout_usec;
-	j->boot_problem[0] = 0;
-	if (tr_reconnect(j->tr) < 0)
-		job_note(j, 4, "cannot reopen %s yet; waiting", tr_describe(j->tr));
-	job_after(j, BOOT_POLL_USEC, flow_boot_poll);
-}
-
-static void do_reset(struct upd_job *j)
-{
-	uint8_t body[16];
-	int n = smp_reset_req_encode(body, sizeof(body), false);
-
-	job_enter(j, UPD_STEP_RESET);
-	job_request(j, SMP_OP_WRITE, SMP_GROUP_OS, SMP_OS_RESET, body, (size_t)n, RESET_TIMEOUT, 1,
-		    on_reset);
-}
-
-static void boot_retry_later(struct upd_job *j)
-{
-	if (job_now(j) >= j->boot_deadline) {
-		job_fail(j, -ETIMEDOUT, UPD_FAIL_TIMEOUT,
-			 "device did not come back within %.0f s after reset%s%s%s",
-			 (double)j->p.boot_timeout_usec / USEC_PER_SEC, j->boot_problem[0] ? ": " : "",
-			 j->boot_problem,
-			 j->p.mode == UPD_MODE_TEST
-				 ? " (the new image is not confirmed: MCUboot goes back to the old one "
-				   "at the next reset)"
-				 : "");
-		return;
-	}
-	job_after(j, BOOT_POLL_USEC, flow_boot_poll);
-}
-
-static void on_boot_state(struct upd_job *j, int err, const struct smp_rsp *rsp)
-{
-	struct smp_image_state st;
-	const struct smp_slot_state *s0, *s1;
-	const char *why = NULL;
-	char h[17];
-
-	if (err < 0 || smp_image_state_decode(rsp->body, rsp->body_len, &st, &why) < 0 ||
-	    !smp_err_ok(&st.err)) {
-		if (why)
-			snprintf(j->boot_problem, sizeof(j->boot_problem), "malformed answer: %s", why);
-		boot_retry_later(j);
-		return;
-	}
-	s0 = smp_image_state_find(&st, j->p.image, 0);
-	s1 = smp_image_state_find(&st, j->p.image, 1);
-	if (is_ours(j, s1) && s1->pending) {
-		boot_retry_later(j); /* still the old boot: the reset has not happened yet */
-		return;
-	}
-	record_running(j, s0);
-	if (is_ours(j, s0) && s0->active) {
-		j->boot_verified = true;
-		learn(j, true);
-		if (j->p.mode == UPD_MODE_CONFIRM && s0->confirmed) {
-			job_succeed(j, "device runs %s (hash %s...), confirmed", s0->version,
-				    short_hash(s0->hash, s0->hash_len, h));
-			return;
-		}
-		do_confirm(j);
-		return;
-	}
-	if (s0 && j->has_old && s0->hash_len == 32 && memcmp(s0->hash, j->old_hash, 32) == 0) {
-		retry_or_fail(j, UPD_FAIL_REFUSED,
-			      "bootloader refused the image: the device came back running its old "
-			      "image %s (%s...)%s",
-			      s0->version, short_hash(s0->hash, s0->hash_len, h),
-			      s1 ? "" : "; slot 1 was erased");
-		return;
-	}
-	job_fail(j, -EIO, UPD_FAIL_PROTOCOL, "after reset the device runs an unexpected image %s",
-		 s0 ? s0->version : "(none listed)");
-}
-
-void flow_boot_poll(struct upd_job *j)
-{
-	uint8_t body[8];
-	int n = smp_empty_req_encode(body, sizeof(body));
-
-	if (!j->link_up) {
-		boot_retry_later(j);
-		return;
-	}
-	job_request(j, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMG_STATE, body, (size_t)n,
-		    BOOT_POLL_TIMEOUT, 1, on_boot_state);
-}
-
-void flow_link_up(struct upd_job *j)
-{
-	/* Boot polling keeps its own rhythm; nothing else waits for the link here. */
-	(void)j;
-}
-
 /* ---- retry at a safer pace ----------------------------------------------------------------- */
 
-static void retry_or_fail(struct upd_job *j, enum upd_fail fail, const char *fmt, ...)
+void flow_retry_or_fail(struct upd_job *j, enum upd_fail fail, const char *fmt, ...)
 {
 	char text[384], pace[64];
 	va_list ap;
@@ -647,7 +382,7 @@ static void retry_or_fail(struct upd_job *j, enum upd_fail fail, const char *fmt
 		j->refused_pace = j->res.pace;
 		j->refused_bps = j->res.avg_rate;
 	}
-	learn(j, false);
+	flow_learn(j, false);
 	if (j->refused_here && j->cb.learned)
 		j->cb.learned(j, &j->res.memory, j->user_data);
 	if (j->st.attempt > j->p.retries) {

@@ -1,6 +1,6 @@
 /* job.c — an update job's lifecycle: image, transport, SMP client, the one request in flight
- * (with resend on timeout and after a link loss), link events, and completion. The steps of the
- * verified update itself are in flow.c. */
+ * (with resend on timeout and after a link loss), link events, the waits it reports, and
+ * completion. The steps of the verified update itself are in query.c, flow.c and boot.c. */
 #include "update/job-internal.h"
 #include "util/macro.h"
 
@@ -41,7 +41,6 @@ void upd_params_init(struct upd_params *p)
 		.mode = UPD_MODE_TEST,
 		.retries = 2,
 		.rsp_timeout_usec = 5 * USEC_PER_SEC,
-		.boot_timeout_usec = 60 * USEC_PER_SEC,
 		.max_timeouts = 8,
 		.stop_after = UPD_STEP_DONE,
 	};
@@ -102,6 +101,8 @@ _printf_(4, 0) static void finish(struct upd_job *j, int err, enum upd_fail fail
 		smp_client_cancel(j->smp, j->req.id);
 	if (j->timer)
 		sd_event_source_set_enabled(j->timer, SD_EVENT_OFF);
+	if (j->tick)
+		sd_event_source_set_enabled(j->tick, SD_EVENT_OFF);
 	if (j->up)
 		uploader_cancel(j->up);
 	/* Report from the loop, never from inside a transport or client callback. */
@@ -199,6 +200,51 @@ int job_after(struct upd_job *j, uint64_t delay_usec, void (*fn)(struct upd_job 
 	return sd_event_source_set_enabled(j->timer, SD_EVENT_ONESHOT);
 }
 
+/* ---- waits: reported once a second, so that a silent device does not look stuck ---------- */
+
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct upd_job *j = userdata;
+	uint64_t now = job_now(j);
+
+	if (j->finished || j->st.wait == UPD_WAIT_NONE)
+		return 0;
+	j->st.wait_usec = now > j->wait_start ? now - j->wait_start : 0;
+	sd_event_source_set_time(s, usec + USEC_PER_SEC);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	if (j->cb.progress)
+		j->cb.progress(j, &j->st, j->user_data);
+	return 0;
+}
+
+void job_wait_begin(struct upd_job *j, enum upd_wait what, uint64_t start, uint64_t limit)
+{
+	uint64_t now = job_now(j);
+
+	j->wait_start = start;
+	j->st.wait = what;
+	j->st.wait_usec = now > start ? now - start : 0;
+	j->st.wait_limit_usec = limit;
+	if (!j->tick) {
+		if (sd_event_add_time(j->event, &j->tick, CLOCK_MONOTONIC, now + USEC_PER_SEC,
+				      USEC_PER_MSEC, on_tick, j) < 0)
+			return; /* no reports: the wait itself goes on */
+	} else {
+		sd_event_source_set_time(j->tick, now + USEC_PER_SEC);
+	}
+	sd_event_source_set_enabled(j->tick, SD_EVENT_ONESHOT);
+}
+
+void job_wait_end(struct upd_job *j)
+{
+	if (j->st.wait == UPD_WAIT_NONE)
+		return;
+	j->st.wait = UPD_WAIT_NONE;
+	j->st.wait_usec = j->st.wait_limit_usec = 0;
+	if (j->tick)
+		sd_event_source_set_enabled(j->tick, SD_EVENT_OFF);
+}
+
 static void on_link_event(enum tr_event ev, int err, void *user_data)
 {
 	struct upd_job *j = user_data;
@@ -239,10 +285,12 @@ static void on_link_event(enum tr_event ev, int err, void *user_data)
 		flow_query(j);
 		return;
 	}
-	if (j->up)
-		uploader_link_up(j->up);
 	if (j->req.waiting_link)
 		send_req(j);
+	if (j->step == UPD_STEP_BOOT)
+		return; /* boot polling keeps its own rhythm */
+	if (j->up)
+		uploader_link_up(j->up);
 	flow_link_up(j);
 }
 
@@ -294,8 +342,6 @@ int upd_job_new(sd_event *e, const char *spec, const char *image_path,
 	j->p = *p;
 	if (!j->p.rsp_timeout_usec)
 		j->p.rsp_timeout_usec = 5 * USEC_PER_SEC;
-	if (!j->p.boot_timeout_usec)
-		j->p.boot_timeout_usec = 60 * USEC_PER_SEC;
 	if (!j->p.stop_after)
 		j->p.stop_after = UPD_STEP_DONE;
 	if (cb)
@@ -361,6 +407,12 @@ void upd_job_set_file(struct upd_job *j, struct img_file *f)
 	j->file = f;
 }
 
+void upd_job_resume_boot(struct upd_job *j, const struct upd_boot_resume *r)
+{
+	j->resume = true;
+	j->resume_info = *r;
+}
+
 int upd_job_start(struct upd_job *j)
 {
 	struct img_diag diag = { 0 };
@@ -388,7 +440,8 @@ int upd_job_start(struct upd_job *j)
 	if (r < 0)
 		return 0;
 	j->st.total = j->img->len;
-	open_link(j);
+	if (open_link(j) >= 0 && j->resume)
+		flow_resume_boot(j); /* the device may be swapping: the link comes when it does */
 	return 0;
 }
 
@@ -425,6 +478,7 @@ struct upd_job *upd_job_free(struct upd_job *j)
 	tr_free(j->tr);
 	img_free(j->img);
 	sd_event_source_disable_unref(j->timer);
+	sd_event_source_disable_unref(j->tick);
 	sd_event_source_disable_unref(j->defer);
 	sd_event_unref(j->event);
 	free(j->spec);

@@ -327,7 +327,7 @@ static void handle_off(struct uploader *u, const struct inflight *s, size_t off,
 	if (s->epoch < u->restart_epoch)
 		return;
 	if (s->off == 0 && off > 0)
-		u->opened = true;
+		u->opened = u->st.opened = true;
 	if (off > u->st.acked_off) {
 		u->zero_answers = 0;
 		record_progress(u, off);
@@ -396,6 +396,8 @@ static void on_rsp(int err, const struct smp_rsp *rsp, void *user_data)
 		u->consecutive_timeouts = 0;
 		/* Round trips compare only between full-size data requests of the open upload. */
 		/* Not those sent behind the first chunk: they waited for its erase. */
+		if (s.off == 0 && r.off > 0 && !u->st.first_rtt_usec)
+			u->st.first_rtt_usec = rsp->rtt_usec;
 		pacer_on_ack(&u->pacer, rsp->rtt_usec,
 			     s.off > 0 && s.len == u->st.chunk && s.epoch == u->epoch &&
 				     !s.speculative,

@@ -40,6 +40,9 @@ struct uploader_stats {
 	unsigned backoffs;
 	uint64_t start_usec, end_usec;
 	double rate;       /* recent confirmed bytes/s */
+	bool opened;       /* the first chunk's answer took the upload */
+	uint64_t first_rtt_usec; /* of that answer: the device's erase of the image, without
+				  * progressive erase */
 };
 
 struct uploader_ops {

@@ -11,9 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/simctl.h"
 #include "lib/testlib.h"
+#include "otad/image.h"
+#include "util/hex.h"
 
 #define SPEED "20"
 
@@ -71,11 +74,192 @@ static void test_device_without_slot_info_is_updated_without_the_check(void **st
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
+/* ---- states a device is left in between two updates ------------------------------------- */
+
+/* The image's SHA-256 TLV in hex: what the device lists, what `image test` takes. */
+static const char *hash_of(const char *path, char hex[65])
+{
+	struct img_diag diag;
+	struct img *img = NULL;
+
+	assert_int_equal(img_load(path, NULL, 0, &img, &diag), 0);
+	hex_encode(img->info.hash, 32, hex);
+	img_free(img);
+	return hex;
+}
+
+static void wait_boots(struct tl_sim *sim, size_t n)
+{
+	for (int i = 0; i < tl_timeout(20000) / 20; i++) {
+		if (tl_sim_count_events(sim, "boot", NULL, NULL) >= n)
+			return;
+		usleep(20000);
+	}
+	fail_msg("the device did not boot %zu times", n);
+}
+
+/* What another tool (or a cancelled update) leaves: the image in slot 1 marked for test, then
+ * (reset) running unconfirmed. */
+static void stage(struct tl_sim *sim, const char *img, bool reset)
+{
+	char hex[65], *out = NULL;
+	size_t boots = tl_sim_count_events(sim, "boot", NULL, NULL);
+
+	assert_int_equal(tl_otactl(&out, sim->spec, "image", "upload", img, NULL), 0);
+	free(out);
+	assert_int_equal(tl_otactl(&out, sim->spec, "image", "test", hash_of(img, hex), NULL), 0);
+	free(out);
+	if (!reset)
+		return;
+	assert_int_equal(tl_otactl(&out, sim->spec, "reset", NULL), 0);
+	free(out);
+	wait_boots(sim, boots + 1);
+}
+
+/* Slot 0 runs another image unconfirmed: slot 1 is kept for the revert (Zephyr answers an upload
+ * IMG_MGMT_ERR_NO_FREE_SLOT). Without --force the job says what the device runs, what its next
+ * reset does and what to do; with --force it resets the device back to its confirmed image
+ * first, then updates it. */
+static void test_unconfirmed_other_image_is_explained_and_force_reverts_first(void **state)
+{
+	struct tl_sim sim;
+	const char *extra[] = {"--speed", SPEED, "--profile", "lan", NULL};
+	const char *tested = tl_mkimage("tested.bin", "2.0.0", "12k");
+	const char *img = tl_mkimage("wanted.bin", "3.0.0", "12k");
+	size_t uploads;
+	char *out = NULL;
+
+	assert_int_equal(tl_sim_start(&sim, "unconfirmed", "udp", extra), 0);
+	stage(&sim, tested, true);
+	uploads = tl_sim_count_events(&sim, "upload", NULL, NULL);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, NULL), 6);
+	assert_true(tl_contains(out, "device runs 2.0.0 ("));
+	assert_true(tl_contains(out, "unconfirmed: at its next reset MCUboot goes back to 1.0.0"));
+	assert_true(tl_contains(out, "otactl reset"));
+	assert_true(tl_contains(out, "otactl image confirm"));
+	assert_true(tl_contains(out, "update --force does the reset first"));
+	free(out);
+	assert_int_equal(tl_sim_count_events(&sim, "upload", NULL, NULL), uploads);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--force", NULL), 0);
+	assert_true(tl_contains(out, "resetting it to go back to 1.0.0"));
+	assert_true(tl_contains(out, "device went back to 1.0.0"));
+	assert_true(tl_contains(out, "done: device runs 3.0.0"));
+	free(out);
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "revert"), 1);
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 2);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+/* The image asked for runs unconfirmed (tested earlier, never confirmed): confirmed, and said so;
+ * then --force of the image that runs says plainly that there is nothing to install (today's
+ * devices answer IMG_MGMT_ERR_IMAGE_SETTING_TEST_TO_ACTIVE_DENIED to testing it). */
+static void test_image_running_unconfirmed_is_confirmed_and_force_of_it_says_so(void **state)
+{
+	struct tl_sim sim;
+	const char *extra[] = {"--speed", SPEED, "--profile", "lan", NULL};
+	const char *img = tl_mkimage("mine.bin", "2.2.0", "12k");
+	size_t uploads, writes;
+	char *out = NULL;
+
+	assert_int_equal(tl_sim_start(&sim, "mine-unconfirmed", "udp", extra), 0);
+	stage(&sim, img, true);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, NULL), 0);
+	assert_true(tl_contains(out, "device runs 2.2.0 (") && tl_contains(out, "unconfirmed"));
+	assert_true(
+		tl_contains(out, "confirmed (it ran unconfirmed, tested by an earlier update)"));
+	free(out);
+	assert_int_equal(tl_sim_count_events(&sim, "state-write", "result", "confirm"), 1);
+	uploads = tl_sim_count_events(&sim, "upload", NULL, NULL);
+	writes = tl_sim_count_events(&sim, "state-write", NULL, NULL);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--force", NULL), 0);
+	assert_true(tl_contains(out, "already runs 2.2.0"));
+	assert_true(tl_contains(out, "--force does not install the image that runs again"));
+	free(out);
+	assert_int_equal(tl_sim_count_events(&sim, "upload", NULL, NULL), uploads);
+	assert_int_equal(tl_sim_count_events(&sim, "state-write", NULL, NULL), writes);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+/* Slot 1 holds another image marked for test: not ours to drop, with or without --force; the
+ * message says what the next reset does and what the user can do. */
+static void test_other_image_pending_is_explained_and_left_alone(void **state)
+{
+	struct tl_sim sim;
+	const char *extra[] = {"--speed", SPEED, "--profile", "lan", NULL};
+	const char *other = tl_mkimage("pending.bin", "4.0.0", "12k");
+	const char *img = tl_mkimage("later.bin", "5.0.0", "12k");
+	size_t uploads;
+	char *out = NULL;
+
+	assert_int_equal(tl_sim_start(&sim, "pending-other", "udp", extra), 0);
+	stage(&sim, other, false);
+	uploads = tl_sim_count_events(&sim, "upload", NULL, NULL);
+	for (int force = 0; force < 2; force++) {
+		assert_int_equal(
+			tl_otactl(&out, sim.spec, "update", img, force ? "--force" : NULL, NULL),
+			6);
+		assert_true(tl_contains(out, "slot 1 holds 4.0.0 ("));
+		assert_true(tl_contains(out, "marked for a test boot: at its next reset MCUboot "
+					     "swaps it in"));
+		assert_true(tl_contains(out, "otactl image erase"));
+		assert_true(tl_contains(out, "otactl reset"));
+		free(out);
+	}
+	assert_int_equal(tl_sim_count_events(&sim, "upload", NULL, NULL), uploads);
+	assert_int_equal(tl_sim_count_events(&sim, "reset", NULL, NULL), 0);
+	/* and the erase, refused by this device, says why */
+	{
+		char *argv[] = {(char *)tl_bin("otactl"), "-t", sim.spec, "image", "erase", NULL};
+		char *err = NULL;
+
+		assert_int_equal(tl_run(argv, tl_timeout(20000), &out, &err), 6);
+		assert_true(tl_contains(err, "IMG_MGMT_ERR_NO_FREE_SLOT"));
+		assert_true(tl_contains(err, "slot 1 holds 4.0.0, marked for a test boot: MCUboot "
+					     "swaps it in at the next reset"));
+		free(out);
+		free(err);
+	}
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+/* Our image already in slot 1 and marked (an earlier run stopped after its test): no upload, no
+ * second marking (which img_mgmt refuses in confirm mode: IMG_MGMT_ERR_IMAGE_ALREADY_PENDING),
+ * the reset, the boot check, the confirmation. */
+static void test_image_pending_already_is_booted_without_marking_again(void **state)
+{
+	struct tl_sim sim;
+	const char *extra[] = {"--speed", SPEED, "--profile", "lan", NULL};
+	const char *img = tl_mkimage("marked.bin", "6.0.0", "12k");
+	size_t uploads, writes;
+	char *out = NULL;
+
+	assert_int_equal(tl_sim_start(&sim, "pending-mine", "udp", extra), 0);
+	stage(&sim, img, false);
+	uploads = tl_sim_count_events(&sim, "upload", NULL, NULL);
+	writes = tl_sim_count_events(&sim, "state-write", NULL, NULL);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--mode", "confirm", NULL), 0);
+	assert_true(
+		tl_contains(out, "marked for a test boot; skipping the upload and the marking"));
+	assert_true(tl_contains(out, "done: device runs 6.0.0"));
+	free(out);
+	assert_int_equal(tl_sim_count_events(&sim, "upload", NULL, NULL), uploads);
+	/* one state write: the confirmation after the boot */
+	assert_int_equal(tl_sim_count_events(&sim, "state-write", NULL, NULL), writes + 1);
+	assert_int_equal(tl_sim_count_events(&sim, "state-write", "result", "confirm"), 1);
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 1);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_image_too_large_for_the_slot_is_refused_before_upload),
 		cmocka_unit_test(test_device_without_slot_info_is_updated_without_the_check),
+		cmocka_unit_test(test_unconfirmed_other_image_is_explained_and_force_reverts_first),
+		cmocka_unit_test(
+			test_image_running_unconfirmed_is_confirmed_and_force_of_it_says_so),
+		cmocka_unit_test(test_other_image_pending_is_explained_and_left_alone),
+		cmocka_unit_test(test_image_pending_already_is_booted_without_marking_again),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
