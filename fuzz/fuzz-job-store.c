@@ -92,7 +92,11 @@ static bool record_same(const struct job_record *a, const struct job_record *b)
 	       a->bytes_sent == b->bytes_sent && a->attempts == b->attempts &&
 	       a->pace.rate == b->pace.rate && a->pace.window == b->pace.window &&
 	       a->mode == b->mode && a->retries == b->retries && a->force == b->force &&
-	       a->pace_used.rate == b->pace_used.rate && a->pace_used.window == b->pace_used.window;
+	       a->pace_used.rate == b->pace_used.rate &&
+	       a->pace_used.window == b->pace_used.window && a->boot_deadline == b->boot_deadline &&
+	       a->boot_timeout == b->boot_timeout && a->boot_revert == b->boot_revert &&
+	       !strcmp(a->image_hash, b->image_hash) && !strcmp(a->old_hash, b->old_hash) &&
+	       !strcmp(a->old_version, b->old_version);
 }
 
 static void check_record(const struct job_record *r)
@@ -134,6 +138,9 @@ static struct job_record written(const struct job_record *read)
 	one_line(r.step);
 	one_line(r.failure);
 	one_line(r.error);
+	one_line(r.image_hash);
+	one_line(r.old_hash);
+	one_line(r.old_version);
 	return r;
 }
 

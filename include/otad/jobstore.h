@@ -50,6 +50,14 @@ struct job_record {
 	bool force;
 	/* result: the pace the last attempt used (for the per-device "last good pace") */
 	struct upd_pace pace_used;
+	/* From the reset step until the device is back: what a restarted otad needs to resume the
+	 * job at its boot step (upd_job_resume_boot), the device being busy swapping meanwhile. */
+	uint64_t boot_deadline; /* CLOCK_REALTIME µs; 0 = not at the boot step */
+	uint64_t boot_timeout;	/* µs */
+	bool boot_revert;	/* the reset sends the device back to its confirmed image */
+	char image_hash[65];	/* SHA-256 TLV of the image, hex */
+	char old_hash[65];	/* what ran before the reset, hex ("" = unknown) */
+	char old_version[48];
 };
 
 /* The text of a job file, and back. Parse errors: -EBADMSG with "PATH:LINE: why". */

@@ -137,6 +137,7 @@ struct upd_status {
 	bool has_old;
 	uint8_t old_hash[32];
 	char old_version[48];
+	uint8_t image_hash[32]; /* the image's SHA-256 TLV, once it is loaded */
 };
 
 struct upd_result {
@@ -196,6 +197,7 @@ struct upd_boot_resume {
 	uint8_t old_hash[32];
 	char old_version[48];
 	uint8_t hash[32]; /* the image's SHA-256 TLV: the file must still be that image */
+	unsigned attempt; /* 1-based, 0 = 1 */
 };
 /* Starts the job at the boot step instead of the query: it waits out the rest of the boot
  * timeout for the device, then judges (our image running, the old one back: a refusal) and

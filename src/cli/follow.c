@@ -80,6 +80,19 @@ static int read_prop(sd_bus_message *m, const char *key, struct job_view *v, cha
 		} else {
 			v->st.bytes_sent = t;
 		}
+	} else if (strcmp(key, "Wait") == 0) {
+		char w[16] = "";
+
+		r = read_str(m, w, sizeof(w));
+		v->st.wait = strcmp(w, "erase") == 0  ? UPD_WAIT_ERASE
+			     : strcmp(w, "boot") == 0 ? UPD_WAIT_BOOT
+						      : UPD_WAIT_NONE;
+		if (!*what)
+			*what = 'w';
+	} else if (strcmp(key, "WaitElapsed") == 0) {
+		r = sd_bus_message_read(m, "v", "t", &v->st.wait_usec);
+	} else if (strcmp(key, "WaitLimit") == 0) {
+		r = sd_bus_message_read(m, "v", "t", &v->st.wait_limit_usec);
 	} else if (strcmp(key, "Rate") == 0) {
 		r = sd_bus_message_read(m, "v", "d", &v->st.rate);
 	} else if (strcmp(key, "Window") == 0 || strcmp(key, "Attempt") == 0) {
@@ -141,7 +154,9 @@ static void render(struct job_view *v, char what)
 			fprintf(v->progress.f, "fetch\n");
 		else
 			progress_step(&v->progress, v->st.step, &v->st);
-	} else if (what == 'p' && strcmp(v->step, "upload") == 0) {
+	} else if ((what == 'p' && strcmp(v->step, "upload") == 0) ||
+		   (what == 'w' && v->st.wait != UPD_WAIT_NONE)) {
+		/* the upload, or a wait (the erase, the boot) with its limit */
 		progress_update(&v->progress, &v->st);
 	}
 	if (strcmp(v->state, "succeeded") == 0 || strcmp(v->state, "failed") == 0 ||

@@ -60,6 +60,7 @@ struct device *device_free(struct device *d)
 	if (!d)
 		return NULL;
 	poll_close_now(d);
+	sd_event_source_disable_unref(d->poll_retry);
 	free(d->name);
 	free(d->transport);
 	free(d->address);
@@ -107,12 +108,51 @@ const char *device_running_version(const struct device *d)
 	return s && s->version[0] ? s->version : NULL;
 }
 
+#define RETRY_FIRST_USEC (5 * USEC_PER_SEC)
+#define RETRY_MAX_USEC	 (300 * USEC_PER_SEC) /* with PollInterval=0 */
+
+static int on_poll_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	device_poll(userdata);
+	return 0;
+}
+
+/* A device that did not answer (swapping after a reset, out of range, switched off) is read
+ * again after 5 s, then at doubling intervals up to PollInterval=: its status must not say
+ * unreachable for a whole PollInterval= once it answers again. */
+static void schedule_retry(struct device *d)
+{
+	uint64_t cap = d->m->config->s.poll_interval_usec ? d->m->config->s.poll_interval_usec
+							    : RETRY_MAX_USEC;
+	uint64_t now = 0;
+
+	if (!d->listed && !d->scanned)
+		return;
+	d->retry_usec = d->retry_usec ? MIN(2 * d->retry_usec, cap) : MIN(RETRY_FIRST_USEC, cap);
+	sd_event_now(d->m->event, CLOCK_MONOTONIC, &now);
+	if (!d->poll_retry) {
+		if (sd_event_add_time(d->m->event, &d->poll_retry, CLOCK_MONOTONIC,
+				      now + d->retry_usec, USEC_PER_SEC / 10, on_poll_retry, d) < 0)
+			return;
+	} else {
+		sd_event_source_set_time(d->poll_retry, now + d->retry_usec);
+	}
+	sd_event_source_set_enabled(d->poll_retry, SD_EVENT_ONESHOT);
+}
+
 /* Closing frees the transport: never from inside its callbacks, hence the defer. */
 static int on_poll_close(sd_event_source *s, void *userdata)
 {
 	struct device *d = userdata;
 
 	poll_close_now(d);
+	if (d->poll_ok) {
+		d->retry_usec = 0;
+		if (d->poll_retry)
+			sd_event_source_set_enabled(d->poll_retry, SD_EVENT_OFF);
+	} else {
+		schedule_retry(d);
+	}
 	manager_device_polled(d->m, d);
 	return 0;
 }

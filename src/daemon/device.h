@@ -47,6 +47,10 @@ struct device {
 	bool poll_ctl;	    /* BLE: this poll holds the controller */
 	uint64_t polled_at; /* CLOCK_MONOTONIC µs the last poll started; 0 = never */
 	sd_event_source *poll_close;
+	/* unreachable: polled again soon (doubling up to PollInterval=), not only at the next
+	 * PollInterval= */
+	sd_event_source *poll_retry;
+	uint64_t retry_usec; /* the next delay; 0 = the first */
 };
 
 int device_new(struct manager *m, const char *name, const char *transport, struct device **ret);

@@ -50,6 +50,21 @@ static int get_window(sd_bus *bus, const char *path, const char *iface, const ch
 				     (uint32_t)(j->window ? j->window : j->rec.pace_used.window));
 }
 
+static int get_wait(sd_bus *bus, const char *path, const char *iface, const char *prop,
+		    sd_bus_message *reply, void *userdata, sd_bus_error *e)
+{
+	struct job *j = userdata;
+	bool on = job_is_active(j) && j->wait != UPD_WAIT_NONE;
+
+	if (strcmp(prop, "Wait") == 0)
+		return sd_bus_message_append(reply, "s",
+					     !on			  ? ""
+					     : j->wait == UPD_WAIT_ERASE ? "erase"
+									  : "boot");
+	return sd_bus_message_append(reply, "t",
+				     !on ? 0 : prop[4] == 'E' ? j->wait_usec : j->wait_limit_usec);
+}
+
 static int get_error(sd_bus *bus, const char *path, const char *iface, const char *prop,
 		     sd_bus_message *reply, void *userdata, sd_bus_error *e)
 {
@@ -96,6 +111,9 @@ static const sd_bus_vtable job_vtable[] = {
 	SD_BUS_PROPERTY("Progress", "d", get_progress, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Rate", "d", get_rate, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Window", "u", get_window, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Wait", "s", get_wait, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("WaitElapsed", "t", get_wait, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("WaitLimit", "t", get_wait, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Failure", "s", bus_prop_get_chars, J(failure),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Error", "s", get_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

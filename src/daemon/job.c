@@ -94,10 +94,38 @@ static void job_finish(struct job *j, enum job_state state, const char *failure,
 
 /* ---- engine callbacks ------------------------------------------------------------------- */
 
+#define RESET_ANSWER_USEC (2 * USEC_PER_SEC) /* the engine's wait for the reset's answer */
+
+/* From the reset until the device is back the record says how to resume there (a restart during
+ * the swap must not take the device's silence for a failure); cleared in every other step. */
+static void remember_boot(struct job *j, enum upd_step step, const struct upd_status *st)
+{
+	struct job_record *r = &j->rec;
+
+	if (step != UPD_STEP_RESET && step != UPD_STEP_BOOT) {
+		r->boot_deadline = 0;
+		return;
+	}
+	r->boot_timeout = st->boot_timeout_usec;
+	r->boot_deadline = manager_realtime() +
+			   (step == UPD_STEP_RESET ? st->boot_timeout_usec + RESET_ANSWER_USEC
+			    : st->wait_limit_usec > st->wait_usec
+				    ? st->wait_limit_usec - st->wait_usec
+				    : 0);
+	r->boot_revert = st->boot_revert;
+	hex_encode(st->image_hash, 32, r->image_hash);
+	if (st->has_old)
+		hex_encode(st->old_hash, 32, r->old_hash);
+	else
+		r->old_hash[0] = 0;
+	snprintf(r->old_version, sizeof(r->old_version), "%s", st->has_old ? st->old_version : "");
+}
+
 static void on_step(struct upd_job *u, enum upd_step step, const struct upd_status *st, void *ud)
 {
 	struct job *j = ud;
 
+	remember_boot(j, step, st);
 	snprintf(j->rec.step, sizeof(j->rec.step), "%s", upd_step_name(step));
 	j->rec.attempts = st->attempt;
 	j->rec.total = st->total;
@@ -117,6 +145,12 @@ static void on_progress(struct upd_job *u, const struct upd_status *st, void *ud
 	j->rate = st->rate;
 	j->window = st->window;
 	job_bus_emit(j, "Offset", "BytesSent", "Progress", "Rate", "Window", NULL);
+	if (st->wait != UPD_WAIT_NONE || j->wait != UPD_WAIT_NONE) {
+		j->wait = st->wait;
+		j->wait_usec = st->wait_usec;
+		j->wait_limit_usec = st->wait_limit_usec;
+		job_bus_emit(j, "Wait", "WaitElapsed", "WaitLimit", NULL);
+	}
 	if (manager_realtime() - j->last_save >= SAVE_INTERVAL_USEC)
 		job_save(j);
 	manager_notify_status(j->m, false);
@@ -231,6 +265,30 @@ static int load_image(struct job *j, struct img_file **ret)
 	return 0;
 }
 
+/* otad stopped while the device was resetting or swapping: the engine starts at the boot step
+ * with what is left of the boot timeout, and judges and confirms as usual. */
+static void resume_at_boot(struct job *j)
+{
+	struct upd_boot_resume r = {
+		.timeout_usec = j->rec.boot_timeout,
+		.revert = j->rec.boot_revert,
+		.attempt = j->rec.attempts,
+	};
+	uint64_t now = manager_realtime();
+
+	j->resume_boot = false;
+	if (hex_decode(j->rec.image_hash, r.hash, 32) != 32) {
+		job_log(j, LOG_LVL_WARN, "the record holds no image hash: starting from the query");
+		return;
+	}
+	r.has_old = hex_decode(j->rec.old_hash, r.old_hash, 32) == 32;
+	snprintf(r.old_version, sizeof(r.old_version), "%s", j->rec.old_version);
+	r.remaining_usec = j->rec.boot_deadline > now ? j->rec.boot_deadline - now : 0;
+	job_log(j, LOG_LVL_NOTICE, "resuming at the %s step: %.0f s of the boot timeout left",
+		j->rec.step, (double)r.remaining_usec / USEC_PER_SEC);
+	upd_job_resume_boot(j->upd, &r);
+}
+
 static void begin_update(struct job *j)
 {
 	const struct fleet_settings *s = &j->m->config->s;
@@ -260,6 +318,8 @@ static void begin_update(struct job *j)
 		return;
 	}
 	upd_job_set_file(j->upd, f);
+	if (j->resume_boot)
+		resume_at_boot(j);
 	upd_job_start(j->upd); /* failures come through on_done */
 	img_file_free(f);
 }
@@ -288,6 +348,8 @@ void job_start(struct job *j)
 	j->rec.state = JOB_RUNNING;
 	if (!j->rec.started)
 		j->rec.started = manager_realtime();
+	j->resume_boot = j->rec.boot_deadline && (strcmp(j->rec.step, "reset") == 0 ||
+						  strcmp(j->rec.step, "boot") == 0);
 	snprintf(j->rec.step, sizeof(j->rec.step), "fetch");
 	job_save(j);
 	job_log(j, LOG_LVL_INFO, "started: %s to %s", j->rec.source, j->rec.transport);

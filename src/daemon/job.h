@@ -20,6 +20,9 @@ struct job {
 	unsigned fetch_id;
 	double rate;
 	unsigned window;
+	enum upd_wait wait; /* what the engine waits for, with how long so far and its limit */
+	uint64_t wait_usec, wait_limit_usec;
+	bool resume_boot; /* restarted at the reset or boot step: resume the engine there */
 	uint64_t last_save, last_emit;
 	bool counted;	       /* in manager->n_running */
 	bool holds_controller; /* a BLE job: lent the controller (controller.c) */

@@ -98,6 +98,12 @@ int job_record_format(const struct job_record *r, char **ret_text)
 	put(f, "Force", r->force ? "yes" : "no");
 	put_u64(f, "PaceRate", r->pace_used.rate);
 	put_u64(f, "PaceWindow", r->pace_used.window);
+	put_u64(f, "BootDeadline", r->boot_deadline);
+	put_u64(f, "BootTimeout", r->boot_timeout);
+	put(f, "BootRevert", r->boot_revert ? "yes" : "no");
+	put(f, "ImageHash", r->image_hash);
+	put(f, "OldHash", r->old_hash);
+	put(f, "OldVersion", r->old_version);
 	if (fclose(f) != 0) {
 		free(text);
 		return -ENOMEM;
@@ -207,6 +213,9 @@ static const struct text_key text_keys[] = {
 	T("Step", step),
 	T("Failure", failure),
 	T("Error", error),
+	T("ImageHash", image_hash),
+	T("OldHash", old_hash),
+	T("OldVersion", old_version),
 	{},
 };
 
@@ -228,6 +237,9 @@ static const struct conf_key job_keys[] = {
 	{"Force", p_yesno, R(force)},
 	{"PaceRate", p_u32v, R(pace_used.rate)},
 	{"PaceWindow", p_uint, R(pace_used.window)},
+	{"BootDeadline", p_u64, R(boot_deadline)},
+	{"BootTimeout", p_u64, R(boot_timeout)},
+	{"BootRevert", p_yesno, R(boot_revert)},
 	{},
 };
 

@@ -440,6 +440,9 @@ int upd_job_start(struct upd_job *j)
 	if (r < 0)
 		return 0;
 	j->st.total = j->img->len;
+	memcpy(j->st.image_hash, j->img->info.hash, sizeof(j->st.image_hash));
+	if (j->resume && j->resume_info.attempt)
+		j->st.attempt = j->resume_info.attempt;
 	if (open_link(j) >= 0 && j->resume)
 		flow_resume_boot(j); /* the device may be swapping: the link comes when it does */
 	return 0;

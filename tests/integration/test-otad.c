@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-bus.h>
 #include <sys/wait.h>
@@ -358,6 +361,128 @@ static void test_sigkill_during_retry_after_refusal_stays_sequential(void **stat
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
+/* ---- SIGKILL while the device swaps --------------------------------------------------------- */
+
+/* otad with a fleet file listing one device, answers timed out fast (0.5 s: three of them are
+ * far shorter than the swap), polls only at start and after jobs. */
+static void start_otad_listing(struct tl_otad *d, const char *name, const char *spec)
+{
+	char dir[600], st[700], ca[700], dev[800];
+
+	snprintf(dir, sizeof(dir), "%s", tl_path(name));
+	tl_write_file(dir, "otad.conf",
+		      "[Daemon]\nPollInterval=0\n[Update]\nResponseTimeout=500ms\n");
+	snprintf(dev, sizeof(dev), "[Device]\nName=%s\nTransport=%s\n", name, spec);
+	snprintf(st, sizeof(st), "%s/fleet.d", dir);
+	tl_write_file(st, "dev.conf", dev);
+	snprintf(st, sizeof(st), "%s/state", dir);
+	snprintf(ca, sizeof(ca), "%s/cache", dir);
+	assert_int_equal(tl_otad_start(d, bus.address, dir, st, ca, NULL), 0);
+	tl_track(d->proc.pid);
+	tl_track(d->drain_pid);
+}
+
+/* `fleet status` until its line for the device has want (and not unreachable), at most ms. */
+static bool fleet_status_shows(const char *want, int ms)
+{
+	for (int i = 0; i < tl_timeout(ms) / 100; i++) {
+		char *out = NULL;
+		bool ok = otactl(&out, NULL, "fleet", "status", NULL) == 0 && tl_contains(out, want) &&
+			  !tl_contains(out, "unreachable");
+
+		free(out);
+		if (ok)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* The device swaps for seconds after the reset and answers nothing meanwhile: an otad killed
+ * then must, once restarted, wait out the rest of the boot timeout and confirm the image (not
+ * take the silence for a failure and leave it unconfirmed, to be reverted at the next reset). */
+static void test_sigkill_during_boot_then_restart_confirms_the_image(void **state)
+{
+	struct tl_otad d;
+	struct tl_sim sim;
+	/* spi-lp at 4x: a 128 KiB image swaps in about 3 s */
+	const char *extra[] = {"--speed", "4", "--profile", "spi-lp", NULL};
+	const char *img = tl_mkimage("booting.bin", "5.0.0", "128k");
+	char *out = NULL;
+
+	assert_int_equal(sim_start(&sim, "booting", extra), 0);
+	start_otad_listing(&d, "booting", sim.spec);
+	assert_true(fleet_status_shows("1.0.0", 10000));
+	{
+		char addr[700];
+		char *argv[] = {"busctl",      addr,	     "call",	  "org.otad1",
+				"/org/otad1",  "org.otad1.Manager1",	  "StartUpdate",
+				"ssa{sv}",     "booting",    (char *)img, "0",
+				NULL};
+
+		snprintf(addr, sizeof(addr), "--address=%s", bus.address);
+		assert_int_equal(tl_run(argv, tl_timeout(20000), NULL, NULL), 0);
+	}
+	assert_int_equal(tl_sim_wait_event(&sim, "reset", "cause", "command", tl_timeout(60000)),
+			 0);
+	tl_otad_kill9(&d); /* the device is swapping now, for seconds */
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 0);
+	restart_otad(&d);
+	assert_int_equal(otactl(&out, NULL, "watch", "1", NULL), 0);
+	assert_true(tl_contains(out, "done: device runs 5.0.0"));
+	assert_true(tl_contains(out, "confirmed"));
+	free(out);
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 1);
+	assert_int_equal(tl_sim_count_events(&sim, "state-write", "result", "confirm"), 1);
+	assert_int_equal(tl_sim_count_events(&sim, "reset", NULL, NULL), 1);
+	assert_true(fleet_status_shows("5.0.0", 10000));
+	assert_int_equal(tl_otad_stop(&d), 0);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+	/* and MCUboot keeps it: no revert at the next power-on */
+	assert_int_equal(sim_start(&sim, "booting", extra), 0);
+	assert_int_equal(otactl(&out, NULL, "-t", sim.spec, "image", "list", NULL), 0);
+	assert_true(tl_contains(out, "version: 5.0.0"));
+	assert_true(tl_contains(out, "flags: bootable confirmed active"));
+	free(out);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+/* A listed device that did not answer is polled again soon, not only at the next PollInterval=
+ * (here none): fleet status stops saying unreachable once it answers. */
+static void test_unreachable_device_is_polled_again_until_it_answers(void **state)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	char udp[64], spec[80], *out = NULL;
+	const char *extra[] = {"--speed", SPEED, "--udp", udp, NULL};
+	struct tl_otad d;
+	struct tl_sim sim;
+
+	/* an address nothing answers at yet: the kernel's pick for a socket, closed again */
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	snprintf(udp, sizeof(udp), "127.0.0.1:%u", ntohs(a.sin_port));
+	snprintf(spec, sizeof(spec), "udp:%s", udp);
+	start_otad_listing(&d, "late", spec);
+	for (int i = 0; i < tl_timeout(10000) / 100; i++) {
+		bool seen;
+
+		assert_int_equal(otactl(&out, NULL, "fleet", "status", NULL), 0);
+		seen = tl_contains(out, "unreachable");
+		free(out);
+		if (seen)
+			break;
+		usleep(100000);
+	}
+	assert_int_equal(sim_start(&sim, "late", extra), 0);
+	assert_true(fleet_status_shows("1.0.0", 15000));
+	assert_int_equal(tl_otad_stop(&d), 0);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
 /* ---- cancel, listing, introspection, sd_notify -------------------------------------------- */
 
 static void test_cancel_listing_introspection_and_notify(void **state)
@@ -504,6 +629,10 @@ int main(void)
 		cmocka_unit_test_teardown(
 			test_sigkill_mid_upload_then_restart_resumes_from_device_offset, tl_reap_tracked),
 		cmocka_unit_test_teardown(test_sigkill_during_retry_after_refusal_stays_sequential,
+					  tl_reap_tracked),
+		cmocka_unit_test_teardown(test_sigkill_during_boot_then_restart_confirms_the_image,
+					  tl_reap_tracked),
+		cmocka_unit_test_teardown(test_unreachable_device_is_polled_again_until_it_answers,
 					  tl_reap_tracked),
 		cmocka_unit_test_teardown(test_cancel_listing_introspection_and_notify, tl_reap_tracked),
 		cmocka_unit_test_teardown(test_bad_requests_get_named_errors, tl_reap_tracked),

@@ -62,6 +62,47 @@ static void test_record_round_trips(void **state)
 	free(text);
 }
 
+/* What a job at its boot step needs to be resumed there: the deadline, the timeout, the hashes. */
+static void test_record_keeps_the_boot_step(void **state)
+{
+	struct job_record r = sample(9), back;
+	struct conf_error err = {""};
+	char *text = NULL;
+
+	snprintf(r.step, sizeof(r.step), "boot");
+	r.boot_deadline = 1700000123456789ull;
+	r.boot_timeout = 127000000;
+	r.boot_revert = true;
+	memset(r.image_hash, 'a', 64);
+	memset(r.old_hash, 'b', 64);
+	snprintf(r.old_version, sizeof(r.old_version), "1.2.3+4");
+	assert_int_equal(job_record_format(&r, &text), 0);
+	assert_true(strstr(text, "BootDeadline=1700000123456789\n") != NULL);
+	assert_int_equal(job_record_parse("9.job", text, &back, &err), 0);
+	assert_int_equal(back.boot_deadline, r.boot_deadline);
+	assert_int_equal(back.boot_timeout, 127000000);
+	assert_true(back.boot_revert);
+	assert_string_equal(back.image_hash, r.image_hash);
+	assert_string_equal(back.old_hash, r.old_hash);
+	assert_string_equal(back.old_version, "1.2.3+4");
+	free(text);
+	/* a file written before these keys existed: not at a boot step */
+	assert_int_equal(job_record_parse("9.job",
+					  "[Job]\nId=9\nDevice=d\nTransport=udp:h\nSource=/x.bin\n"
+					  "State=running\nStep=boot\n",
+					  &back, &err),
+			 0);
+	assert_int_equal(back.boot_deadline, 0);
+	assert_string_equal(back.image_hash, "");
+	/* a bad value is named */
+	assert_int_equal(job_record_parse("9.job",
+					  "[Job]\nId=9\nDevice=d\nTransport=udp:h\nSource=/x.bin\n"
+					  "State=running\nBootDeadline=soon\n",
+					  &back, &err),
+			 -EBADMSG);
+	assert_true(strstr(err.text, "9.job:7: BootDeadline=soon: not an unsigned number") != NULL);
+}
+
 /* A value ending in a backslash (a Windows-style path in an error) must not swallow the next key:
  * the reader joins a line ending in one with the next. */
 static void test_record_round_trips_values_ending_in_backslash(void **state)
@@ -198,6 +239,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_round_trips),
+		cmocka_unit_test(test_record_keeps_the_boot_step),
 		cmocka_unit_test(test_record_round_trips_values_ending_in_backslash),
 		cmocka_unit_test(test_corrupt_records_are_refused_with_line),
 		cmocka_unit_test(test_store_saves_loads_and_sets_corrupt_files_aside),
