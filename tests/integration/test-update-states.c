@@ -250,6 +250,40 @@ static void test_image_pending_already_is_booted_without_marking_again(void **st
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
+/* ---- the waits -------------------------------------------------------------------------- */
+
+/* The first chunk waits behind the erase of slot 1, the boot step for the swap: both are reported
+ * with how long they lasted and their limit, the boot's derived from the image (10 s + 1 s per
+ * 4 KiB sector, at least 60 s). Terminal output and lines show them from the same events. */
+static void test_erase_and_boot_waits_are_reported_with_their_limits(void **state)
+{
+	struct tl_sim sim;
+	/* spi-lp at 5x: the swap of 65 sectors takes about 5 s */
+	const char *extra[] = {"--speed", "5", "--profile", "spi-lp", NULL};
+	const char *img = tl_mkimage("waits.bin", "7.0.0", "256k");
+	long sectors = (file_size(img) + 4095) / 4096;
+	char *out = NULL, want[96];
+	const char *boot;
+
+	assert_int_equal(tl_sim_start(&sim, "waits", "udp", extra), 0);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--json", "--no-pace-memory",
+				   NULL),
+			 0);
+	/* the erase allowance: 5 s answer timeout + 5 s + 0.5 s per sector */
+	snprintf(want, sizeof(want), "\"wait\":\"erase\",\"wait_seconds\":");
+	assert_true(tl_contains(out, want));
+	snprintf(want, sizeof(want), "\"wait_limit_seconds\":%g}", 10.0 + 0.5 * (double)sectors);
+	assert_true(tl_contains(out, want));
+	boot = strstr(out, "\"step\":\"boot\"");
+	assert_non_null(boot);
+	assert_true(tl_contains(boot, "\"wait\":\"boot\",\"wait_seconds\":1"));
+	snprintf(want, sizeof(want), "\"wait_limit_seconds\":%ld}", 10 + sectors);
+	assert_true(sectors > 50 && tl_contains(boot, want));
+	assert_true(tl_contains(out, "\"event\":\"result\",\"ok\":true"));
+	free(out);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +294,7 @@ int main(void)
 			test_image_running_unconfirmed_is_confirmed_and_force_of_it_says_so),
 		cmocka_unit_test(test_other_image_pending_is_explained_and_left_alone),
 		cmocka_unit_test(test_image_pending_already_is_booted_without_marking_again),
+		cmocka_unit_test(test_erase_and_boot_waits_are_reported_with_their_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
