@@ -1,9 +1,11 @@
 /* test-soak.c — issue 6's bounded fault soak: otad on a private bus updates otasim devices over
  * UDP and emulated BLE (btvirt) round after round while a seeded PRNG ($OTAD_SOAK_SEED) injects
  * link losses and BLE disconnects at random offsets, device reboots mid-upload, dropped and
- * duplicated responses, the overrun fault (spi-lp-overrun), and SIGKILLs of otad mid-job. Checked
- * from otasim's traces and otad's state, each a violation when broken:
- *  - every job ends in a verified boot, or fails with a refusal on the overrun device only;
+ * duplicated responses, the overrun fault (spi-lp-overrun), and SIGKILLs of otad mid-job (some
+ * while a device swaps at its boot step, answering nothing for seconds). Checked from otasim's
+ * traces and otad's state, each a violation when broken:
+ *  - every job ends in a verified boot of its image, confirmed, or fails with a refusal on the
+ *    overrun device only;
  *  - test/permanent is only ever sent for the hash of the job's image while slot 1 holds exactly
  *    the bytes of that image (the trace's written=), or bytes the injected overrun corrupted, in
  *    which case MCUboot must refuse them at the next boot; confirm only once the job's image runs;
@@ -40,7 +42,7 @@
 #include "util/macro.h"
 
 #define SPEED	 "20"
-#define MAX_DEVS 4
+#define MAX_DEVS 5
 #define MAX_JOBS 256
 
 /* ---- the PRNG (splitmix64): every choice of the run follows from the printed seed ---------- */
@@ -65,6 +67,7 @@ static uint32_t below(uint32_t n)
 
 struct counts {
 	unsigned link_loss, ble_disconnect, reboot, drop, dup, corrupt, refused, sigkill;
+	unsigned sigkill_boot;	/* of them, while the slow device's job was at its boot step */
 	unsigned refused_again; /* refused boots of a device that had seen one before */
 	unsigned jobs, verified, refused_jobs, temp_files, violations;
 };
@@ -88,6 +91,7 @@ static void violation(const char *fmt, ...)
 struct dev {
 	const char *name, *kind, *profile;
 	bool overrun;
+	bool slow; /* in real time: its swap outlasts a restart of otad and its first answers */
 	bool active;	   /* takes part in this round */
 	bool refused_seen; /* its bootloader refused an image: sequential uploads from then on */
 	char udp_addr[32]; /* UDP: the same address every round, so otad knows it as one device */
@@ -102,6 +106,7 @@ struct job {
 	uint8_t sha[32];  /* of the file: what slot 1 must hold */
 	uint8_t hash[32]; /* its SHA-256 TLV: what test/confirm name */
 	char state[16];
+	unsigned killed_at_boot; /* otad SIGKILLed while this job was at its boot step */
 };
 
 struct soak {
@@ -161,8 +166,9 @@ static uint32_t start_update(struct soak *s, const char *spec, const char *image
 	return id;
 }
 
-/* ListJobs into ids/states; returns the number of jobs. */
-static unsigned list_jobs(struct soak *s, uint32_t *ids, char (*states)[16], unsigned max)
+/* ListJobs into ids/states (and steps, when not NULL); returns the number of jobs. */
+static unsigned list_jobs_steps(struct soak *s, uint32_t *ids, char (*states)[16],
+				char (*steps)[16], unsigned max)
 {
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
@@ -179,11 +185,35 @@ static unsigned list_jobs(struct soak *s, uint32_t *ids, char (*states)[16], uns
 		if (n < max) {
 			ids[n] = id;
 			snprintf(states[n], 16, "%.15s", state);
+			if (steps)
+				snprintf(steps[n], 16, "%.15s", step);
 		}
 		n++;
 	}
 	sd_bus_message_unref(reply);
 	return n;
+}
+
+static unsigned list_jobs(struct soak *s, uint32_t *ids, char (*states)[16], unsigned max)
+{
+	return list_jobs_steps(s, ids, states, NULL, max);
+}
+
+/* Whether job id is running its boot step (its device swapping, answering nothing); running:
+ * whether it still runs at all. */
+static bool job_booting(struct soak *s, uint32_t id, bool *running)
+{
+	static uint32_t ids[MAX_JOBS];
+	static char states[MAX_JOBS][16], steps[MAX_JOBS][16];
+	unsigned n = list_jobs_steps(s, ids, states, steps, MAX_JOBS);
+
+	*running = false;
+	for (unsigned i = 0; i < n && i < MAX_JOBS; i++)
+		if (ids[i] == id) {
+			*running = strcmp(states[i], "running") == 0;
+			return *running && strcmp(steps[i], "boot") == 0;
+		}
+	return false;
 }
 
 static void on_pace_problem(const char *text, void *user_data)
@@ -285,7 +315,7 @@ static void pick_udp_addr(char *buf, size_t size)
 static void dev_start(struct soak *s, struct dev *d, unsigned round, size_t len, bool reboot)
 {
 	static char losses[128], reboots[64], drops[64], dups[64], lt[32], seed[32];
-	const char *extra[32] = {"--speed", SPEED, "--profile", d->profile};
+	const char *extra[32] = {"--speed", d->slow ? "1" : SPEED, "--profile", d->profile};
 	bool ble = strcmp(d->kind, "ble") == 0;
 	unsigned n = 4, k = 1 + below(3);
 	char trace[600];
@@ -303,7 +333,7 @@ static void dev_start(struct soak *s, struct dev *d, unsigned round, size_t len,
 	/* The overrun device carries the overrun fault (and duplicates): each lost answer to its
 	 * first chunk costs otad's erase allowance (8 s) on this profile without progressive erase,
 	 * and a slow attempt makes the retry after a refusal slower still (see the report). */
-	if (!d->overrun) {
+	if (!d->overrun && !d->slow) {
 		extra[n++] = ble ? "--disconnect-at" : "--link-loss-at";
 		extra[n++] = losses;
 		if (!ble) {
@@ -361,7 +391,7 @@ static void check_trace(struct dev *d, const struct job *j)
 	struct tl_event *ev = NULL;
 	size_t n = 0;
 	char slot1[65] = "", boot_hash[65] = "";
-	bool corrupt_session = false, expect_refusal = false;
+	bool corrupt_session = false, expect_refusal = false, confirmed = false;
 	unsigned swaps = 0;
 
 	assert_int_equal(tl_trace_load(d->trace, &ev, &n), 0);
@@ -404,6 +434,7 @@ static void check_trace(struct dev *d, const struct job *j)
 			}
 			if (strncmp(res, "swap", 4) == 0 || strcmp(res, "refused") == 0)
 				slot1[0] = 0;
+			confirmed = false; /* what runs now is confirmed once a confirm says so */
 			if (strncmp(res, "swap", 4) == 0 && hex_is(tl_ev_get(e, "hash"), j->hash))
 				swaps++;
 			snprintf(boot_hash, sizeof(boot_hash), "%s", tl_ev_get(e, "hash"));
@@ -426,6 +457,7 @@ static void check_trace(struct dev *d, const struct job *j)
 			if (!hex_is(boot_hash, j->hash))
 				violation("%s: confirm while %s runs, not the job's image",
 					  d->trace, boot_hash);
+			confirmed = tl_ev_u64(e, "rc") == 0;
 		}
 	}
 	free(ev);
@@ -434,6 +466,10 @@ static void check_trace(struct dev *d, const struct job *j)
 			  swaps);
 	if (strcmp(j->state, "succeeded") == 0 && (swaps != 1 || !hex_is(boot_hash, j->hash)))
 		violation("%s: job %" PRIu32 " succeeded but the device does not run its image",
+			  d->trace, j->id);
+	else if (strcmp(j->state, "succeeded") == 0 && !confirmed)
+		violation("%s: job %" PRIu32 " succeeded but its image runs unconfirmed (MCUboot "
+			  "reverts it at the next reset)",
 			  d->trace, j->id);
 }
 
@@ -450,8 +486,10 @@ static struct job *new_job(struct soak *s, unsigned dev, unsigned round)
 	*j = (struct job){.dev = dev, .round = round};
 	snprintf(name, sizeof(name), "img-r%u-d%u.bin", round, dev);
 	snprintf(version, sizeof(version), "2.%u.%u", round, dev);
-	/* 16-48 KiB; the overrun device's retries after a refusal run slowly, so at most 24 */
-	snprintf(size, sizeof(size), "%u", (16 + below(s->devs[dev].overrun ? 9 : 33)) * 1024);
+	/* 16-48 KiB; the overrun device's retries after a refusal run slowly, and the slow device
+	 * runs in real time, so at most 24 */
+	snprintf(size, sizeof(size), "%u",
+		 (16 + below(s->devs[dev].overrun || s->devs[dev].slow ? 9 : 33)) * 1024);
 	snprintf(j->image, sizeof(j->image), "%s", tl_mkimage(name, version, size));
 	assert_int_equal(img_load(j->image, NULL, 0, &img, &diag), 0);
 	memcpy(j->sha, img->file_sha, 32);
@@ -500,23 +538,71 @@ static uint64_t furthest(struct soak *s)
 	return m;
 }
 
-/* SIGKILL otad while a job runs: at an upload offset, or after a random delay (which also
- * lands in test, reset, boot wait and confirm). Then every state file must be whole. */
-static void kill_mid_job(struct soak *s)
+/* The job of this round (jobs from first on) on the slow device, NULL when it takes no part. */
+static struct job *slow_job(struct soak *s, unsigned first)
 {
-	bool by_offset = below(2);
+	for (unsigned k = first; k < s->n_jobs; k++)
+		if (s->devs[s->jobs[k].dev].slow)
+			return &s->jobs[k];
+	return NULL;
+}
+
+/* Whether d's trace of this round shows it reset and not booted again: swapping, deaf. */
+static bool dev_down(const struct dev *d)
+{
+	struct tl_event *ev = NULL;
+	size_t n = 0;
+	bool down = false;
+
+	if (tl_trace_load(d->trace, &ev, &n) < 0)
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(ev[k].name, "reset") == 0 || strcmp(ev[k].name, "boot") == 0)
+			down = strcmp(ev[k].name, "reset") == 0;
+	free(ev);
+	return down;
+}
+
+/* SIGKILL otad while a job runs: at an upload offset, after a random delay (which also lands in
+ * test, reset, boot wait and confirm), or once the slow device's job is at its boot step and the
+ * device went down (swapping for seconds: the restarted otad must wait for it, not take its
+ * silence for a failure, and then confirm the image; check_trace() sees that it did). Killed
+ * before the device went down, the restarted otad would still find it answering, and reset it
+ * again itself. Then every state file must be whole. */
+static void kill_mid_job(struct soak *s, unsigned first)
+{
+	unsigned mode = below(3); /* 0: at an offset, 1: after a delay, 2: in the boot step */
 	uint64_t target = 2048 + below(14 * 1024);
 	int delay_ms = (int)below(1500);
+	struct job *slow = slow_job(s, first);
+	bool booting = false, running = true;
 
-	for (int i = 0; i < tl_timeout(20000) / 20; i++) {
-		if (by_offset ? furthest(s) >= target : i * 20 >= delay_ms)
+	for (int i = 0; i < tl_timeout(30000) / 10; i++) {
+		bool now;
+
+		if (mode == 0) {
+			now = furthest(s) >= target;
+		} else if (mode == 1) {
+			now = i * 10 >= delay_ms;
+		} else { /* until the slow device's job is at its boot step, the device down */
+			booting = slow && job_booting(s, slow->id, &running) &&
+				  dev_down(&s->devs[slow->dev]);
+			now = !slow || booting || !running;
+		}
+		if (now)
 			break;
-		usleep(20000);
+		usleep(10000);
 	}
 	if (!any_running(s))
 		return; /* all done already: no kill this round */
 	tl_otad_kill9(&s->otad);
 	cnt.sigkill++;
+	if (booting) {
+		cnt.sigkill_boot++;
+		slow->killed_at_boot++;
+		printf("soak: otad SIGKILLed at the boot step of job %" PRIu32 " (%s)\n", slow->id,
+		       s->devs[slow->dev].name);
+	}
 	check_state_dir(s);
 	otad_start(s);
 }
@@ -561,8 +647,10 @@ static void check_job_end(struct soak *s, struct job *j)
 		 * retry at a safer pace */
 		cnt.refused_jobs++;
 	} else {
-		violation("job %" PRIu32 " on %s ended %s (%s: %s)", j->id, d->name, j->state,
-			  r.failure, r.error);
+		violation("job %" PRIu32 " on %s ended %s (%s: %s)%s", j->id, d->name, j->state,
+			  r.failure, r.error,
+			  j->killed_at_boot ? " after otad was SIGKILLed during its boot step"
+					    : "");
 	}
 	check_trace(d, j);
 }
@@ -586,7 +674,7 @@ static void run_round(struct soak *s, unsigned round, unsigned kills)
 	for (unsigned k = first; k < s->n_jobs; k++)
 		s->jobs[k].id = start_update(s, s->devs[s->jobs[k].dev].sim.spec, s->jobs[k].image);
 	for (unsigned k = 0; k < kills; k++)
-		kill_mid_job(s);
+		kill_mid_job(s, first);
 	wait_round(s, first);
 	for (unsigned i = 0; i < s->n_devs; i++)
 		if (s->devs[i].active)
@@ -624,13 +712,14 @@ static void check_job_list(struct soak *s)
 #define SOAK_MIN_DISCONNECTS 100
 #define SOAK_MIN_REBOOTS     20
 #define SOAK_MIN_SIGKILLS    20
+#define SOAK_MIN_BOOT_KILLS  3
 
 /* The last restart after the rounds adds one SIGKILL. */
 static bool counts_reached(void)
 {
 	return cnt.link_loss + cnt.ble_disconnect >= SOAK_MIN_DISCONNECTS &&
 	       cnt.reboot >= SOAK_MIN_REBOOTS && cnt.sigkill + 1 >= SOAK_MIN_SIGKILLS &&
-	       cnt.drop > 0 && cnt.dup > 0;
+	       cnt.sigkill_boot >= SOAK_MIN_BOOT_KILLS && cnt.drop > 0 && cnt.dup > 0;
 }
 
 static void test_fault_soak(void **state)
@@ -661,6 +750,10 @@ static void test_fault_soak(void **state)
 	s->devs[s->n_devs++] = (struct dev){.name = "lan1", .kind = "udp", .profile = "lan"};
 	s->devs[s->n_devs++] = (struct dev){
 		.name = "overrun0", .kind = "udp", .profile = "spi-lp-overrun", .overrun = true};
+	/* spi-lp in real time: a 16-24 KiB image swaps for 5 s or more, longer than otad takes to
+	 * restart and to give up on three unanswered requests (ResponseTimeout=500ms) */
+	s->devs[s->n_devs++] =
+		(struct dev){.name = "slow0", .kind = "udp", .profile = "spi-lp", .slow = true};
 	if (s->ble)
 		s->devs[s->n_devs++] =
 			(struct dev){.name = "soakble0", .kind = "ble", .profile = "spi-hp"};
@@ -702,15 +795,15 @@ static void test_fault_soak(void **state)
 		       cnt.sigkill,
 	       cnt.verified, cnt.violations);
 	printf("soak:   disconnects %u (UDP link losses %u, BLE disconnects %u), device reboots "
-	       "%u, otad SIGKILLs %u,\n"
+	       "%u, otad SIGKILLs %u (%u during a boot step),\n"
 	       "soak:   responses dropped %u, duplicated %u, overrun-corrupted chunks %u (boots "
 	       "refused %u, %u of them after the device's first)\n"
 	       "soak:   %u jobs: %u verified boots, %u failed with the bootloader's refusal after "
 	       "all retries (overrun device only); %u temporary files seen after SIGKILLs; "
 	       "%.1f s\n",
 	       cnt.link_loss + cnt.ble_disconnect, cnt.link_loss, cnt.ble_disconnect, cnt.reboot,
-	       cnt.sigkill, cnt.drop, cnt.dup, cnt.corrupt, cnt.refused, cnt.refused_again,
-	       cnt.jobs, cnt.verified, cnt.refused_jobs, cnt.temp_files,
+	       cnt.sigkill, cnt.sigkill_boot, cnt.drop, cnt.dup, cnt.corrupt, cnt.refused,
+	       cnt.refused_again, cnt.jobs, cnt.verified, cnt.refused_jobs, cnt.temp_files,
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	fflush(stdout);
 	sd_bus_flush_close_unref(s->b);
@@ -723,6 +816,7 @@ static void test_fault_soak(void **state)
 		assert_true(cnt.link_loss + cnt.ble_disconnect >= SOAK_MIN_DISCONNECTS);
 		assert_true(cnt.reboot >= SOAK_MIN_REBOOTS);
 		assert_true(cnt.sigkill >= SOAK_MIN_SIGKILLS);
+		assert_true(cnt.sigkill_boot >= SOAK_MIN_BOOT_KILLS);
 		assert_true(cnt.drop > 0 && cnt.dup > 0);
 	}
 	free(s);
