@@ -84,14 +84,14 @@ static void start_otad(struct tl_otad *d, const char *name, const char *main_con
 	tl_track(d->drain_pid);
 }
 
-static void restart_otad(struct tl_otad *d)
+static void restart_otad(struct tl_otad *d, const char *const *extra)
 {
 	char dir[600], st[700], ca[700];
 
 	snprintf(dir, sizeof(dir), "%s", d->config_dir);
 	snprintf(st, sizeof(st), "%s", d->state_dir);
 	snprintf(ca, sizeof(ca), "%s", d->cache_dir);
-	assert_int_equal(tl_otad_start(d, bus.address, dir, st, ca, NULL), 0);
+	assert_int_equal(tl_otad_start(d, bus.address, dir, st, ca, extra), 0);
 	tl_track(d->proc.pid);
 	tl_track(d->drain_pid);
 }
@@ -269,7 +269,7 @@ static void test_sigkill_mid_upload_then_restart_resumes_from_device_offset(void
 	assert_true(max_upload_next(&sim, NULL) >= 32768);
 	tl_otad_kill9(&d); /* mid-upload, no chance to save anything */
 	assert_true(max_upload_next(&sim, NULL) < 96 * 1024);
-	restart_otad(&d);
+	restart_otad(&d, NULL);
 	assert_int_equal(otactl(&out, NULL, "watch", "1", NULL), 0);
 	assert_true(tl_contains(out, "done: device runs 4.0.0"));
 	free(out);
@@ -337,7 +337,7 @@ static void test_sigkill_during_retry_after_refusal_stays_sequential(void **stat
 	}
 	assert_true(after >= 3);
 	tl_otad_kill9(&d);
-	restart_otad(&d);
+	restart_otad(&d, NULL);
 	assert_int_equal(otactl(&out, NULL, "watch", "1", NULL), 0);
 	assert_true(tl_contains(out, "done: device runs 4.1.0"));
 	free(out);
@@ -398,6 +398,27 @@ static bool fleet_status_shows(const char *want, int ms)
 	return false;
 }
 
+static void start_update_busctl(const char *device, const char *img)
+{
+	char addr[700];
+	char *argv[] = {"busctl",
+			"--address",
+			addr,
+			"call",
+			"org.otad1",
+			"/org/otad1",
+			"org.otad1.Manager1",
+			"StartUpdate",
+			"ssa{sv}",
+			(char *)device,
+			(char *)img,
+			"0",
+			NULL};
+
+	snprintf(addr, sizeof(addr), "%s", bus.address);
+	assert_int_equal(tl_run(argv, tl_timeout(20000), NULL, NULL), 0);
+}
+
 /* The device swaps for seconds after the reset and answers nothing meanwhile: an otad killed
  * then must, once restarted, wait out the rest of the boot timeout and confirm the image (not
  * take the silence for a failure and leave it unconfirmed, to be reverted at the next reset). */
@@ -413,21 +434,12 @@ static void test_sigkill_during_boot_then_restart_confirms_the_image(void **stat
 	assert_int_equal(sim_start(&sim, "booting", extra), 0);
 	start_otad_listing(&d, "booting", sim.spec);
 	assert_true(fleet_status_shows("1.0.0", 10000));
-	{
-		char addr[700];
-		char *argv[] = {"busctl",      addr,	     "call",	  "org.otad1",
-				"/org/otad1",  "org.otad1.Manager1",	  "StartUpdate",
-				"ssa{sv}",     "booting",    (char *)img, "0",
-				NULL};
-
-		snprintf(addr, sizeof(addr), "--address=%s", bus.address);
-		assert_int_equal(tl_run(argv, tl_timeout(20000), NULL, NULL), 0);
-	}
+	start_update_busctl("booting", img);
 	assert_int_equal(tl_sim_wait_event(&sim, "reset", "cause", "command", tl_timeout(60000)),
 			 0);
 	tl_otad_kill9(&d); /* the device is swapping now, for seconds */
 	assert_int_equal(tl_sim_count_events(&sim, "boot", "result", "swap-test"), 0);
-	restart_otad(&d);
+	restart_otad(&d, NULL);
 	assert_int_equal(otactl(&out, NULL, "watch", "1", NULL), 0);
 	assert_true(tl_contains(out, "done: device runs 5.0.0"));
 	assert_true(tl_contains(out, "confirmed"));
@@ -444,6 +456,54 @@ static void test_sigkill_during_boot_then_restart_confirms_the_image(void **stat
 	assert_true(tl_contains(out, "version: 5.0.0"));
 	assert_true(tl_contains(out, "flags: bootable confirmed active"));
 	free(out);
+	assert_int_equal(tl_sim_stop(&sim), 0);
+}
+
+/* otad killed at the reset, and the device's port closed (its process stopped) while otad comes
+ * back: the resumed boot wait hears nothing but ICMP port unreachable from a transport that has
+ * heard nothing yet. That is a device rebooting, waited for within the boot timeout, not a "nothing
+ * listens" failure; once the device is back its image is confirmed. */
+static void test_sigkill_at_reset_then_refusals_during_the_resumed_boot_wait(void **state)
+{
+	struct tl_otad d;
+	struct tl_sim sim;
+	char port[64], *out = NULL;
+	const char *extra[] = {"--speed", SPEED, "--profile", "lan", NULL};
+	const char *again[] = {"--speed", SPEED, "--profile", "lan", "--udp", port, NULL};
+	const char *verbose[] = {"-v", NULL};
+	const char *img = tl_mkimage("closed.bin", "5.1.0", "32k");
+	bool refused = false;
+
+	assert_int_equal(sim_start(&sim, "closed", extra), 0);
+	snprintf(port, sizeof(port), "%.63s", sim.spec + strlen("udp:"));
+	start_otad_listing(&d, "closed", sim.spec);
+	assert_true(fleet_status_shows("1.0.0", 10000));
+	start_update_busctl("closed", img);
+	assert_int_equal(tl_sim_wait_event(&sim, "reset", "cause", "command", tl_timeout(30000)),
+			 0);
+	tl_otad_kill9(&d);
+	assert_int_equal(tl_sim_stop(&sim), 0); /* nothing listens on its port now */
+	restart_otad(&d, verbose);
+	/* -v: otad logs what the transport ignored, the refusals among it */
+	for (int i = 0; i < tl_timeout(20000) / 50 && !refused; i++) {
+		char *log = tl_read_file(d.proc.err_path);
+
+		refused = log && tl_contains(log, "ICMP port unreachable");
+		free(log);
+		if (!refused)
+			usleep(50000);
+	}
+	assert_true(refused);
+	assert_int_equal(sim_start(&sim, "closed", again), 0);
+	assert_int_equal(otactl(&out, NULL, "watch", "1", NULL), 0);
+	assert_true(tl_contains(out, "done: device runs 5.1.0"));
+	assert_true(tl_contains(out, "confirmed"));
+	free(out);
+	assert_int_equal(otactl(&out, NULL, "-t", sim.spec, "image", "list", NULL), 0);
+	assert_true(tl_contains(out, "version: 5.1.0"));
+	assert_true(tl_contains(out, "flags: bootable confirmed active"));
+	free(out);
+	assert_int_equal(tl_otad_stop(&d), 0);
 	assert_int_equal(tl_sim_stop(&sim), 0);
 }
 
@@ -625,16 +685,22 @@ int main(void)
 		cmocka_unit_test_teardown(test_update_started_with_otactl_ends_in_verified_boot,
 					  tl_reap_tracked),
 		cmocka_unit_test_teardown(
-			test_update_started_with_busctl_reports_progress_by_signal, tl_reap_tracked),
+			test_update_started_with_busctl_reports_progress_by_signal,
+			tl_reap_tracked),
 		cmocka_unit_test_teardown(
-			test_sigkill_mid_upload_then_restart_resumes_from_device_offset, tl_reap_tracked),
+			test_sigkill_mid_upload_then_restart_resumes_from_device_offset,
+			tl_reap_tracked),
 		cmocka_unit_test_teardown(test_sigkill_during_retry_after_refusal_stays_sequential,
 					  tl_reap_tracked),
 		cmocka_unit_test_teardown(test_sigkill_during_boot_then_restart_confirms_the_image,
 					  tl_reap_tracked),
+		cmocka_unit_test_teardown(
+			test_sigkill_at_reset_then_refusals_during_the_resumed_boot_wait,
+			tl_reap_tracked),
 		cmocka_unit_test_teardown(test_unreachable_device_is_polled_again_until_it_answers,
 					  tl_reap_tracked),
-		cmocka_unit_test_teardown(test_cancel_listing_introspection_and_notify, tl_reap_tracked),
+		cmocka_unit_test_teardown(test_cancel_listing_introspection_and_notify,
+					  tl_reap_tracked),
 		cmocka_unit_test_teardown(test_bad_requests_get_named_errors, tl_reap_tracked),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
