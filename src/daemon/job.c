@@ -284,8 +284,10 @@ static void resume_at_boot(struct job *j)
 	r.has_old = hex_decode(j->rec.old_hash, r.old_hash, 32) == 32;
 	snprintf(r.old_version, sizeof(r.old_version), "%s", j->rec.old_version);
 	r.remaining_usec = j->rec.boot_deadline > now ? j->rec.boot_deadline - now : 0;
-	job_log(j, LOG_LVL_NOTICE, "resuming at the %s step: %.0f s of the boot timeout left",
-		j->rec.step, (double)r.remaining_usec / USEC_PER_SEC);
+	job_log(j, LOG_LVL_NOTICE,
+		"stopped during the device's reset or boot: resuming at the boot step, %.0f s of "
+		"the boot timeout left",
+		(double)r.remaining_usec / USEC_PER_SEC);
 	upd_job_resume_boot(j->upd, &r);
 }
 
