@@ -45,6 +45,12 @@ static void test_image_too_large_for_the_slot_is_refused_before_upload(void **st
 	assert_true(tl_contains(out, want));
 	assert_true(tl_contains(out, "max_image_size"));
 	free(out);
+	/* --json: the result's error object names the class of exit code 3 */
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--json", NULL), 3);
+	assert_true(tl_contains(out, "\"error\":{\"class\":\"image\",\"message\":\""));
+	assert_true(tl_contains(out, want));
+	assert_true(tl_contains(out, "\"exit_code\":3}"));
+	free(out);
 	assert_int_equal(tl_sim_count_events(&sim, "upload", NULL, NULL), 0);
 	assert_int_equal(tl_sim_count_events(&sim, "state-write", NULL, NULL), 0);
 	assert_int_equal(tl_sim_count_events(&sim, "reset", NULL, NULL), 0);
@@ -138,6 +144,11 @@ static void test_unconfirmed_other_image_is_explained_and_force_reverts_first(vo
 	assert_true(tl_contains(out, "otactl reset"));
 	assert_true(tl_contains(out, "otactl image confirm"));
 	assert_true(tl_contains(out, "update --force does the reset first"));
+	free(out);
+	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--json", NULL), 6);
+	assert_true(tl_contains(out, "\"error\":{\"class\":\"device\",\"message\":\"device "
+				     "runs 2.0.0 ("));
+	assert_true(tl_contains(out, "\"exit_code\":6}"));
 	free(out);
 	assert_int_equal(tl_sim_count_events(&sim, "upload", NULL, NULL), uploads);
 	assert_int_equal(tl_otactl(&out, sim.spec, "update", img, "--force", NULL), 0);
