@@ -123,9 +123,15 @@ struct sim_boot {
 	struct img_version version; /* slot 0 after boot */
 	uint8_t hash[32];	    /* slot 0's SHA-256 TLV after boot */
 	bool has_hash;
+	bool resumed;	   /* the swap a power loss interrupted, finished */
+	uint64_t swap_end; /* from reset to the end of the swap, 0 = none */
 };
-/* A reset: RAM state (the open upload) is lost, MCUboot runs. Persists the trailers. */
+/* A reset or power-on: RAM state (the open upload) is lost, MCUboot runs. Persists the trailers,
+ * and that a swap is under way until sim_device_swap_done(): a power loss before that leaves it
+ * for the next boot to finish, as MCUboot's swap status does. */
 void sim_device_boot(struct sim_device *d, struct sim_boot *ret);
+/* ret->swap_end after the reset: the swap is over (a power loss now finds it done). */
+void sim_device_swap_done(struct sim_device *d);
 
 /* Parses a slot's image as img_mgmt does (structure only, hash as stored). 0 or -EBADMSG. */
 int sim_device_slot_image(struct sim_device *d, unsigned slot, struct img_info *ret);

@@ -78,23 +78,22 @@ static int validate(struct sim_device *d, unsigned slot, struct img_info *info, 
 	return 1;
 }
 
-/* swap_run() with scratch: for every sector the images use, three erases and three copies. */
-static uint64_t swap_slots(struct sim_device *d)
+/* The sectors a swap moves: every one either image uses, the trailer's excepted. */
+static uint32_t swap_sectors(const struct sim_device *d)
 {
 	size_t used = MAX(sim_device_slot_extent(d, 0), sim_device_slot_extent(d, 1));
 	uint32_t sectors = (uint32_t)DIV_ROUND_UP(used, d->p.sector_size);
+
+	return MIN(sectors, d->p.slot_size / d->p.sector_size - 1);
+}
+
+/* swap_run() with scratch: for every sector, three erases and three copies, plus the trailer
+ * sectors' status writes, which the per-sector cost dominates. */
+static uint64_t swap_time(struct sim_device *d, uint32_t sectors)
+{
 	uint32_t pages = d->p.sector_size / d->p.page_size;
-	uint8_t *a = sim_flash_slot(&d->flash, 0), *b = sim_flash_slot(&d->flash, 1);
 	uint64_t dur = 0;
 
-	sectors = MIN(sectors, d->p.slot_size / d->p.sector_size - 1);
-	for (size_t i = 0; i < (size_t)sectors * d->p.sector_size; i++) {
-		uint8_t t = a[i];
-
-		a[i] = b[i];
-		b[i] = t;
-	}
-	/* plus the trailer sectors' status writes, which the per-sector cost dominates */
 	for (uint32_t s = 0; s < sectors + 1; s++) {
 		for (unsigned k = 0; k < 3; k++)
 			dur += sim_flash_erase_time(&d->flash);
@@ -102,6 +101,27 @@ static uint64_t swap_slots(struct sim_device *d)
 			dur += sim_flash_program_time(&d->flash);
 	}
 	return dur;
+}
+
+static uint64_t swap_slots(struct sim_device *d)
+{
+	uint32_t sectors = swap_sectors(d);
+	uint8_t *a = sim_flash_slot(&d->flash, 0), *b = sim_flash_slot(&d->flash, 1);
+
+	for (size_t i = 0; i < (size_t)sectors * d->p.sector_size; i++) {
+		uint8_t t = a[i];
+
+		a[i] = b[i];
+		b[i] = t;
+	}
+	return swap_time(d, sectors);
+}
+
+static enum sim_boot_result swap_result(enum sim_swap_type type)
+{
+	return type == SIM_SWAP_REVERT ? SIM_BOOT_REVERT
+	       : type == SIM_SWAP_TEST ? SIM_BOOT_SWAP_TEST
+				       : SIM_BOOT_SWAP_PERM;
 }
 
 /* boot_perform_update(): swap, then the trailers a finished swap leaves. */
@@ -120,12 +140,26 @@ static enum sim_boot_result perform_update(struct sim_device *d, enum sim_swap_t
 		.swap_type = (uint8_t)type,
 	};
 	*sec = (struct sim_trailer){0};
-	if (type == SIM_SWAP_REVERT) {
+	d->meta->swapping = (uint8_t)type; /* until sim_device_swap_done() */
+	if (type == SIM_SWAP_REVERT)
 		d->meta->counters.reverts++;
-		return SIM_BOOT_REVERT;
-	}
-	d->meta->counters.swaps++;
-	return type == SIM_SWAP_TEST ? SIM_BOOT_SWAP_TEST : SIM_BOOT_SWAP_PERM;
+	else
+		d->meta->counters.swaps++;
+	return swap_result(type);
+}
+
+/* boot_complete_partial_swap(): the swap status in the trailers says a swap was cut short by a
+ * power loss; MCUboot finishes it (the sectors left, here all of them again: an upper bound) and
+ * boots its result, with the trailers the swap leaves: a test image is still on test. The slots
+ * already hold what the finished swap holds. */
+static enum sim_boot_result resume_swap(struct sim_device *d, uint64_t *dur)
+{
+	enum sim_swap_type type = (enum sim_swap_type)d->meta->swapping;
+
+	sim_device_log(d, 'W', "Resuming an interrupted swap (swap type: %s)",
+		       swap_type_name(type));
+	*dur += swap_time(d, swap_sectors(d));
+	return swap_result(type);
 }
 
 /* boot_validated_swap_type() and the update itself. */
@@ -162,9 +196,16 @@ void sim_device_boot(struct sim_device *d, struct sim_boot *ret)
 	log_trailer(d, "Primary image", &d->meta->trailer[0]);
 	log_trailer(d, "Secondary image", &d->meta->trailer[1]);
 	sim_device_log(d, 'I', "Boot source: none");
-	type = sim_device_swap_type(d);
-	sim_device_log(d, 'I', "Swap type: %s", swap_type_name(type));
-	ret->result = type == SIM_SWAP_NONE ? SIM_BOOT_NONE : upgrade(d, type, &dur);
+	if (d->meta->swapping) {
+		ret->resumed = true;
+		ret->result = resume_swap(d, &dur);
+	} else {
+		type = sim_device_swap_type(d);
+		sim_device_log(d, 'I', "Swap type: %s", swap_type_name(type));
+		ret->result = type == SIM_SWAP_NONE ? SIM_BOOT_NONE : upgrade(d, type, &dur);
+	}
+	if (d->meta->swapping)
+		ret->swap_end = dur;
 	d->meta->counters.boots++;
 	if (validate(d, 0, &info, &dur) != 1) {
 		sim_device_log(d, 'E', "Image in the primary slot is not valid!");
@@ -181,6 +222,14 @@ void sim_device_boot(struct sim_device *d, struct sim_boot *ret)
 	}
 	sim_device_save(d);
 	ret->duration = dur;
+}
+
+void sim_device_swap_done(struct sim_device *d)
+{
+	if (!d->meta->swapping)
+		return;
+	d->meta->swapping = 0;
+	sim_device_save(d);
 }
 
 int sim_device_validate_slot(struct sim_device *d, unsigned slot, char *why, size_t why_size)

@@ -74,7 +74,7 @@ struct sim_server {
 	bool down, halted, muted, mute_fired;
 	uint32_t reboot_fired, disconnect_fired, link_loss_fired; /* bit i: offset i fired */
 	uint64_t link_lost_until; /* model time: the link loss fault carries nothing before */
-	uint64_t boot_event, reset_event;
+	uint64_t boot_event, reset_event, swap_event;
 };
 
 static void fifo_push(struct fifo *f, struct req *r)
@@ -566,9 +566,10 @@ static void trace_boot(struct sim_server *s)
 	const struct sim_boot *b = &s->boot;
 	char hex[65];
 
-	sim_trace_event(s->trace, "boot", real_s(s), "result=%s version=%u.%u.%u hash=%s",
+	sim_trace_event(s->trace, "boot", real_s(s), "result=%s version=%u.%u.%u hash=%s%s",
 			sim_boot_result_name(b->result), b->version.major, b->version.minor,
-			b->version.revision, b->has_hash ? hex_encode(b->hash, 32, hex) : "-");
+			b->version.revision, b->has_hash ? hex_encode(b->hash, 32, hex) : "-",
+			b->resumed ? " resumed=1" : "");
 }
 
 static void on_up(uint64_t when, void *userdata)
@@ -586,11 +587,23 @@ static void on_up(uint64_t when, void *userdata)
 			p->ops.up(p->user_data);
 }
 
+static void on_swap_done(uint64_t when, void *userdata)
+{
+	struct sim_server *s = userdata;
+
+	s->swap_event = 0;
+	s->log_time = when;
+	sim_device_swap_done(s->dev);
+}
+
 /* MCUboot runs; the device comes up when it is done (or never, without a bootable image). The
- * trace's boot event is written when the application runs. */
+ * trace's boot event is written when the application runs. Until its swap is over, otasim
+ * stopped (a power loss) leaves the swap for the next start to finish. */
 static void boot(struct sim_server *s, uint64_t when)
 {
 	sim_device_boot(s->dev, &s->boot);
+	if (s->boot.swap_end)
+		s->swap_event = sim_clock_at(s->clock, when + s->boot.swap_end, on_swap_done, s);
 	if (s->boot.result == SIM_BOOT_HALT) {
 		s->halted = true;
 		trace_boot(s);

@@ -44,6 +44,7 @@ static const struct key keys[] = {
 	{"swaps", KEY_U64, offsetof(struct sim_store_meta, counters.swaps), false},
 	{"refusals", KEY_U64, offsetof(struct sim_store_meta, counters.refusals), false},
 	{"reverts", KEY_U64, offsetof(struct sim_store_meta, counters.reverts), false},
+	{"swapping", KEY_SWAP, offsetof(struct sim_store_meta, swapping), false},
 };
 #undef T
 
@@ -159,12 +160,13 @@ char *sim_store_format(const struct sim_store_meta *m)
 		"format=%d\nprofile=%s\nslot_size=%u\n"
 		"slot0.magic=%d\nslot0.image_ok=%d\nslot0.copy_done=%d\nslot0.swap_type=%s\n"
 		"slot1.magic=%d\nslot1.image_ok=%d\nslot1.copy_done=%d\nslot1.swap_type=%s\n"
-		"boots=%llu\nswaps=%llu\nrefusals=%llu\nreverts=%llu\n",
+		"boots=%llu\nswaps=%llu\nrefusals=%llu\nreverts=%llu\nswapping=%s\n",
 		STORE_FORMAT, m->profile, m->slot_size, t[0].magic, t[0].image_ok, t[0].copy_done,
 		swap_names[t[0].swap_type % ARRAY_SIZE(swap_names)], t[1].magic, t[1].image_ok,
 		t[1].copy_done, swap_names[t[1].swap_type % ARRAY_SIZE(swap_names)],
 		(unsigned long long)m->counters.boots, (unsigned long long)m->counters.swaps,
-		(unsigned long long)m->counters.refusals, (unsigned long long)m->counters.reverts);
+		(unsigned long long)m->counters.refusals, (unsigned long long)m->counters.reverts,
+		swap_names[m->swapping % ARRAY_SIZE(swap_names)]);
 	return r < 0 ? NULL : s;
 }
 

@@ -33,6 +33,9 @@ struct sim_store_meta {
 	uint32_t slot_size;
 	struct sim_trailer trailer[2];
 	struct sim_counters counters;
+	/* enum sim_swap_type of the swap MCUboot was doing when the power went (the swap status
+	 * in its trailer), 0 = none: the next boot finishes it */
+	uint8_t swapping;
 };
 
 /* Pure parser of FILE's text. -EBADMSG with the 1-based line (0 = the file as a whole, e.g. a

@@ -181,6 +181,7 @@ static uint16_t state_write(struct fx *x, const uint8_t *hash, bool confirm,
 	return sim_device_state_write(x->d, &r, &x->w, ret ? ret : &dummy);
 }
 
+/* A reset, MCUboot's swap through to its end (the application runs). */
 static enum sim_boot_result boot(struct fx *x, struct sim_boot *b)
 {
 	struct sim_boot tmp;
@@ -188,6 +189,8 @@ static enum sim_boot_result boot(struct fx *x, struct sim_boot *b)
 	if (!b)
 		b = &tmp;
 	sim_device_boot(x->d, b);
+	if (b->swap_end)
+		sim_device_swap_done(x->d);
 	return b->result;
 }
 
@@ -561,6 +564,36 @@ static void test_boot_reverts_unconfirmed_test_image(void **state)
 	assert_int_equal(sim_store_meta(x->store)->counters.reverts, 1);
 }
 
+/* Power lost while MCUboot swaps (before sim_device_swap_done): the swap status makes the next
+ * boot finish the swap and run the test image, not revert it; once that boot's swap is over, the
+ * reset after it reverts as usual. The state file keeps the swap under way. */
+static void test_power_loss_during_the_swap_finishes_it_at_the_next_boot(void **state)
+{
+	struct fx *x = *state;
+	struct smp_image_state st;
+	struct sim_boot b;
+
+	upload_all(x);
+	assert_int_equal(state_write(x, x->hash, false, NULL), 0);
+	sim_device_boot(x->d, &b); /* ... and the power goes before the swap's end */
+	assert_int_equal(b.result, SIM_BOOT_SWAP_TEST);
+	assert_false(b.resumed);
+	assert_true(b.swap_end > 0 && b.swap_end < b.duration);
+	assert_int_equal(sim_store_meta(x->store)->swapping, SIM_SWAP_TEST);
+	assert_int_equal(boot(x, &b), SIM_BOOT_SWAP_TEST);
+	assert_true(b.resumed);
+	assert_true(b.duration > x->p.boot_us + 6 * 3 * x->p.erase_typ_us); /* the swap again */
+	assert_memory_equal(b.hash, x->hash, 32);
+	assert_non_null(strstr(x->log, "W: Resuming an interrupted swap (swap type: test)\n"));
+	assert_true(slot_state(x, 0, &st)->active && !slot_state(x, 0, &st)->confirmed);
+	assert_memory_equal(slot_state(x, 0, &st)->hash, x->hash, 32);
+	assert_int_equal(sim_store_meta(x->store)->swapping, 0);
+	assert_int_equal(sim_store_meta(x->store)->counters.swaps, 1);
+	assert_int_equal(boot(x, &b), SIM_BOOT_REVERT);
+	assert_false(b.resumed);
+	assert_memory_equal(slot_state(x, 0, &st)->hash, x->factory_hash, 32);
+}
+
 static void test_boot_refuses_corrupted_image_erases_slot1_keeps_old(void **state)
 {
 	struct fx *x = *state;
@@ -724,6 +757,7 @@ int main(void)
 		T(test_permanent_sets_pending_and_permanent),
 		T(test_boot_swaps_valid_test_image_then_confirm_keeps_it),
 		T(test_boot_reverts_unconfirmed_test_image),
+		T(test_power_loss_during_the_swap_finishes_it_at_the_next_boot),
 		T(test_boot_refuses_corrupted_image_erases_slot1_keeps_old),
 		T(test_boot_refuses_image_too_large_for_the_slot),
 		T(test_slot_info_names_the_upload_slot_and_largest_image),

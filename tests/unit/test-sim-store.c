@@ -26,6 +26,7 @@ static void test_format_parse_round_trip(void **state)
 	m.trailer[1] =
 		(struct sim_trailer){.magic = true, .image_ok = true, .swap_type = SIM_SWAP_PERM};
 	m.counters = (struct sim_counters){.boots = 7, .swaps = 3, .refusals = 2, .reverts = 1};
+	m.swapping = SIM_SWAP_REVERT;
 	text = sim_store_format(&m);
 	assert_non_null(text);
 	assert_int_equal(sim_store_parse(text, &back, &line, &why), 0);
