@@ -231,9 +231,10 @@ static void test_device_reboot_mid_upload_restarts_and_completes(void **state)
 static void test_refusals_while_the_device_reboots_are_waited_for(void **state)
 {
 	const char *img = tl_mkimage("icmp.bin", "6.1.0", "8k");
-	const char *extra[] = { "--speed", SPEED, "--profile", "lan", NULL };
+	/* in real time: the swap lasts long enough to be cut short by the stop */
+	const char *extra[] = { "--speed", "1", "--profile", "lan", NULL };
 	char port[64], line[512], *out = NULL;
-	const char *again[] = { "--speed", SPEED, "--profile", "lan", "--udp", port, NULL };
+	const char *again[] = { "--speed", "1", "--profile", "lan", "--udp", port, NULL };
 	struct tl_sim sim;
 	struct tl_proc ctl;
 	int r;
@@ -260,6 +261,9 @@ static void test_refusals_while_the_device_reboots_are_waited_for(void **state)
 		;
 	assert_true(r >= 0);
 	assert_int_equal(tl_proc_wait(&ctl, tl_timeout(20000)), 0);
+	/* stopped mid-swap, the device finished it at its next start: no refusal, no second upload */
+	assert_int_equal(tl_sim_count_events(&sim, "boot", "resumed", "1"), 1);
+	assert_int_equal(tl_sim_count_events(&sim, "upload", NULL, NULL), 0);
 	assert_int_equal(tl_otactl(&out, sim.spec, "image", "list", NULL), 0);
 	assert_true(tl_contains(out, "version: 6.1.0\n    hash: "));
 	assert_true(tl_contains(out, "flags: bootable confirmed active"));
