@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -182,8 +183,15 @@ static int read_pace_option(sd_bus_message *msg, const char *key, struct job_rec
 	uint32_t u = 0;
 	int r;
 
-	if (strcmp(key, "rate") == 0)
-		return read_u32_option(msg, key, &rec->pace.rate, e);
+	if (strcmp(key, "rate") == 0) {
+		/* the command line's and the fleet files' floor: 128 KiB at 1 B/s take 36 hours */
+		r = read_u32_option(msg, key, &rec->pace.rate, e);
+		if (r >= 0 && rec->pace.rate && rec->pace.rate < UPD_RATE_MIN)
+			return bus_error_set(e, BUS_ERR_INVALID_OPTION,
+					     "rate: 0 (unlimited) or at least %u bytes/s, not %" PRIu32,
+					     UPD_RATE_MIN, rec->pace.rate);
+		return r;
+	}
 	r = read_u32_option(msg, key, &u, e);
 	if (r >= 0 && strcmp(key, "window") == 0 && u > UPD_WINDOW_MAX)
 		return bus_error_set(e, BUS_ERR_INVALID_OPTION, "window: 0 (auto) to 32");

@@ -704,6 +704,32 @@ static void test_bad_requests_get_named_errors(void **state)
 		free(out);
 		free(err);
 	}
+	/* a rate below otactl's --rate floor, as the command line and the fleet files refuse it */
+	for (unsigned i = 0; i < 2; i++) {
+		char *argv[] = {"busctl",
+				addr,
+				"call",
+				"org.otad1",
+				"/org/otad1",
+				"org.otad1.Manager1",
+				"StartUpdate",
+				"ssa{sv}",
+				"udp:127.0.0.1:9",
+				"/x.bin",
+				"1",
+				"rate",
+				"u",
+				i ? "512" : "511",
+				NULL};
+
+		assert_int_not_equal(tl_run(argv, tl_timeout(20000), &out, &err), 0);
+		assert_true(
+			i ? !tl_contains(err, "rate")
+			  : tl_contains(err,
+					"rate: 0 (unlimited) or at least 512 bytes/s, not 511"));
+		free(out);
+		free(err);
+	}
 	assert_int_equal(otactl(&out, &err, "upload", "nosuch", "/etc/hostname", NULL), 2);
 	free(out);
 	free(err);
