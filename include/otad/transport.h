@@ -118,6 +118,11 @@ struct tr_options {
  * not a tty, other negative errno from the system. */
 int tr_open(sd_event *e, const char *spec, const struct tr_options *o, struct tr **ret);
 
+/* Whether spec is one tr_open() parses, without opening or resolving anything (nor checking a BLE
+ * spec's controller): 0, or -EINVAL with what is wrong in why (size bytes, may be NULL): "port
+ * 99999 is out of range (1..65535)", "not a transport (expected ...)". */
+int tr_spec_check(const char *spec, char *why, size_t size);
+
 /* One line for a message about tr_open(spec, o) failing with err, written into buf (size bytes)
  * and returned: what is wrong with a spec rejected with -EINVAL ("udp:h:99999: port 99999 is out
  * of range (1..65535)", "serial:/dev/ttyACM0@12345: 12345 baud is not a rate a tty can be set to

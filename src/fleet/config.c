@@ -77,10 +77,11 @@ static void settings_init(struct fleet_settings *s)
 	};
 }
 
-/* Applies one section's entries through its key table. */
+/* Applies one section's entries through its key table; an error names what the section is
+ * (what: "" or "device 'NAME': "). */
 static int apply_section(const struct conf_file *f, const struct conf_section *s,
 			 const struct conf_key *keys, void *obj, const struct fleet_settings *set,
-			 struct conf_error *err)
+			 const char *what, struct conf_error *err)
 {
 	for (size_t i = 0; i < s->n_entries; i++) {
 		const struct conf_entry *e = &s->entries[i];
@@ -99,7 +100,7 @@ static int apply_section(const struct conf_file *f, const struct conf_section *s
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0) {
-			conf_error_set(err, f->path, e->line, "%s=%s: %s", e->key, e->value,
+			conf_error_set(err, f->path, e->line, "%s%s=%s: %s", what, e->key, e->value,
 				       why ? why : "invalid value");
 			return -EBADMSG;
 		}
@@ -120,9 +121,9 @@ static int load_main(const char *path, struct fleet_config *c, struct conf_error
 		const struct conf_section *s = &f->sections[i];
 
 		if (strcmp(s->name, "Daemon") == 0)
-			r = apply_section(f, s, fleet_daemon_keys, &c->s, &c->s, err);
+			r = apply_section(f, s, fleet_daemon_keys, &c->s, &c->s, "", err);
 		else if (strcmp(s->name, "Update") == 0)
-			r = apply_section(f, s, fleet_update_keys, &c->s, &c->s, err);
+			r = apply_section(f, s, fleet_update_keys, &c->s, &c->s, "", err);
 		else {
 			conf_error_set(err, f->path, s->line,
 				       "unknown section [%s] (expected [Daemon] or [Update])",
@@ -234,7 +235,7 @@ static int add_group(struct fleet_config *c, const struct conf_file *f,
 {
 	struct fleet_group g = {.mode = c->s.mode, .retries = c->s.retries, .pace = c->s.pace};
 	struct fleet_group *n;
-	int r = apply_section(f, s, fleet_group_keys, &g, &c->s, err);
+	int r = apply_section(f, s, fleet_group_keys, &g, &c->s, "", err);
 
 	if (r >= 0)
 		r = group_check(c, &g, f->path, s->line, err);
@@ -258,8 +259,14 @@ static int add_device(struct fleet_config *c, const struct conf_file *f,
 {
 	struct fleet_device d = {0};
 	struct fleet_device *n;
-	int r = apply_section(f, s, fleet_device_keys, &d, &c->s, err);
+	char what[96] = "";
+	int r;
 
+	/* a device's Transport= is checked where it is written, maybe before its Name= */
+	for (size_t i = 0; i < s->n_entries; i++)
+		if (strcmp(s->entries[i].key, "Name") == 0)
+			snprintf(what, sizeof(what), "device '%.64s': ", s->entries[i].value);
+	r = apply_section(f, s, fleet_device_keys, &d, &c->s, what, err);
 	for (size_t i = 0; i < s->n_entries; i++)
 		if (strcmp(s->entries[i].key, "Group") == 0)
 			d.group_line = s->entries[i].line;

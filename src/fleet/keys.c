@@ -1,5 +1,6 @@
 /* keys.c — value parsers and the key tables of otad.conf and the fleet files (otad.conf(5)). */
 #include "fleet/keys.h"
+#include "otad/transport.h"
 #include "util/hex.h"
 #include "util/macro.h"
 #include "util/parse.h"
@@ -405,11 +406,14 @@ static int p_adv(const char *v, void *dst, const struct fleet_settings *set, con
 	return 0;
 }
 
+/* Parsed as the transport will (port, baud, BLE address), so that reload names the mistake, not
+ * the job that fails on it later. */
 static int p_transport(const char *v, void *dst, const struct fleet_settings *set, const char **why)
 {
-	if ((strncmp(v, "udp:", 4) != 0 || !v[4]) && (strncmp(v, "serial:", 7) != 0 || !v[7]) &&
-	    (strncmp(v, "ble:", 4) != 0 || !v[4])) {
-		*why = "expected udp:HOST[:PORT], serial:PATH[@BAUD] or ble:ADDRESS";
+	static char msg[256]; /* *why outlives this call */
+
+	if (tr_spec_check(v, msg, sizeof(msg)) < 0) {
+		*why = msg;
 		return -EINVAL;
 	}
 	return p_string(v, dst, set, why);

@@ -122,6 +122,13 @@ static int parse_target(const char *s, struct ble_target *ret, char *why, size_t
 		      "not a device address like C0:11:22:33:44:55[/public|/random] or name=NAME");
 }
 
+int tr_ble_target_check(const char *addr, char *why, size_t size)
+{
+	struct ble_target target;
+
+	return parse_target(addr, &target, why, size);
+}
+
 int tr_ble_check(const char *addr, const struct tr_options *o, char *why, size_t size)
 {
 	struct ble_target target;

@@ -74,6 +74,8 @@ int tr_ble_open(sd_event *e, const char *addr, const struct tr_options *o, struc
 int tr_udp_check(const char *addr, char *why, size_t size);
 int tr_serial_check(const char *addr, char *why, size_t size);
 int tr_ble_check(const char *addr, const struct tr_options *o, char *why, size_t size);
+/* The BLE target alone, without the controller tr_ble_check() also needs. */
+int tr_ble_target_check(const char *addr, char *why, size_t size);
 
 /* snprintf() into why when why is not NULL; tr_why() is -EINVAL, for "return tr_why(...)". */
 void tr_why_set(char *why, size_t size, const char *fmt, ...) _printf_(3, 4);

@@ -80,6 +80,18 @@ void tr_why_set(char *why, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
+int tr_spec_check(const char *spec, char *why, size_t size)
+{
+	const char *addr = NULL;
+	const struct tr_scheme *s = find_scheme(spec, &addr);
+
+	if (!s)
+		return tr_why(why, size, "not a transport (expected %s)", TR_SPEC_HELP);
+	if (strcmp(s->name, "ble") == 0)
+		return tr_ble_target_check(addr, why, size);
+	return s->check(addr, NULL, why, size);
+}
+
 const char *tr_open_error(const char *spec, const struct tr_options *o, int err, char *buf,
 			  size_t size)
 {

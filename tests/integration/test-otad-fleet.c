@@ -296,6 +296,13 @@ static void test_malformed_config_refused_at_start_and_kept_on_reload(void **sta
 				     "closes"));
 	free(out);
 	free(err);
+	/* a transport spec the device's jobs could never open: said at reload, not by each job */
+	tl_write_file(dir, "fleet.d/20-bad.conf", "[Device]\nName=far\nTransport=udp:h:99999\n");
+	assert_int_equal(otactl(&out, &err, "reload", NULL), 11);
+	assert_true(tl_contains(err, "20-bad.conf:3: device 'far': Transport=udp:h:99999: port "
+				     "99999 is out of range (1..65535)"));
+	free(out);
+	free(err);
 	kill(d.proc.pid, SIGHUP); /* the same through SIGHUP: logged, still running */
 	assert_int_equal(otactl(&out, NULL, "devices", NULL), 0);
 	assert_true(tl_contains(out, "keep-me"));

@@ -179,8 +179,21 @@ static void test_config_errors_name_file_and_line(void **state)
 	expect_config_error(NULL, GROUP "Image=http://h/x\n",
 			    "f.conf:5: Image=http://h/x: plain http");
 	expect_config_error(NULL, GROUP GROUP, "f.conf:5: group 'g' is already defined");
-	expect_config_error(NULL, "[Device]\nName=d\nTransport=tcp:x\n",
-			    "f.conf:3: Transport=tcp:x");
+	expect_config_error(
+		NULL, "[Device]\nName=d\nTransport=tcp:x\n",
+		"f.conf:3: device 'd': Transport=tcp:x: not a transport (expected udp:");
+	/* parsed as the transport will, so that reload says it, not the device's first job */
+	expect_config_error(
+		NULL, "[Device]\nTransport=udp:h:99999\nName=d\n",
+		"f.conf:2: device 'd': Transport=udp:h:99999: port 99999 is out of range "
+		"(1..65535)");
+	expect_config_error(NULL, "[Device]\nName=d\nTransport=udp:h:0\n",
+			    "f.conf:3: device 'd': Transport=udp:h:0: port 0");
+	expect_config_error(
+		NULL, "[Device]\nName=d\nTransport=serial:/dev/ttyACM0@12345\n",
+		"f.conf:3: device 'd': Transport=serial:/dev/ttyACM0@12345: 12345 baud");
+	expect_config_error(NULL, "[Device]\nName=d\nTransport=ble:C0:11:22\n",
+			    "f.conf:3: device 'd': Transport=ble:C0:11:22: not a device address");
 	expect_config_error(NULL, "[Device]\nName=d\n", "f.conf:1: device 'd' has no Transport=");
 	expect_config_error(NULL, "[Device]\nName=d\nTransport=udp:h\nGroup=nope\n",
 			    "f.conf:4: device 'd' names unknown group 'nope'");

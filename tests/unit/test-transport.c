@@ -351,7 +351,23 @@ static void test_open_rejects_bad_specs_and_says_why(void **state)
 			fail_msg("\"%s\" not rejected with -EINVAL", bad[i].spec);
 		assert_string_equal(tr_open_error(bad[i].spec, NULL, -EINVAL, why, sizeof(why)),
 				    bad[i].why);
+		/* tr_spec_check(): the same, without the spec (and without the controller) */
+		if (strncmp(bad[i].spec, "ble:", 4) == 0) {
+			assert_int_equal(tr_spec_check(bad[i].spec, why, sizeof(why)), 0);
+		} else if (strncmp(bad[i].why, "not a transport", 15) == 0) {
+			assert_int_equal(tr_spec_check(bad[i].spec, why, sizeof(why)), -EINVAL);
+			assert_string_equal(why, "not a transport (expected " TR_SPEC_HELP ")");
+		} else {
+			assert_int_equal(tr_spec_check(bad[i].spec, why, sizeof(why)), -EINVAL);
+			assert_string_equal(why,
+					    bad[i].why + strlen(bad[i].spec) + 2); /* "SPEC: " */
+		}
 	}
+	assert_int_equal(tr_spec_check("ble:C0:11:22", why, sizeof(why)), -EINVAL);
+	assert_true(strstr(why, "not a device address") != NULL);
+	assert_int_equal(tr_spec_check("ble:name=sensor-1", NULL, 0), 0);
+	assert_int_equal(tr_spec_check("udp:h", NULL, 0), 0);
+	assert_int_equal(tr_spec_check("serial:/dev/ttyACM0@115200", NULL, 0), 0);
 	assert_null(t);
 	/* A host name that resolves to nothing (or a resolver that does not answer), a missing tty:
 	 * what tr_open() said, in words. */
