@@ -231,6 +231,25 @@ int cmd_upload(int argc, char **argv)
 	return r;
 }
 
+/* ---- tables ------------------------------------------------------------------------------- */
+
+/* rows x cols cells, row 0 the header: every column but the last padded to its widest cell (at
+ * least min[c]), one space apart; nothing is cut. */
+static void print_table(const char *const *cells, size_t rows, size_t cols, const int *min)
+{
+	int width[8] = {0};
+
+	for (size_t c = 0; c < cols && c < ARRAY_SIZE(width); c++) {
+		width[c] = min[c];
+		for (size_t r = 0; r < rows; r++)
+			width[c] = MAX(width[c], (int)strlen(cells[r * cols + c]));
+	}
+	for (size_t r = 0; r < rows; r++)
+		for (size_t c = 0; c < cols; c++)
+			printf(c + 1 < cols ? "%-*s " : "%-*s\n", c + 1 < cols ? width[c] : 0,
+			       cells[r * cols + c]);
+}
+
 /* ---- jobs, watch, cancel -------------------------------------------------------------------- */
 
 /* Calls a Manager1 method without arguments; *ret_reply on success. Returns 0 or an exit code. */
@@ -245,32 +264,61 @@ static int call_manager(sd_bus *bus, const char *method, sd_bus_message **ret_re
 	return r;
 }
 
-static void print_job(struct json *j, uint32_t id, const char *device, const char *image,
-		      const char *state, const char *step, uint64_t off, uint64_t total)
+static void json_job(struct json *j, uint32_t id, const char *device, const char *image,
+		     const char *state, const char *step, uint64_t off, uint64_t total)
 {
-	if (arg.json) {
-		json_begin_object(j, NULL);
-		json_u64(j, "id", id);
-		json_str(j, "device", device);
-		json_str(j, "image", image);
-		json_str(j, "state", state);
-		json_str(j, "step", step);
-		json_u64(j, "offset", off);
-		json_u64(j, "total", total);
-		json_end_object(j);
-		return;
+	json_begin_object(j, NULL);
+	json_u64(j, "id", id);
+	json_str(j, "device", device);
+	json_str(j, "image", image);
+	json_str(j, "state", state);
+	json_str(j, "step", step);
+	json_u64(j, "offset", off);
+	json_u64(j, "total", total);
+	json_end_object(j);
+}
+
+#define JOBS_COLS 6
+
+/* One row of the jobs table: the message's strings, the numbers formatted. */
+struct job_row {
+	char id[12], done[8];
+	const char *device, *state, *step, *image;
+};
+
+/* The table, its columns as wide as their widest cell: a long device name pushes the columns
+ * after it, all rows alike. */
+static int print_jobs(const struct job_row *rows, size_t n)
+{
+	static const char *const hdr[JOBS_COLS] = {"  ID", "DEVICE", "STATE",
+						   "STEP", "DONE",   "IMAGE"};
+	static const int min[JOBS_COLS] = {4, 20, 10, 8, 4, 0};
+	_cleanup_free_ const char **cells = calloc((n + 1) * JOBS_COLS, sizeof(*cells));
+
+	if (!cells) {
+		log_error("out of memory");
+		return EXIT_FAILURE_GENERIC;
 	}
-	printf("%4" PRIu32 "  %-20s %-10s %-8s %3u%%  %s\n", id, device, state, step,
-	       total ? (unsigned)(off * 100 / total) : 0, image);
+	memcpy(cells, hdr, sizeof(hdr));
+	for (size_t i = 0; i < n; i++) {
+		const char *row[JOBS_COLS] = {rows[i].id,   rows[i].device, rows[i].state,
+					      rows[i].step, rows[i].done,   rows[i].image};
+
+		memcpy(cells + (i + 1) * JOBS_COLS, row, sizeof(row));
+	}
+	print_table(cells, n + 1, JOBS_COLS, min);
+	return 0;
 }
 
 int cmd_jobs(int argc, char **argv)
 {
 	sd_bus *bus = open_or_log();
 	sd_bus_message *reply = NULL;
+	_cleanup_free_ struct job_row *rows = NULL;
 	const char *path, *device, *image, *state, *step;
 	uint64_t off, total;
 	uint32_t id;
+	size_t n = 0;
 	struct json j;
 	int r;
 
@@ -282,15 +330,34 @@ int cmd_jobs(int argc, char **argv)
 	json_init(&j, stdout);
 	if (r == 0 && arg.json)
 		json_begin_array(&j, NULL);
-	else if (r == 0)
-		printf("  ID  %-20s %-10s %-8s %4s  %s\n", "DEVICE", "STATE", "STEP", "DONE",
-		       "IMAGE");
 	while (r == 0 && sd_bus_message_read(reply, "(uosssstt)", &id, &path, &device, &image,
-					     &state, &step, &off, &total) > 0)
-		print_job(&j, id, device, image, state, step, off, total);
+					     &state, &step, &off, &total) > 0) {
+		struct job_row *more;
+
+		if (arg.json) {
+			json_job(&j, id, device, image, state, step, off, total);
+			continue;
+		}
+		more = realloc(rows, (n + 1) * sizeof(*rows));
+		if (!more) {
+			log_error("out of memory");
+			r = EXIT_FAILURE_GENERIC;
+			break;
+		}
+		rows = more;
+		rows[n] = (struct job_row){
+			.device = device, .state = state, .step = step, .image = image};
+		/* the numbers right-aligned in their columns */
+		snprintf(rows[n].id, sizeof(rows[n].id), "%4" PRIu32, id);
+		snprintf(rows[n].done, sizeof(rows[n].done), "%3u%%",
+			 total ? (unsigned)(off * 100 / total) : 0);
+		n++;
+	}
 	if (r == 0 && arg.json) {
 		json_end_array(&j);
 		json_end_line(&j);
+	} else if (r == 0) {
+		r = print_jobs(rows, n);
 	}
 	sd_bus_message_unref(reply);
 	sd_bus_flush_close_unref(bus);
@@ -371,23 +438,6 @@ int cmd_cancel(int argc, char **argv)
 }
 
 /* ---- devices, fleet status, reload ---------------------------------------------------------- */
-
-/* rows x cols cells, row 0 the header: every column but the last padded to its widest cell (at
- * least min[c]), one space apart; nothing is cut. */
-static void print_table(const char *const *cells, size_t rows, size_t cols, const int *min)
-{
-	int width[8] = {0};
-
-	for (size_t c = 0; c < cols && c < ARRAY_SIZE(width); c++) {
-		width[c] = min[c];
-		for (size_t r = 0; r < rows; r++)
-			width[c] = MAX(width[c], (int)strlen(cells[r * cols + c]));
-	}
-	for (size_t r = 0; r < rows; r++)
-		for (size_t c = 0; c < cols; c++)
-			printf(c + 1 < cols ? "%-*s " : "%-*s\n", c + 1 < cols ? width[c] : 0,
-			       cells[r * cols + c]);
-}
 
 struct device_row {
 	const char *name, *path, *address, *group, *version, *target, *verdict, *status;

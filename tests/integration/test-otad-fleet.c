@@ -4,7 +4,7 @@
  * maintenance window waits; a wrong pin fails the job before
  * anything is sent; malformed config files are refused with FILE:LINE at start and on reload
  * (the old config stays), a missing image is a warning that holds its group; `fleet status`
- * keeps its columns; a corrupt job file is reported and not loaded. */
+ * and `jobs` keep their columns; a corrupt job file is reported and not loaded. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -391,6 +391,9 @@ static void test_corrupt_job_file_is_reported_and_not_loaded(void **state)
 		      "[Job]\nId=2\nDevice=d\nTransport=udp:127.0.0.1:9\nSource=/x.bin\n"
 		      "State=succeeded\nStep=done\n");
 	tl_write_file(path, "2.job.a1B2c3", "[Job]\nId=2\n"); /* a write cut before its rename */
+	tl_write_file(path, "1.job",
+		      "[Job]\nId=1\nDevice=a-device-with-a-name-longer-than-its-column\n"
+		      "Transport=udp:127.0.0.1:9\nSource=/x.bin\nState=cancelled\nStep=confirm\n");
 	assert_int_equal(start_otad(&d, dir), 0);
 	err = tl_proc_stderr(&d.proc);
 	assert_true(tl_contains(err, "3.job:5: expected Key=Value"));
@@ -400,6 +403,24 @@ static void test_corrupt_job_file_is_reported_and_not_loaded(void **state)
 	assert_int_equal(otactl(&out, NULL, "jobs", "--json", NULL), 0);
 	assert_true(tl_contains(out, "\"id\":2"));
 	assert_false(tl_contains(out, "\"id\":3"));
+	free(out);
+	/* the table keeps its columns under a long device name: every row's IMAGE (and DONE)
+	 * starts under the header's */
+	assert_int_equal(otactl(&out, NULL, "jobs", NULL), 0);
+	{
+		const char *hdr = out, *row;
+		size_t image = (size_t)(strstr(hdr, "IMAGE") - hdr);
+		size_t done = (size_t)(strstr(hdr, "DONE") - hdr);
+		unsigned rows = 0;
+
+		for (row = strchr(hdr, '\n') + 1; *row; row = strchr(row, '\n') + 1, rows++) {
+			assert_true(strncmp(row + image, "/x.bin\n", 7) == 0);
+			assert_true(strncmp(row + done, "  0%", 4) == 0);
+		}
+		assert_int_equal(rows, 2);
+		assert_true(tl_contains(out,
+					" a-device-with-a-name-longer-than-its-column cancelled "));
+	}
 	free(out);
 	/* a new job never reuses the corrupt one's id */
 	{
