@@ -49,8 +49,9 @@ int hci_spec_check(const char *spec);
 /* err 0: every link ended (the controller confirmed each with Disconnection Complete);
  * -ETIMEDOUT: the bound passed first; another -errno: the controller failed meanwhile. */
 typedef void (*hci_close_fn)(struct hci_dev *hci, int err, void *user_data);
-/* Lets go of the controller's links before closing it: stops scanning, advertising and a
- * connection attempt (its callback gets -ECANCELED now), sends HCI Disconnect (through command
+/* Lets go of the controller's links before closing it: tells its state watches -ESHUTDOWN,
+ * stops scanning (every scan watch removed: destroy only), advertising and the connection
+ * requests (each callback gets -ECANCELED now), sends HCI Disconnect (through command
  * flow control; the reason given to hci_conn_disconnect() or 0x13) for every link still up and
  * waits for each Disconnection Complete, at most timeout_usec. A controller let go of with a
  * command pending may drop it (BlueZ's emulator when its socket closes, a USB dongle at a reset):
@@ -65,9 +66,31 @@ int hci_dev_close(struct hci_dev *hci, uint64_t timeout_usec, hci_close_fn fn, v
  * past command flow control, with the reason given to hci_conn_disconnect() or 0x13: nothing
  * reads the answer) — a dongle would otherwise keep the link until its supervision timeout —
  * then closes the driver; a controller may drop that last command (see hci_dev_close(), which
- * waits for the links to end first). No callback runs but a pending close's destroy. Accepts
+ * waits for the links to end first). No callback runs but the destroys (a pending close's, the
+ * watches', the connection requests'); borrowers keep the memory until their unref. Accepts
  * NULL, returns NULL. */
 struct hci_dev *hci_dev_free(struct hci_dev *hci);
+/* Sharing: the creator owns the device (hci_dev_close(), hci_dev_free()); every other user
+ * (each BLE transport given it) borrows it with hci_dev_ref() and lets go with hci_dev_unref(),
+ * and never resets, closes or frees it: it only ends what it started (its scan watches, its
+ * connection requests, its links). hci_dev_free() by the owner ends the device for everyone
+ * (links gone, watches and requests destroyed); a borrower still holding a ref then sees a
+ * dead device (hci_dev_is_ready() false, calls fail) until its unref frees the memory. Both
+ * accept NULL; unref returns NULL. */
+struct hci_dev *hci_dev_ref(struct hci_dev *hci);
+struct hci_dev *hci_dev_unref(struct hci_dev *hci);
+
+/* A borrower's view of the device's state changes: fn(hci, 0) when the device becomes ready,
+ * fn(hci, err < 0) when it fails (init failed, driver failure, Hardware Error) or its owner
+ * closes it (-ESHUTDOWN: let go of your links). Nothing is told of a state the device is in
+ * already (check hci_dev_is_ready() first), nor anything after an error. Id 0: no memory.
+ * destroy runs once, on hci_dev_unwatch() or when the device is freed. Told in the order
+ * made, before the owner's ready/fatal callbacks. */
+typedef void (*hci_dev_state_fn)(struct hci_dev *hci, int err, void *user_data);
+unsigned hci_dev_watch(struct hci_dev *hci, hci_dev_state_fn fn, void *user_data,
+		       otad_destroy_fn destroy);
+bool hci_dev_unwatch(struct hci_dev *hci, unsigned id);
+
 /* One line per dropped/unknown/garbage packet and per protocol decision, for the owner to log. */
 void hci_dev_set_debug(struct hci_dev *hci, hci_debug_fn fn, void *user_data,
 		       otad_destroy_fn destroy);
@@ -84,6 +107,9 @@ struct hci_dev_info {
 	bool ext_scan;	      /* extended scanning/create connection will be used */
 	bool data_len_ext;    /* LE Data Packet Length Extension supported */
 	bool le_2m_phy;	      /* LE 2M PHY supported */
+	/* LE Supported States has active scanning with initiating (7.8.27): scanning goes on
+	 * during LE Create Connection; otherwise it pauses for it */
+	bool scan_while_connecting;
 };
 void hci_dev_get_info(const struct hci_dev *hci, struct hci_dev_info *ret);
 
@@ -123,12 +149,59 @@ struct hci_adv_report {
 typedef void (*hci_scan_fn)(struct hci_dev *hci, int err, const struct hci_adv_report *r,
 			    void *user_data);
 
-/* Starts scanning (legacy LE Set Scan Parameters/Enable, or the extended commands when the
- * controller has them). -EBUSY when already scanning, -EAGAIN before ready. */
+/* Scanning is a service of the device shared by its watchers (the fleet scan, each transport
+ * looking for its device, `otactl scan`): each watch has its own filter and callback, every
+ * report goes through one cache, and the controller scans while at least one watch exists and
+ * no connection attempt needs it to pause (a controller whose LE Supported States lack
+ * scanning with initiating gets scanning off for the LE Create Connection and on again
+ * after). The controller's parameters are the watches' union: active if any watch asks,
+ * duplicates filtered only if all do, the shortest interval, the longest window. */
+struct hci_scan_filter {
+	bool by_addr;	     /* only reports from addr */
+	struct bt_addr addr; /* with by_addr */
+	bool any_type;	     /* with by_addr: either address type */
+	const char *name;    /* only this complete local name (a shortened one as a prefix) */
+	const struct bt_uuid128 *uuid; /* only with this 128-bit service UUID */
+	bool connectable;	       /* only connectable advertising or its scan responses */
+};
+/* Whether report r passes filter f (NULL passes everything). */
+bool hci_scan_filter_match(const struct hci_scan_filter *f, const struct hci_adv_report *r);
+
+/* Adds a watch: fn hears each report its filter (copied; NULL = all) passes, from the loop.
+ * On err < 0 (a scan command failed, the device died) every watch is told once and removed.
+ * Returns an id > 0, or -EAGAIN before ready, -ENOMEM. A watch made while a report is being
+ * told hears the next one; one removed meanwhile hears nothing more. destroy runs once. */
+int hci_scan_watch(struct hci_dev *hci, const struct hci_scan_params *p,
+		   const struct hci_scan_filter *filter, hci_scan_fn fn, void *user_data,
+		   otad_destroy_fn destroy, unsigned *ret_id);
+/* Removes a watch (its destroy runs); scanning stops with the last one. false: no such id. */
+bool hci_scan_unwatch(struct hci_dev *hci, unsigned id);
+/* Reports a watch's filter let through / turned away so far (for "seen N other devices"). */
+unsigned hci_scan_watch_rejected(const struct hci_dev *hci, unsigned id);
+
+/* What the cache knows of one address: the AD merged over its reports (advertising data and
+ * scan responses), the last RSSI, when it was last heard (CLOCK_MONOTONIC usec) and the raw
+ * AD of its last report. */
+struct hci_scan_seen {
+	struct bt_addr addr;
+	struct adv_data ad;
+	int8_t rssi;
+	bool connectable;
+	uint64_t last_seen_usec;
+	uint8_t data[255]; /* the last report's AD (an extended report carries up to 255 bytes) */
+	uint8_t data_len;
+	uint64_t seq; /* 0: free */
+};
+/* The cache entry of addr (type compared), or NULL. Valid until the next report. */
+const struct hci_scan_seen *hci_scan_lookup(const struct hci_dev *hci, const struct bt_addr *a);
+
+/* One watch without a filter, the way a single user scans: hci_scan_watch() kept in the
+ * device. -EBUSY when that watch exists already, -EAGAIN before ready. */
 int hci_scan_start(struct hci_dev *hci, const struct hci_scan_params *p, hci_scan_fn fn,
 		   void *user_data, otad_destroy_fn destroy);
-/* Stops scanning; destroy(user_data) of hci_scan_start runs. 0 or -EALREADY. */
+/* Removes the watch of hci_scan_start(); its destroy runs. 0 or -EALREADY. */
 int hci_scan_stop(struct hci_dev *hci);
+/* Some watch wants scanning (it may be paused for a connection attempt). */
 bool hci_is_scanning(const struct hci_dev *hci);
 
 /* ---- Connecting (central) ---- */
@@ -148,10 +221,26 @@ struct hci_conn_params {
 typedef void (*hci_connect_fn)(struct hci_dev *hci, int err, uint8_t status, struct hci_conn *conn,
 			       void *user_data);
 
-/* One connection attempt at a time (the controller has one initiator): -EBUSY otherwise. */
+/* Connection requests are queued: a controller has one initiator, so one LE Create
+ * Connection is in flight at a time and the others wait in the order they were made; each
+ * request's timeout_usec counts from when its command is sent. A failure of one does not hold
+ * up the next. Returns an id > 0 in *ret_id and 0, or -EAGAIN before ready, -ENOMEM. */
+int hci_connect_request(struct hci_dev *hci, const struct bt_addr *peer,
+			const struct hci_conn_params *p, hci_connect_fn fn, void *user_data,
+			otad_destroy_fn destroy, unsigned *ret_id);
+/* Withdraws a request: fn is not called, destroy runs now. One waiting leaves the queue; the
+ * one in flight gets LE Create Connection Cancel, and a connection that wins the race is
+ * disconnected by the host. false: no such request (done already). */
+bool hci_connect_request_cancel(struct hci_dev *hci, unsigned id);
+/* Requests waiting or in flight. */
+unsigned hci_connect_pending(const struct hci_dev *hci);
+
+/* One attempt the way a single user connects: hci_connect_request(), -EBUSY while any request
+ * is waiting or in flight. */
 int hci_connect(struct hci_dev *hci, const struct bt_addr *peer, const struct hci_conn_params *p,
 		hci_connect_fn fn, void *user_data, otad_destroy_fn destroy);
-/* Cancels the pending attempt; its callback gets -ECANCELED (or the connection if it won). */
+/* Cancels the attempt of hci_connect(); its callback gets -ECANCELED (or the connection if it
+ * won). -EALREADY when there is none. */
 int hci_connect_cancel(struct hci_dev *hci);
 
 /* ---- Advertising (peripheral) ---- */

@@ -15,11 +15,11 @@
  * callbacks; defer it (sd_event_add_defer). An hci_conn stays valid until its disconnected
  * callback returned; take hci_conn_ref() to keep the pointer longer.
  *
- * Central (transport/ble):
+ * Central (transport/ble; one controller shared by many: hci_dev_ref(), see bt-hci.h):
  *   hci_dev_new(e, "tty:/dev/ttyACM0", &{.ready = r}, ...)      -> ready(hci, 0, 0)
- *   hci_scan_start(hci, NULL, on_report, ...)  on_report: r->ad.name, adv_data_has_uuid128(
- *                                              &r->ad, &bt_uuid_smp_service), r->addr, r->rssi
- *   hci_scan_stop(hci); hci_connect(hci, &r->addr, NULL, on_conn, ...)
+ *   hci_scan_watch(hci, NULL, &{.name = "dev", .uuid = &bt_uuid_smp_service}, on_report, ...,
+ *                  &watch)                     on_report: r->ad.name, r->addr, r->rssi
+ *   hci_scan_unwatch(hci, watch); hci_connect_request(hci, &r->addr, NULL, on_conn, ..., &req)
  *   on_conn(hci, 0, 0, conn): hci_conn_set_callbacks(conn, {.disconnected, .writable}, ...);
  *       gatt_client_new(conn, &{&bt_uuid_smp_service, &bt_uuid_smp_char, 0}, {.ready, .notify})
  *   ready(c, 0, 0): gatt_client_write(c, chunk, <= gatt_client_max_write(c)) per SMP slice;

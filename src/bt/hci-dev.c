@@ -26,6 +26,7 @@ enum init_step {
 	INIT_SET_EVENT_MASK,
 	INIT_LE_READ_FEATURES,
 	INIT_LE_SET_EVENT_MASK,
+	INIT_LE_READ_STATES,
 	INIT_LE_READ_BUFFER_SIZE,
 	INIT_READ_BUFFER_SIZE,
 	INIT_DONE,
@@ -339,6 +340,7 @@ static void hci_fatal(struct hci_dev *hci, int err)
 	hci_connect_abort(hci, -ENOTCONN);
 	while (hci->conns)
 		hci_conn_gone(hci->conns, 0x03); /* Hardware Failure */
+	hci_dev_tell_watches(hci, err);
 	if (hci->closing) {
 		close_finish(hci, err); /* the owner let go: the close reports it */
 	} else if (!was_ready && hci->init_step < INIT_DONE) {
@@ -356,6 +358,7 @@ static void init_failed(struct hci_dev *hci, uint8_t status)
 {
 	hci->init_step = INIT_DONE;
 	hci->dead = true;
+	hci_dev_tell_watches(hci, -EIO);
 	if (hci->cb.ready)
 		hci->cb.ready(hci, -EIO, status, hci->user_data);
 }
@@ -409,6 +412,11 @@ static void init_result(struct hci_dev *hci, uint8_t status, const uint8_t *ret,
 			hci->info.le_features =
 				(uint64_t)get_le32(ret + 1) | (uint64_t)get_le32(ret + 5) << 32;
 		break;
+	case HCI_OP_LE_READ_SUPPORTED_STATES: /* 7.8.27 */
+		if (len >= 9)
+			hci->le_states = (uint64_t)get_le32(ret + 1) | (uint64_t)get_le32(ret + 5)
+									       << 32;
+		break;
 	case HCI_OP_LE_READ_BUFFER_SIZE:
 	case HCI_OP_LE_READ_BUFFER_SIZE_V2:
 	case HCI_OP_READ_BUFFER_SIZE:
@@ -433,6 +441,7 @@ static void init_finish(struct hci_dev *hci)
 			 hci->acl_mtu);
 		hci->init_step = INIT_DONE;
 		hci->dead = true;
+		hci_dev_tell_watches(hci, -ENOBUFS);
 		if (hci->cb.ready)
 			hci->cb.ready(hci, -ENOBUFS, 0, hci->user_data);
 		return;
@@ -445,11 +454,14 @@ static void init_finish(struct hci_dev *hci)
 			  hci_has_command(hci, HCI_CMDBIT_LE_SET_DATA_LENGTH);
 	i->le_2m_phy = hci_has_le_feature(hci, LE_FEAT_2M_PHY) &&
 		       hci_has_command(hci, HCI_CMDBIT_LE_SET_PHY);
+	i->scan_while_connecting = (hci->le_states >> LE_STATE_ACTIVE_SCAN_INITIATING) & 1;
 	hci->ready = true;
-	hci_debug(hci, "HCI: ready: version %u, manufacturer %u, LE ACL %u x %u bytes%s%s%s",
+	hci_debug(hci, "HCI: ready: version %u, manufacturer %u, LE ACL %u x %u bytes%s%s%s%s",
 		  i->hci_version, i->manufacturer, hci->acl_total, hci->acl_mtu,
 		  i->ext_scan ? ", extended scanning" : "", i->data_len_ext ? ", DLE" : "",
-		  i->le_2m_phy ? ", 2M PHY" : "");
+		  i->le_2m_phy ? ", 2M PHY" : "",
+		  i->scan_while_connecting ? ", scanning while connecting" : "");
+	hci_dev_tell_watches(hci, 0);
 	if (hci->cb.ready)
 		hci->cb.ready(hci, 0, 0, hci->user_data);
 }
@@ -460,6 +472,9 @@ static void init_next(struct hci_dev *hci)
 	uint16_t op;
 	uint8_t plen = 0;
 
+	if (hci->init_step == INIT_LE_READ_STATES &&
+	    !hci_has_command(hci, HCI_CMDBIT_LE_READ_SUPPORTED_STATES))
+		hci->init_step++; /* optional (7.8.27): scanning paused for every connection then */
 	switch (hci->init_step) {
 	case INIT_RESET:
 		op = HCI_OP_RESET;
@@ -485,6 +500,9 @@ static void init_next(struct hci_dev *hci)
 	case INIT_LE_READ_FEATURES:
 		op = HCI_OP_LE_READ_LOCAL_FEATURES;
 		break;
+	case INIT_LE_READ_STATES:
+		op = HCI_OP_LE_READ_SUPPORTED_STATES;
+		break;
 	case INIT_LE_SET_EVENT_MASK: /* 7.8.1 */
 		op = HCI_OP_LE_SET_EVENT_MASK;
 		put_le32(p, (uint32_t)HCI_LE_EVENT_MASK_EXT);
@@ -507,6 +525,88 @@ static void init_next(struct hci_dev *hci)
 		hci_fatal(hci, -ENOMEM);
 }
 
+/* ---- watches of the device ---- */
+
+struct hci_dev_watch {
+	struct hci_dev_watch *next;
+	unsigned id;
+	bool removed;
+	hci_dev_state_fn fn;
+	void *user_data;
+	otad_destroy_fn destroy;
+};
+
+static void dev_watch_free(struct hci_dev_watch *w)
+{
+	if (w->destroy)
+		w->destroy(w->user_data);
+	free(w);
+}
+
+static void dev_watches_reap(struct hci_dev *hci)
+{
+	for (struct hci_dev_watch **pp = &hci->watches; *pp;) {
+		struct hci_dev_watch *w = *pp;
+
+		if (w->removed) {
+			*pp = w->next;
+			dev_watch_free(w);
+		} else {
+			pp = &w->next;
+		}
+	}
+}
+
+static void dev_watches_free(struct hci_dev *hci)
+{
+	for (struct hci_dev_watch *w = hci->watches; w; w = w->next)
+		w->removed = true;
+	dev_watches_reap(hci);
+}
+
+void hci_dev_tell_watches(struct hci_dev *hci, int err)
+{
+	if (hci->watch_told_err || hci->freeing)
+		return;
+	hci->watch_told_err = err < 0;
+	hci->watch_telling++;
+	for (struct hci_dev_watch *w = hci->watches; w; w = w->next)
+		if (!w->removed && w->fn)
+			w->fn(hci, err, w->user_data);
+	if (--hci->watch_telling == 0)
+		dev_watches_reap(hci);
+}
+
+unsigned hci_dev_watch(struct hci_dev *hci, hci_dev_state_fn fn, void *user_data,
+		       otad_destroy_fn destroy)
+{
+	struct hci_dev_watch *w = calloc(1, sizeof(*w)), **pp;
+
+	if (!w)
+		return 0;
+	w->id = ++hci->watch_id ? hci->watch_id : ++hci->watch_id;
+	w->fn = fn;
+	w->user_data = user_data;
+	w->destroy = destroy;
+	for (pp = &hci->watches; *pp; pp = &(*pp)->next)
+		;
+	*pp = w;
+	return w->id;
+}
+
+bool hci_dev_unwatch(struct hci_dev *hci, unsigned id)
+{
+	for (struct hci_dev_watch *w = hci->watches; w; w = w->next) {
+		if (w->id != id || w->removed)
+			continue;
+		w->removed = true;
+		if (!hci->watch_telling)
+			dev_watches_reap(hci);
+		return true;
+	}
+	return false;
+}
+
 /* ---- object ---- */
 
 int hci_dev_new(sd_event *e, const char *spec, const struct hci_dev_callbacks *cb, void *user_data,
@@ -524,6 +624,7 @@ int hci_dev_new(sd_event *e, const char *spec, const struct hci_dev_callbacks *c
 	hci = calloc(1, sizeof(*hci));
 	if (!hci)
 		return -ENOMEM;
+	hci->ref = 1;
 	hci->event = sd_event_ref(e);
 	if (cb)
 		hci->cb = *cb;
@@ -624,8 +725,8 @@ static void close_activity(struct hci_dev *hci)
 {
 	unsigned n = 0;
 
-	if (hci->scan_wanted)
-		(void)hci_scan_stop(hci);
+	hci_scan_abort(hci, 0);
+	hci_scan_update(hci); /* off */
 	if (hci->adv_armed)
 		(void)hci_adv_stop(hci);
 	hci_connect_disown(hci);
@@ -664,6 +765,7 @@ int hci_dev_close(struct hci_dev *hci, uint64_t timeout_usec, hci_close_fn fn, v
 	hci->close_fn = fn;
 	hci->close_data = user_data;
 	hci->close_destroy = destroy;
+	hci_dev_tell_watches(hci, -ESHUTDOWN); /* borrowers let go of their links now */
 	if (!hci->dead)
 		close_activity(hci);
 	if (hci->dead)
@@ -672,10 +774,9 @@ int hci_dev_close(struct hci_dev *hci, uint64_t timeout_usec, hci_close_fn fn, v
 	return 0;
 }
 
-struct hci_dev *hci_dev_free(struct hci_dev *hci)
+/* Ends the device for every user; the memory stays until the last ref goes. */
+static void dev_teardown(struct hci_dev *hci)
 {
-	if (!hci)
-		return NULL;
 	if (!hci->dead)
 		disconnect_all_now(hci);
 	hci->dead = true;
@@ -687,16 +788,45 @@ struct hci_dev *hci_dev_free(struct hci_dev *hci)
 	hci_connect_abort(hci, -ECANCELED);
 	while (hci->conns)
 		hci_conn_gone(hci->conns, HCI_ERR_LOCAL_HOST_TERM);
-	sd_event_source_disable_unref(hci->cmd_timer);
-	sd_event_source_disable_unref(hci->close_timer);
-	sd_event_source_disable_unref(hci->close_defer);
+	hci->cmd_timer = sd_event_source_disable_unref(hci->cmd_timer);
+	hci->close_timer = sd_event_source_disable_unref(hci->close_timer);
+	hci->close_defer = sd_event_source_disable_unref(hci->close_defer);
 	if (hci->close_destroy)
 		hci->close_destroy(hci->close_data);
-	hci_driver_free(hci->drv);
+	hci->drv = hci_driver_free(hci->drv);
 	if (hci->destroy)
 		hci->destroy(hci->user_data);
+	hci->destroy = NULL;
 	if (hci->debug_destroy)
 		hci->debug_destroy(hci->debug_data);
+	hci->debug = NULL;
+	hci->debug_destroy = NULL;
+	dev_watches_free(hci);
+	hci_scan_free_watches(hci);
+	hci_connect_free_queue(hci);
+}
+
+struct hci_dev *hci_dev_free(struct hci_dev *hci)
+{
+	if (!hci)
+		return NULL;
+	dev_teardown(hci);
+	return hci_dev_unref(hci);
+}
+
+struct hci_dev *hci_dev_ref(struct hci_dev *hci)
+{
+	if (hci)
+		hci->ref++;
+	return hci;
+}
+
+struct hci_dev *hci_dev_unref(struct hci_dev *hci)
+{
+	if (!hci || --hci->ref > 0)
+		return NULL;
+	if (!hci->freeing)
+		dev_teardown(hci); /* the last user let go without hci_dev_free() */
 	sd_event_unref(hci->event);
 	free(hci);
 	return NULL;

@@ -32,6 +32,15 @@ sd_event *hci_get_event(const struct hci_dev *hci);
 /* hci-scan.c, hci-adv.c, hci-connect.c: events and ends dispatched by hci-dev.c */
 void hci_scan_report_event(struct hci_dev *hci, const struct hci_evt *ev);
 void hci_scan_abort(struct hci_dev *hci, int err);
+/* Scanning follows its watchers and the connection queue: on when some watcher wants it and
+ * no Create Connection needs it paused (hci_scan_pause_for_connect()); sends what changes. */
+void hci_scan_update(struct hci_dev *hci);
+/* Whether a Create Connection may be in flight while scanning (LE Supported States). */
+bool hci_scan_pause_for_connect(const struct hci_dev *hci);
+/* Watches of the device itself (ready, dead), and their memory. */
+void hci_dev_tell_watches(struct hci_dev *hci, int err);
+void hci_scan_free_watches(struct hci_dev *hci);
+void hci_connect_free_queue(struct hci_dev *hci);
 void hci_adv_conn_event(struct hci_dev *hci, struct hci_conn *c);
 void hci_adv_conn_ended(struct hci_dev *hci, struct hci_conn *c);
 void hci_adv_abort(struct hci_dev *hci, int err);
@@ -54,15 +63,14 @@ struct hci_cmd {
 	uint64_t sent_usec;
 };
 
-#define HCI_SCAN_CACHE 16
+#define HCI_SCAN_CACHE 64
 
-struct hci_scan_entry {
-	struct bt_addr addr;
-	struct adv_data ad;
-	uint64_t seen;
-};
+struct hci_scan_watch;
+struct hci_connect_req;
+struct hci_dev_watch;
 
 struct hci_dev {
+	unsigned ref;
 	sd_event *event;
 	struct hci_driver *drv;
 	struct hci_dev_callbacks cb;
@@ -74,6 +82,9 @@ struct hci_dev {
 
 	bool ready, dead, freeing;
 	unsigned init_step;
+	struct hci_dev_watch *watches; /* hci_dev_watch(): ready and dead */
+	unsigned watch_id, watch_telling;
+	bool watch_told_err;
 
 	/* hci_dev_close(): waiting for the links to end */
 	bool closing, close_done;
@@ -88,6 +99,7 @@ struct hci_dev {
 	struct hci_dev_info info;
 	uint8_t commands[64];
 	uint8_t features[8];
+	uint64_t le_states; /* LE Read Supported States (7.8.27); 0 when not read */
 
 	/* command flow control (Core 5.4 Vol 4 Part E 4.4) */
 	struct hci_cmd *cmd_head, *cmd_tail; /* waiting to be sent */
@@ -100,13 +112,14 @@ struct hci_dev {
 	struct hci_conn *conns;
 	uint16_t rr_last; /* handle served last, for round robin */
 
-	/* scanning */
-	bool scanning, scan_wanted;
-	struct hci_scan_params scan_params;
-	hci_scan_fn scan_fn;
-	void *scan_data;
-	otad_destroy_fn scan_destroy;
-	struct hci_scan_entry scan_cache[HCI_SCAN_CACHE];
+	/* scanning: watchers over one report cache */
+	bool scan_on;			    /* what the host last told the controller */
+	bool scan_params_set;		    /* scan_params were told and taken */
+	struct hci_scan_params scan_params; /* the parameters it was told */
+	struct hci_scan_watch *scan_watches;
+	unsigned scan_watch_id, scan_telling;
+	unsigned scan_legacy; /* the watch of hci_scan_start() */
+	struct hci_scan_seen scan_cache[HCI_SCAN_CACHE];
 	uint64_t scan_seq;
 
 	/* advertising */
@@ -117,13 +130,11 @@ struct hci_dev {
 	void *adv_user_data;
 	otad_destroy_fn adv_destroy;
 
-	/* connecting */
+	/* connecting: requests in order, the first one in flight while connecting */
 	bool connecting, connect_cancelled;
-	struct bt_addr connect_peer;
-	struct hci_conn_params connect_params;
-	hci_connect_fn connect_fn;
-	void *connect_data;
-	otad_destroy_fn connect_destroy;
+	struct hci_connect_req *connect_q;
+	unsigned connect_id;	 /* the last id given */
+	unsigned connect_legacy; /* the request of hci_connect() */
 	sd_event_source *connect_timer;
 	int connect_err; /* reported when the Connection Complete of a cancel arrives */
 };

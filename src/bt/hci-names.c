@@ -159,6 +159,7 @@ static const struct {
 	{HCI_OP_LE_CREATE_CONN_CANCEL, "LE Create Connection Cancel"},
 	{HCI_OP_LE_CONN_UPDATE, "LE Connection Update"},
 	{HCI_OP_LE_READ_REMOTE_FEATURES, "LE Read Remote Features"},
+	{HCI_OP_LE_READ_SUPPORTED_STATES, "LE Read Supported States"},
 	{HCI_OP_LE_CONN_PARAM_REQ_REPLY, "LE Remote Connection Parameter Request Reply"},
 	{HCI_OP_LE_CONN_PARAM_REQ_NEG_REPLY,
 	 "LE Remote Connection Parameter Request Negative Reply"},

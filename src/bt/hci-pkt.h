@@ -36,6 +36,7 @@ enum {
 	HCI_OP_LE_ENABLE_ENCRYPTION = HCI_OP(0x08, 0x0019),
 	HCI_OP_LE_LTK_REQ_REPLY = HCI_OP(0x08, 0x001a),
 	HCI_OP_LE_LTK_REQ_NEG_REPLY = HCI_OP(0x08, 0x001b),
+	HCI_OP_LE_READ_SUPPORTED_STATES = HCI_OP(0x08, 0x001c),
 	HCI_OP_LE_CONN_PARAM_REQ_REPLY = HCI_OP(0x08, 0x0020),
 	HCI_OP_LE_CONN_PARAM_REQ_NEG_REPLY = HCI_OP(0x08, 0x0021),
 	HCI_OP_LE_SET_DATA_LENGTH = HCI_OP(0x08, 0x0022),
@@ -90,6 +91,7 @@ enum {
 /* Supported Commands bits (Core 5.4 Vol 4 Part E 6.27): octet * 8 + bit */
 #define HCI_CMD_BIT(octet, bit) ((octet)*8 + (bit))
 enum {
+	HCI_CMDBIT_LE_READ_SUPPORTED_STATES = HCI_CMD_BIT(28, 3),
 	HCI_CMDBIT_LE_SET_DATA_LENGTH = HCI_CMD_BIT(33, 6),
 	HCI_CMDBIT_LE_SET_PHY = HCI_CMD_BIT(35, 6),
 	HCI_CMDBIT_LE_SET_EXT_SCAN_PARAMS = HCI_CMD_BIT(37, 5),
@@ -104,6 +106,12 @@ enum {
 	LE_FEAT_DATA_LEN_EXT = 5,
 	LE_FEAT_2M_PHY = 8,
 	LE_FEAT_EXT_ADV = 12,
+};
+
+/* LE Supported States (Core 5.4 Vol 4 Part E 7.8.27): the scanning + initiating combinations */
+enum {
+	LE_STATE_PASSIVE_SCAN_INITIATING = 22,
+	LE_STATE_ACTIVE_SCAN_INITIATING = 23,
 };
 
 /* Event masks the host sets (Core 5.4 Vol 4 Part E 7.3.1 and 7.8.1) */

@@ -506,10 +506,104 @@ static void test_driver_specs(void **state)
 	sd_event_unref(f.e);
 }
 
+/* A borrower of the device: what it is told, and what is left of the device after the owner
+ * freed it while the borrower still holds a ref. */
+struct borrower {
+	unsigned told, destroyed;
+	int err;
+};
+
+static void on_dev_state(struct hci_dev *hci, int err, void *ud)
+{
+	struct borrower *b = ud;
+
+	b->told++;
+	b->err = err;
+}
+
+static void on_borrower_destroy(void *ud)
+{
+	((struct borrower *)ud)->destroyed++;
+}
+
+static void on_owner_closed(struct hci_dev *hci, int err, void *ud)
+{
+	*(int *)ud = err;
+}
+
+static void test_a_borrower_outlives_the_owner_with_a_dead_device(void **state)
+{
+	struct fake *f = *state;
+	struct fake_ctrl c = {.le_mtu = 27, .le_num = 2};
+	struct borrower b = {0};
+	struct bt_addr peer = {0};
+	struct hci_dev *hci;
+	int closed = 1;
+	unsigned id;
+
+	hci = hci_dev_ref(f->hci);
+	assert_ptr_equal(hci, f->hci);
+	assert_true(hci_dev_watch(hci, on_dev_state, &b, on_borrower_destroy) > 0);
+	fake_bring_up(f, &c);
+	assert_int_equal(b.told, 1);
+	assert_int_equal(b.err, 0);
+
+	/* the owner closes it: the borrower hears it first, then nothing more */
+	assert_int_equal(hci_dev_close(f->hci, 100 * 1000, on_owner_closed, &closed, NULL), 0);
+	assert_int_equal(b.told, 2);
+	assert_int_equal(b.err, -ESHUTDOWN);
+	for (uint64_t end = fake_now_ms() + 1000; closed == 1 && fake_now_ms() < end;)
+		sd_event_run(f->e, 10 * 1000);
+	assert_int_equal(closed, 0);
+
+	hci_dev_free(f->hci); /* the owner lets go; the memory stays for the borrower */
+	f->hci = NULL;
+	assert_int_equal(b.destroyed, 1);
+	assert_int_equal(b.told, 2);
+	assert_false(hci_dev_is_ready(hci));
+	assert_int_equal(hci_scan_watch(hci, NULL, NULL, fake_on_scan, f, NULL, &id), -EAGAIN);
+	assert_int_equal(hci_connect_request(hci, &peer, NULL, fake_on_connect, f, NULL, &id),
+			 -EAGAIN);
+	assert_false(hci_scan_unwatch(hci, 1));
+	assert_false(hci_connect_request_cancel(hci, 1));
+	assert_false(hci_dev_unwatch(hci, 1));
+	assert_null(hci_dev_unref(hci)); /* frees it (ASan/valgrind: no leak, no double free) */
+}
+
+static void test_a_borrower_hears_the_controller_fail(void **state)
+{
+	struct fake *f = *state;
+	struct fake_ctrl c = {.le_mtu = 27, .le_num = 2};
+	struct borrower b = {0}, gone = {0};
+	unsigned id, mine;
+
+	fake_bring_up(f, &c);
+	mine = hci_dev_watch(f->hci, on_dev_state, &b, on_borrower_destroy);
+	assert_true(mine > 0);
+	id = hci_dev_watch(f->hci, on_dev_state, &gone, on_borrower_destroy);
+	assert_true(hci_dev_unwatch(f->hci, id));
+	assert_int_equal(gone.destroyed, 1);
+	assert_false(hci_dev_unwatch(f->hci, id));
+	shutdown(f->fd, SHUT_RDWR); /* the controller goes away */
+	for (uint64_t end = fake_now_ms() + 1000; !f->fatal && fake_now_ms() < end;)
+		sd_event_run(f->e, 10 * 1000);
+	assert_true(f->fatal);
+	assert_int_equal(b.told, 1);
+	assert_true(b.err < 0);
+	assert_int_equal(gone.told, 0);
+	assert_true(hci_dev_unwatch(f->hci, mine)); /* b lives on this stack */
+	assert_int_equal(b.destroyed, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_driver_specs),
+		cmocka_unit_test_setup_teardown(
+			test_a_borrower_outlives_the_owner_with_a_dead_device, fake_setup,
+			fake_teardown),
+		cmocka_unit_test_setup_teardown(test_a_borrower_hears_the_controller_fail,
+						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_init_falls_back_from_v2_and_to_shared_buffers,
 						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_init_failure_is_named, fake_setup,
