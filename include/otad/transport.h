@@ -23,7 +23,9 @@
  * TR_EVENT_DOWN with -ETIMEDOUT when it gives up (tr_reconnect() starts over).
  *
  * BLE (ble.c, on the bt/ layer): tr_options.hci names the controller (tty:PATH[@BAUD],
- * userchan:hciN, unix:PATH, tcp:HOST:PORT; see bt-hci.h). ADDRESS is "C0:11:22:33:44:55"; with
+ * userchan:hciN, unix:PATH, tcp:HOST:PORT; see bt-hci.h), which the transport opens (resetting
+ * it) and closes; or tr_options.hci_dev hands it one controller shared by many transports,
+ * each with its own link. ADDRESS is "C0:11:22:33:44:55"; with
  * "/public" or "/random" only that address type matches, without it either does (the type is
  * taken from the advertisement). NAME is everything after "name=" (any bytes, at most 248),
  * compared with the device's complete local name (a shortened name matches as a prefix); a
@@ -89,9 +91,16 @@ struct tr_callbacks {
 
 #define TR_CONNECT_TIMEOUT_DEFAULT (10 * UINT64_C(1000000)) /* BLE connect_timeout_usec, usec */
 
+struct hci_dev;
+
 /* Zero means the default everywhere, so a zeroed struct (or NULL) is the defaults. */
 struct tr_options {
-	const char *hci;		 /* BLE: controller spec (tty:, userchan:, unix:, tcp:) */
+	const char *hci; /* BLE: controller spec (tty:, userchan:, unix:, tcp:) */
+	/* BLE: a controller to share instead (bt-hci.h; it wins over hci): the transport takes a
+	 * ref, looks for its device through a scan watch, queues its connection request, and
+	 * never resets, closes or frees the controller: tr_close() and tr_free() let go of its
+	 * own link only. The owner frees its transports before the controller. */
+	struct hci_dev *hci_dev;
 	uint64_t reconnect_timeout_usec; /* how long reopening keeps trying; 0 = 60 s */
 	/* BLE only */
 	uint64_t connect_timeout_usec; /* tr_open(): find and connect the device; 0 = 10 s */
@@ -113,9 +122,9 @@ struct tr_options {
 /* Parses spec and opens the link; o may be NULL. For UDP and serial the link is up when this
  * returns 0 (the first TR_EVENT_UP is still delivered from the loop, so owners have one code
  * path); BLE comes up asynchronously (TR_EVENT_UP, or TR_EVENT_DOWN when it gives up). Errors:
- * -EINVAL bad spec (unknown scheme, bad host, port or baud, BLE without a valid o->hci),
- * -EPROTONOSUPPORT a scheme not built in, -ENOENT no such path or host name, -ENOTTY PATH is
- * not a tty, other negative errno from the system. */
+ * -EINVAL bad spec (unknown scheme, bad host, port or baud, BLE without o->hci_dev or a valid
+ * o->hci), -EPROTONOSUPPORT a scheme not built in, -ENOENT no such path or host name, -ENOTTY
+ * PATH is not a tty, other negative errno from the system. */
 int tr_open(sd_event *e, const char *spec, const struct tr_options *o, struct tr **ret);
 
 /* Whether spec is one tr_open() parses, without opening or resolving anything (nor checking a BLE

@@ -1,9 +1,11 @@
 /* ble.c — the BLE transport: mcumgr's SMP over GATT (Zephyr smp_bt.c) on the bt/ host. Finds the
- * device by address or name (scan), connects, secures the link where asked or where the device
- * demands it (bt-sm.h), discovers the SMP characteristic, sends each SMP
- * packet as Write Commands of ATT_MTU - 3 bytes and reassembles notifications by the SMP
- * header's length. Reconnects the way a rebooting BLE device comes back: scan again, connect
- * once it has been seen advertising twice, settle apart (transport.h). */
+ * device by address or name (a scan watch of the controller), connects (a queued connection
+ * request), secures the link where asked or where the device demands it (bt-sm.h), discovers
+ * the SMP characteristic, sends each SMP packet as Write Commands of ATT_MTU - 3 bytes and
+ * reassembles notifications by the SMP header's length. Reconnects the way a rebooting BLE
+ * device comes back: look again, connect once it has been seen advertising twice, settle apart
+ * (transport.h). The controller is its own (tr_options.hci: opened, closed) or borrowed
+ * (tr_options.hci_dev: shared with others, only its own link let go). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,6 +49,10 @@ struct tr_ble {
 	struct tr tr;
 	struct ble_target target;
 	char *hci_spec;
+	bool shared;	     /* hci is borrowed: never reset, closed or freed here */
+	unsigned hci_watch;  /* shared: the device's ready/dead watch */
+	unsigned scan_watch; /* looking for the device */
+	unsigned conn_req;   /* the connection request waiting or in flight */
 	struct hci_conn_params conn_params;
 	uint16_t att_mtu;
 	uint64_t connect_timeout, settle;
@@ -85,6 +91,7 @@ static struct tr_ble *to_ble(struct tr *t)
 
 static void ble_step(struct tr_ble *b);
 static void scan_start(struct tr_ble *b);
+static void scan_stop(struct tr_ble *b);
 
 /* ---- spec ------------------------------------------------------------------------------- */
 
@@ -133,9 +140,9 @@ int tr_ble_check(const char *addr, const struct tr_options *o, char *why, size_t
 {
 	struct ble_target target;
 
-	if (!o || !o->hci)
+	if (!o || (!o->hci && !o->hci_dev))
 		return tr_why(why, size, "BLE needs a controller to go through");
-	if (hci_spec_check(o->hci) < 0)
+	if (!o->hci_dev && hci_spec_check(o->hci) < 0)
 		return tr_why(why, size,
 			      "controller '%s' is not tty:PATH[@BAUD], userchan:hciN, unix:PATH "
 			      "or tcp:HOST:PORT",
@@ -156,22 +163,17 @@ static char *describe(const struct ble_target *t)
 	return r < 0 ? NULL : d;
 }
 
-static bool target_matches(const struct ble_target *t, const struct hci_adv_report *r)
+static void target_filter(const struct ble_target *t, struct hci_scan_filter *ret)
 {
-	if (!r->connectable && !r->scan_rsp)
-		return false;
+	*ret = (struct hci_scan_filter){.connectable = true};
 	if (t->by_name) {
-		/* A shortened name (one too long for the scan response) matches as a prefix. */
-		size_t n = strlen(r->ad.name);
-
-		if (!r->ad.has_name || !adv_data_has_uuid128(&r->ad, &bt_uuid_smp_service))
-			return false;
-		return r->ad.name_complete ? !strcmp(r->ad.name, t->name)
-					   : n > 0 && !strncmp(r->ad.name, t->name, n);
+		ret->name = t->name;
+		ret->uuid = &bt_uuid_smp_service;
+		return;
 	}
-	if (!t->any_type && r->addr.type != t->addr.type)
-		return false;
-	return !memcmp(r->addr.b, t->addr.b, sizeof(t->addr.b));
+	ret->by_addr = true;
+	ret->addr = t->addr;
+	ret->any_type = t->any_type;
 }
 
 /* ---- timers and reaping ------------------------------------------------------------------ */
@@ -203,10 +205,11 @@ static void bury(struct tr_ble *b, bool gc, bool hci)
 	}
 	if (gc) /* the link's Security Manager goes with its GATT client */
 		ble_sec_bury(&b->sec);
-	if (hci && b->hci) {
+	if (hci && b->hci && !b->shared) {
 		hci_dev_free(b->dead_hci);
 		b->dead_hci = TAKE_PTR(b->hci);
 		b->conn = NULL;
+		b->scan_watch = b->conn_req = 0;
 	}
 	(void)sd_event_source_set_enabled(b->reap, SD_EVENT_ONESHOT);
 }
@@ -222,11 +225,10 @@ static int arm(struct tr_ble *b, sd_event_source *s, uint64_t when)
 static void stop_activity(struct tr_ble *b)
 {
 	(void)sd_event_source_set_enabled(b->step, SD_EVENT_OFF);
-	if (!b->hci || !hci_dev_is_ready(b->hci))
-		return;
-	if (hci_is_scanning(b->hci))
-		(void)hci_scan_stop(b->hci);
-	(void)hci_connect_cancel(b->hci);
+	scan_stop(b);
+	if (b->hci && b->conn_req)
+		(void)hci_connect_request_cancel(b->hci, b->conn_req);
+	b->conn_req = 0;
 }
 
 /* Abandons the connection of a failed attempt: no more callbacks from it, and it is dropped. */
@@ -280,7 +282,14 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct tr_ble *b = userdata;
 	char why[TR_NOTE_MAX + 64];
+	unsigned others;
 
+	if (b->state == BLE_CLOSED) { /* the link was not confirmed gone in time */
+		tr_close_complete(&b->tr, -ETIMEDOUT);
+		return 0;
+	}
+	others = b->seen_others +
+		 (b->scan_watch && b->hci ? hci_scan_watch_rejected(b->hci, b->scan_watch) : 0);
 	if (b->last_err) {
 		snprintf(why, sizeof(why), "gave up after %.1f s: %s",
 			 (double)b->attempt_timeout / USEC_PER_SEC, b->last_why);
@@ -294,8 +303,7 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 		snprintf(why, sizeof(why),
 			 "not seen advertising%s within %.1f s (%u other report%s)",
 			 b->target.by_name ? " the SMP service" : "",
-			 (double)b->attempt_timeout / USEC_PER_SEC, b->seen_others,
-			 b->seen_others == 1 ? "" : "s");
+			 (double)b->attempt_timeout / USEC_PER_SEC, others, others == 1 ? "" : "s");
 	give_up(b, b->seen || b->ever_up ? -ETIMEDOUT : -ENXIO, why);
 	return 0;
 }
@@ -402,6 +410,10 @@ static void on_disconnected(struct hci_conn *conn, uint8_t reason, void *user_da
 	case BLE_CLOSING:
 		ble_step(b);
 		break;
+	case BLE_CLOSED: /* tr_close() of a borrower: its link is gone */
+		(void)sd_event_source_set_enabled(b->deadline, SD_EVENT_OFF);
+		tr_close_complete(&b->tr, 0);
+		break;
 	case BLE_DISCOVERING:
 	case BLE_SECURING:
 		attempt_failed(b, err, false, "%s disconnected during %s: 0x%02x %s", a,
@@ -469,6 +481,7 @@ static void on_connect(struct hci_dev *hci, int err, uint8_t status, struct hci_
 	char a[BT_ADDR_STRLEN];
 	int r;
 
+	b->conn_req = 0;
 	bt_addr_to_str(&b->peer, a);
 	if (b->state != BLE_CONNECTING) { /* cancelled; a connection that won the race goes */
 		if (!err && conn)
@@ -501,9 +514,9 @@ static void connect_peer(struct tr_ble *b)
 
 	(void)sd_event_source_get_time(b->deadline, &left);
 	p.timeout_usec = left > now ? MIN(left - now, BLE_CONN_ATTEMPT_MAX) : BLE_RETRY_USEC;
-	(void)hci_scan_stop(b->hci);
+	scan_stop(b);
 	b->state = BLE_CONNECTING;
-	r = hci_connect(b->hci, &b->peer, &p, on_connect, b, NULL);
+	r = hci_connect_request(b->hci, &b->peer, &p, on_connect, b, NULL, &b->conn_req);
 	if (r < 0)
 		attempt_failed(b, r, false, "connecting to %s: %s", bt_addr_to_str(&b->peer, a),
 			       strerror(-r));
@@ -514,6 +527,7 @@ static void on_report(struct hci_dev *hci, int err, const struct hci_adv_report 
 	struct tr_ble *b = user_data;
 
 	if (err) {
+		b->scan_watch = 0; /* removed by the controller */
 		if (b->state == BLE_SCANNING || b->state == BLE_SETTLING)
 			attempt_failed(b, err, false, "scanning failed: %s",
 				       hci_dev_last_error(hci));
@@ -521,10 +535,6 @@ static void on_report(struct hci_dev *hci, int err, const struct hci_adv_report 
 	}
 	if (b->state != BLE_SCANNING)
 		return;
-	if (!target_matches(&b->target, r)) {
-		b->seen_others++;
-		return;
-	}
 	b->seen = true;
 	b->peer = r->addr;
 	if (!b->reconnecting || b->confirming) {
@@ -532,7 +542,7 @@ static void on_report(struct hci_dev *hci, int err, const struct hci_adv_report 
 		return;
 	}
 	/* First sighting after a gap: look again after settle. */
-	(void)hci_scan_stop(hci);
+	scan_stop(b);
 	b->state = BLE_SETTLING;
 	if (arm(b, b->step, now_usec(b) + b->settle) < 0)
 		give_up(b, -ENOMEM, "cannot arm a timer");
@@ -541,14 +551,30 @@ static void on_report(struct hci_dev *hci, int err, const struct hci_adv_report 
 static void scan_start(struct tr_ble *b)
 {
 	const struct hci_scan_params sp = {0}; /* active: the name is in the scan response */
+	struct hci_scan_filter filter;
 	int r;
 
 	b->state = BLE_SCANNING;
-	if (hci_is_scanning(b->hci))
+	if (b->scan_watch)
 		return;
-	r = hci_scan_start(b->hci, &sp, on_report, b, NULL);
-	if (r < 0)
+	target_filter(&b->target, &filter);
+	r = hci_scan_watch(b->hci, &sp, &filter, on_report, b, NULL, &b->scan_watch);
+	if (r < 0) {
+		b->scan_watch = 0;
 		attempt_failed(b, r, false, "cannot scan: %s", strerror(-r));
+	}
+}
+
+/* Stops looking; what the filter turned away is kept for the give-up text. */
+static void scan_stop(struct tr_ble *b)
+{
+	if (!b->scan_watch)
+		return;
+	if (b->hci)
+		b->seen_others += hci_scan_watch_rejected(b->hci, b->scan_watch);
+	if (b->hci)
+		(void)hci_scan_unwatch(b->hci, b->scan_watch);
+	b->scan_watch = 0;
 }
 
 static int on_step(sd_event_source *s, uint64_t usec, void *userdata)
@@ -608,6 +634,31 @@ static void on_hci_fatal(struct hci_dev *hci, int err, void *user_data)
 		return;
 	}
 	attempt_failed(b, err, false, "%s", why);
+}
+
+/* A borrowed controller became ready, failed, or its owner closes it. */
+static void on_shared_state(struct hci_dev *hci, int err, void *user_data)
+{
+	struct tr_ble *b = user_data;
+	char why[TR_NOTE_MAX];
+
+	if (!err) {
+		if (b->state == BLE_CONTROLLER)
+			ble_step(b);
+		return;
+	}
+	b->scan_watch = b->conn_req = 0; /* the device ended them */
+	snprintf(why, sizeof(why), "controller failed: %s",
+		 hci_dev_last_error(hci)[0] ? hci_dev_last_error(hci) : strerror(-err));
+	switch (b->state) {
+	case BLE_IDLE:
+	case BLE_CLOSED:
+	case BLE_UP: /* the link's end reports it (or will: the owner disconnects it) */
+		break;
+	default:
+		attempt_failed(b, err, err == -ESHUTDOWN, "%s", why);
+		break;
+	}
 }
 
 static void open_controller(struct tr_ble *b)
@@ -717,13 +768,20 @@ static void ble_close(struct tr *t, uint64_t timeout_usec)
 {
 	struct tr_ble *b = to_ble(t);
 
-	(void)sd_event_source_set_enabled(b->step, SD_EVENT_OFF);
+	stop_activity(b);
 	(void)sd_event_source_set_enabled(b->deadline, SD_EVENT_OFF);
 	b->state = BLE_CLOSED;
 	b->gc = gatt_client_free(b->gc);
 	bury(b, true, false);
 	reasm_reset(b->rx);
-	if (!b->hci || hci_dev_close(b->hci, timeout_usec, on_hci_closed, b, NULL) < 0)
+	if (!b->shared) {
+		if (!b->hci || hci_dev_close(b->hci, timeout_usec, on_hci_closed, b, NULL) < 0)
+			tr_close_complete(t, 0);
+		return;
+	}
+	/* A borrower lets go of its own link only, and waits for the controller to confirm it. */
+	if (!b->conn || hci_conn_disconnect(b->conn, 0) < 0 ||
+	    arm(b, b->deadline, now_usec(b) + timeout_usec) < 0)
 		tr_close_complete(t, 0);
 }
 
@@ -735,7 +793,19 @@ static void ble_destroy(struct tr *t)
 	gatt_client_free(b->gc);
 	gatt_client_free(b->dead_gc);
 	ble_sec_free(&b->sec);
-	hci_dev_free(b->hci); /* it also tells the controller to drop the link */
+	if (b->shared) {
+		stop_activity(b);
+		if (b->hci_watch)
+			(void)hci_dev_unwatch(b->hci, b->hci_watch);
+		if (b->conn) { /* its own link only */
+			hci_conn_set_callbacks(b->conn, NULL, NULL, NULL);
+			(void)hci_conn_disconnect(b->conn, 0);
+			b->conn = NULL;
+		}
+		hci_dev_unref(b->hci);
+	} else {
+		hci_dev_free(b->hci); /* it also tells the controller to drop the link */
+	}
 	hci_dev_free(b->dead_hci);
 	reasm_free(b->rx);
 	sd_event_source_disable_unref(b->deadline);
@@ -803,7 +873,8 @@ int tr_ble_open(sd_event *e, const char *addr, const struct tr_options *o, struc
 	struct tr_ble *b;
 	int r;
 
-	if (!o || hci_spec_check(o->hci) < 0 || parse_target(addr, &target, NULL, 0) < 0)
+	if (!o || (!o->hci_dev && hci_spec_check(o->hci) < 0) ||
+	    parse_target(addr, &target, NULL, 0) < 0)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -814,10 +885,17 @@ int tr_ble_open(sd_event *e, const char *addr, const struct tr_options *o, struc
 	r = tr_init(t, &ble_ops, e, o, describe(&target));
 	if (r < 0)
 		return r;
-	b->hci_spec = strdup(o->hci);
+	b->hci_spec = strdup(o->hci_dev ? "(shared)" : o->hci);
 	b->rx = reasm_new(NULL, &rx_ops, t);
 	if (!t->desc || !b->hci_spec || !b->rx)
 		return -ENOMEM;
+	if (o->hci_dev) {
+		b->shared = true;
+		b->hci = hci_dev_ref(o->hci_dev);
+		b->hci_watch = hci_dev_watch(b->hci, on_shared_state, b, NULL);
+		if (!b->hci_watch)
+			return -ENOMEM;
+	}
 	set_options(b, o);
 	r = add_sources(b, e);
 	if (r < 0)

@@ -10,7 +10,8 @@
  * of "/tmp/bt-server-*" use "$OTAD_BTVIRT_DIR/bt-server-*" instead, so that several btvirt
  * instances (parallel tests) never share a socket.
  *
- * And it makes btvirt read what a client wrote just before closing (see epoll_wait below). */
+ * And it makes btvirt read what a client wrote just before closing (see epoll_wait below), and
+ * gives each host its own controller's handles of its links (btvirt-links.c). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/if_alg.h>
@@ -29,6 +30,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "lib/btvirt-links.h"
 
 #ifndef AF_ALG
 #define AF_ALG 38
@@ -261,13 +264,33 @@ static ssize_t alg_input(struct alg_sock *s, const struct iovec *iov, size_t n)
 	return (ssize_t)len;
 }
 
+/* A packet btvirt writes to a client (emulator/server.c: one whole H4 packet per sendmsg). */
+static ssize_t client_sendmsg(int fd, const struct msghdr *msg, int flags,
+			      ssize_t (*real)(int, const struct msghdr *, int))
+{
+	uint8_t pkt[4096];
+	struct iovec iov = {pkt, 0};
+	struct msghdr one = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (msg->msg_controllen)
+		return real(fd, msg, flags);
+	for (size_t i = 0; i < msg->msg_iovlen; i++) {
+		if (iov.iov_len + msg->msg_iov[i].iov_len > sizeof(pkt))
+			return real(fd, msg, flags);
+		memcpy(pkt + iov.iov_len, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len);
+		iov.iov_len += msg->msg_iov[i].iov_len;
+	}
+	links_outgoing(fd, pkt, iov.iov_len);
+	return real(fd, &one, flags);
+}
+
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct alg_sock *s = lookup(fd);
 	REAL(sendmsg, ssize_t, int, const struct msghdr *, int);
 
 	if (!s)
-		return real_sendmsg(fd, msg, flags);
+		return client_sendmsg(fd, msg, flags, real_sendmsg);
 	/* The only control message btvirt sends is ALG_SET_OP = ALG_OP_ENCRYPT. */
 	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)msg); c;
 	     c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
@@ -330,8 +353,10 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 	struct alg_sock *s = lookup(fd);
 	REAL(recv, ssize_t, int, void *, size_t, int);
 
-	if (!s)
+	if (!s) {
+		links_reading(fd); /* what btvirt forwards next comes from this client */
 		return real_recv(fd, buf, len, flags);
+	}
 	return alg_output(s, buf, len);
 }
 
@@ -341,6 +366,7 @@ int close(int fd)
 
 	if (fd >= 0 && fd < MAX_FD)
 		socks[fd].used = false;
+	links_forget(fd);
 	return real_close(fd);
 }
 
