@@ -36,8 +36,6 @@ struct link {
 	bool closed;
 	int close_err;
 	unsigned echoes, states, failures;
-	unsigned last_answer; /* position of its last answer among both links' answers */
-	unsigned first_answer;
 };
 
 struct fx {
@@ -47,7 +45,6 @@ struct fx {
 	bool ready;
 	int ready_err;
 	struct link l[2];
-	unsigned answers;
 };
 
 static uint64_t now_ms(void)
@@ -162,7 +159,7 @@ static void open_link(struct fx *f, struct link *l)
 	assert_int_equal(smp_client_new(f->e, l->t, &ops, l, &l->c), 0);
 }
 
-/* One answer: what it carried, and where it came among both links' answers. */
+/* One answer: what it carried. */
 struct call {
 	struct fx *f;
 	struct link *l;
@@ -180,11 +177,6 @@ static void on_answer(int err, const struct smp_rsp *rsp, void *user_data)
 		l->failures++;
 		return;
 	}
-	if (!l->first_answer)
-		l->first_answer = ++k->f->answers;
-	else
-		++k->f->answers;
-	l->last_answer = k->f->answers;
 	if (k->echo) {
 		struct smp_echo_rsp e;
 
@@ -281,9 +273,10 @@ static void test_two_devices_at_once_through_one_controller(void **state)
 	assert_int_equal(a->failures + b->failures, 0);
 	assert_int_equal(a->echoes, ROUNDS);
 	assert_int_equal(b->states, ROUNDS);
-	/* the answers interleave: each link answered before the other was done */
-	assert_true(a->first_answer < b->last_answer);
-	assert_true(b->first_answer < a->last_answer);
+	/* Both links stayed up throughout. Whether their answers interleave depends on how the
+	 * two simulators are scheduled (under valgrind one may well finish first): the overlap
+	 * in time is the benchmark's to measure, not a test's to assert. */
+	assert_int_equal(a->down + b->down, 0);
 
 	/* a lets go of its own link: the device hears it end; b's link stays up */
 	assert_int_equal(tr_close(a->t, 0, on_closed, a), 0);
