@@ -42,6 +42,7 @@ struct sim_ble {
 	uint8_t security;
 	struct sim_bond bonds[SIM_BONDS];
 	unsigned n_bonds, next_bond;
+	bool forget_bonds;
 	bool closing; /* we disconnect (reset, fault): the link's traffic is over */
 	struct reasm *rx;
 };
@@ -280,6 +281,12 @@ static void port_up(void *user_data)
 {
 	struct sim_ble *b = user_data;
 
+	if (b->forget_bonds && b->n_bonds) { /* the RAM that held them was reset */
+		explicit_bzero(b->bonds, sizeof(b->bonds));
+		blog(b, 'W', "ble: %u bond%s lost at boot (--forget-bonds)", b->n_bonds,
+		     b->n_bonds == 1 ? "" : "s");
+		b->n_bonds = b->next_bond = 0;
+	}
 	b->device_up = true;
 	advertise(b);
 }
@@ -359,6 +366,7 @@ int sim_ble_new(sd_event *e, struct sim_server *s, const struct sim_ble_params *
 	b->att_mtu = p->att_mtu;
 	b->smp = p->smp;
 	b->security = p->security;
+	b->forget_bonds = p->forget_bonds;
 	/* Zephyr's defaults: bondable, legacy pairing accepted (no CONFIG_BT_SMP_SC_ONLY); what
 	 * the characteristic needs is checked by the GATT server, not at pairing */
 	b->sm_cfg = (struct sm_config){.io_cap = p->io_cap,

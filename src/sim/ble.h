@@ -20,12 +20,16 @@ struct sim_ble_params {
 	 * "Pairing Not Supported"); security is what the SMP characteristic needs (enum sm_level:
 	 * 2 CONFIG_MCUMGR_TRANSPORT_BT_PERM_RW_ENCRYPT, 3 _RW_AUTHEN; 0 none); io_cap the device's
 	 * IO capabilities (enum sm_io_cap); a fixed passkey (CONFIG_BT_FIXED_PASSKEY) is displayed,
-	 * or typed by a keyboard-only device. Bonds are kept for the process's life. */
+	 * or typed by a keyboard-only device. Bonds are kept for the process's life, across
+	 * resets, unless forget_bonds: each reset loses them (a build without CONFIG_BT_SETTINGS
+	 * keeps its bonds in RAM only; a new image that wipes the settings partition does the
+	 * same). */
 	bool smp;
 	uint8_t security;
 	uint8_t io_cap;
 	bool fixed_passkey;
 	uint32_t passkey;
+	bool forget_bonds;
 };
 
 struct sim_ble_ops {

@@ -38,7 +38,7 @@ static const char *arg_hci, *arg_name;
 static uint64_t arg_att_mtu;
 static int arg_security = -1, arg_io_caps = -1; /* -1: not given */
 static int64_t arg_passkey = -1;
-static bool arg_serial, arg_reenumerate, arg_shell, arg_ble;
+static bool arg_serial, arg_reenumerate, arg_shell, arg_ble, arg_forget_bonds;
 static uint64_t arg_seed = 1;
 static double arg_speed = 1.0;
 static struct img_version arg_initial_version = {.major = 1};
@@ -70,7 +70,8 @@ static void help(void)
 	       "       [--ble --hci SPEC [--name NAME] [--att-mtu N] [--security encrypt|"
 	       "authenticated]\n"
 	       "              [--passkey N] [--io-caps display|keyboard|yesno|none|"
-	       "keyboard-display]]\n"
+	       "keyboard-display]\n"
+	       "              [--forget-bonds]]\n"
 	       "       [--state FILE] [--trace FILE] [--log FILE] [--key PEM] [--seed N] "
 	       "[--speed X]\n"
 	       "       [--initial-version V] [--initial-image FILE] [--image-check | "
@@ -186,6 +187,7 @@ enum {
 	ARG_SECURITY,
 	ARG_PASSKEY,
 	ARG_IO_CAPS,
+	ARG_FORGET_BONDS,
 	ARG_LIST_PROFILES,
 	ARG_VERSION,
 };
@@ -231,6 +233,7 @@ static const struct option options[] = {
 	{"security", required_argument, NULL, ARG_SECURITY},
 	{"passkey", required_argument, NULL, ARG_PASSKEY},
 	{"io-caps", required_argument, NULL, ARG_IO_CAPS},
+	{"forget-bonds", no_argument, NULL, ARG_FORGET_BONDS},
 	{"list-profiles", no_argument, NULL, ARG_LIST_PROFILES},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, ARG_VERSION},
@@ -413,6 +416,9 @@ static int parse_plain(int c, const char *v, struct overrides *o)
 	case ARG_BLE:
 		arg_ble = true;
 		return 0;
+	case ARG_FORGET_BONDS:
+		arg_forget_bonds = true;
+		return 0;
 	case ARG_HCI:
 		arg_hci = v;
 		return 0;
@@ -489,10 +495,10 @@ static int check_front_ends(void)
 	if ((arg_serial_link || arg_reenumerate || arg_shell) && !arg_serial)
 		return log_error("--serial-link, --reenumerate and --shell need --serial"), -EINVAL;
 	if ((arg_hci || arg_name || arg_att_mtu || arg_faults.disconnect_at.n ||
-	     arg_security >= 0 || arg_passkey >= 0 || arg_io_caps >= 0) &&
+	     arg_security >= 0 || arg_passkey >= 0 || arg_io_caps >= 0 || arg_forget_bonds) &&
 	    !arg_ble)
-		return log_error("--hci, --name, --att-mtu, --disconnect-at, --security, --passkey "
-				 "and --io-caps need --ble"),
+		return log_error("--hci, --name, --att-mtu, --disconnect-at, --security, "
+				 "--passkey, --io-caps and --forget-bonds need --ble"),
 		       -EINVAL;
 	if (arg_ble && !arg_hci)
 		return log_error("--ble needs a controller: --hci SPEC (tty:PATH[@BAUD], "
@@ -709,6 +715,7 @@ static int start_front_ends(sd_event *e, struct context *ctx)
 					   : SM_IO_NO_INPUT_NO_OUTPUT,
 		.fixed_passkey = arg_passkey >= 0,
 		.passkey = arg_passkey >= 0 ? (uint32_t)arg_passkey : 0,
+		.forget_bonds = arg_forget_bonds,
 	};
 	int r;
 
