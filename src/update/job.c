@@ -257,13 +257,14 @@ static void on_link_event(enum tr_event ev, int err, void *user_data)
 		j->link_up = false;
 		if (j->up)
 			uploader_link_down(j->up);
+		/* BLE: a failed pairing, a lost bond (transport.h): the device is there and
+		 * refuses us, in the boot step too */
+		bool sec = err == -EACCES || err == -EKEYREJECTED;
+
 		/* The link never came up, or bringing it back gave up (the transport's last
 		 * discard text says why): nothing will. Waiting for a rebooting device is the
 		 * boot step's business, bounded by its own deadline. */
-		if (!was_up && j->step != UPD_STEP_RESET && j->step != UPD_STEP_BOOT) {
-			/* BLE: a failed pairing, a lost bond (transport.h) */
-			bool sec = err == -EACCES || err == -EKEYREJECTED;
-
+		if (!was_up && (sec || (j->step != UPD_STEP_RESET && j->step != UPD_STEP_BOOT))) {
 			job_fail(j, err, sec ? UPD_FAIL_SECURITY : UPD_FAIL_LINK, "cannot reach %s: %s",
 				 tr_describe(j->tr),
 				 j->last_stray[0] ? j->last_stray : strerror(err < 0 ? -err : EIO));
