@@ -113,10 +113,30 @@ struct tr_options {
 	/* The link's security before SMP goes over it (enum sm_level of otad/bt-sm.h: 2 encrypted,
 	 * 3 authenticated); 0: what the device asks for, paired on its ATT error (0x05, 0x0F); 1:
 	 * no pairing at all. A pairing that fails, or a device that lost the key of an earlier
-	 * pairing (in this process), ends the attempt for good with -EACCES / -EKEYREJECTED. */
+	 * pairing (this process's or bond_file's), ends the attempt for good with -EACCES /
+	 * -EKEYREJECTED. */
 	uint8_t security;
 	bool has_passkey; /* the passkey the device displays or has fixed: we type it */
 	uint32_t passkey; /* 0..999999 */
+	/* The bond store (otad/bonds.h): a link to a bonded device encrypts with its stored key
+	 * when security is asked for, a new bonding pairing is saved there (read and written per
+	 * link). A store that does not parse ends the attempt for good (-EBADMSG), untouched.
+	 * NULL: only the keys of this process's pairings are kept, in memory. */
+	const char *bond_file;
+	/* Pair anew instead of using a stored key (the device lost its bond: "PIN or Key
+	 * Missing"); each pairing replaces the bond. */
+	bool repair;
+};
+
+/* BLE: how the link is secured now (tr_security()). */
+struct tr_security {
+	uint8_t level;	  /* enum sm_level of otad/bt-sm.h; 1 not encrypted */
+	uint8_t key_size; /* octets; 0 not encrypted */
+	bool paired;	  /* this link paired (else: a stored key, or nothing) */
+	bool bonded;	  /* the pairing gave keys to keep */
+	char peer[32];	  /* "C0:11:22:33:44:55/public" */
+	int bond_err;	  /* the bond could not be saved: -errno (bond_why says why) */
+	char bond_why[256];
 };
 
 /* Parses spec and opens the link; o may be NULL. For UDP and serial the link is up when this
@@ -179,6 +199,8 @@ bool tr_is_up(const struct tr *t);
  * owner making first contact can give up at once; one waiting for a rebooting device it has
  * heard before must not (the flag stays false once anything arrived). */
 bool tr_peer_refused(const struct tr *t);
+/* BLE: the link's security (see struct tr_security); -EOPNOTSUPP for UDP and serial. */
+int tr_security(const struct tr *t, struct tr_security *ret);
 /* "udp:127.0.0.1:1337", "udp:[::1]:1337", "serial:/dev/ttyACM0@115200" — the canonical spec
  * (literal addresses normalised, default port and baud filled in; host names kept). */
 const char *tr_describe(const struct tr *t);

@@ -30,6 +30,14 @@ int cmd_echo(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_params(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_pair(int argc, char **argv);
+int cmd_unpair(int argc, char **argv);
+int cmd_bonds(int argc, char **argv);
+/* $XDG_STATE_HOME/otad/bonds (or ~/.local/state/otad/bonds); NULL: neither is set. */
+const char *cli_bond_file(void);
+/* Points the BLE transport at the bond store and checks that it parses; 0 or an exit code
+ * (logged: the file, what is wrong, what to do). */
+int cli_check_bonds(void);
 /* "36 h 24 min", "4 min 22 s", "12 s" into buf. */
 const char *format_duration(uint64_t seconds, char *buf, size_t size);
 

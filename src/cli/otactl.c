@@ -49,6 +49,9 @@ static void help(void)
 	       "  image erase              erase slot 1\n"
 	       "  echo TEXT | reset | params\n"
 	       "  scan                     BLE devices around (for --timeout, default 5s)\n"
+	       "  pair                     BLE: pair with the device and keep the bond\n"
+	       "  unpair ADDRESS           forget the bond with a device\n"
+	       "  bonds                    the bonded devices (never their keys)\n"
 	       "\n"
 	       "Commands run by otad (D-Bus, org.otad1):\n"
 	       "  upload DEVICE IMAGE      start a job (DEVICE: fleet name, BLE address or\n"
@@ -67,6 +70,8 @@ static void help(void)
 	       "                           BLE: pair before SMP (default: when the device asks,\n"
 	       "                           by an ATT error; none: never)\n"
 	       "      --passkey N          BLE: the passkey the device displays (0..999999)\n"
+	       "      --repair             BLE: pair anew, not with the stored bond (the device\n"
+	       "                           lost it); the new bond replaces it\n"
 	       "      --window auto|N      requests in flight: adaptive (default) or fixed; never\n"
 	       "                           more than the device has buffers\n"
 	       "      --rate auto|R        image bytes per second, k/M suffixes: adaptive "
@@ -127,6 +132,7 @@ enum {
 	OPT_SHA256,
 	OPT_SECURITY,
 	OPT_PASSKEY,
+	OPT_REPAIR,
 };
 
 static const struct option options[] = {
@@ -154,6 +160,7 @@ static const struct option options[] = {
 	{ "sha256", required_argument, NULL, OPT_SHA256 },
 	{ "security", required_argument, NULL, OPT_SECURITY },
 	{ "passkey", required_argument, NULL, OPT_PASSKEY },
+	{ "repair", no_argument, NULL, OPT_REPAIR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -202,6 +209,10 @@ static int parse_security_option(int c, const char *v)
 					   v);
 		arg.params.tr.has_passkey = true;
 		arg.params.tr.passkey = (uint32_t)u;
+		return 0;
+	}
+	if (c == OPT_REPAIR) {
+		arg.params.tr.repair = true;
 		return 0;
 	}
 	if (c != OPT_SECURITY)
@@ -431,8 +442,9 @@ int check_link_args(bool scan)
 		return usage_error("--hci '%s' is not a controller spec: tty:PATH[@BAUD], "
 				   "userchan:hciN, unix:PATH or tcp:HOST:PORT",
 				   arg.params.tr.hci);
-	if (!ble && (arg.params.tr.security || arg.params.tr.has_passkey))
-		return usage_error("--security and --passkey are for BLE devices (-t ble:...)");
+	if (!ble && (arg.params.tr.security || arg.params.tr.has_passkey || arg.params.tr.repair))
+		return usage_error("--security, --passkey and --repair are for BLE devices "
+				   "(-t ble:...)");
 	if (arg.params.tr.security == SM_LEVEL_AUTHENTICATED && !arg.params.tr.has_passkey)
 		return usage_error("--security authenticated needs --passkey N: the passkey the "
 				   "device displays or has fixed");
@@ -468,7 +480,8 @@ static int run(int argc, char **argv)
 		{ "jobs", cmd_jobs, true },	 { "watch", cmd_watch, true },
 		{ "cancel", cmd_cancel, true },	 { "devices", cmd_devices, true },
 		{ "fleet", cmd_fleet, true },	 { "reload", cmd_reload, true },
-		{ "scan", cmd_scan, true },
+		{ "scan", cmd_scan, true },	 { "pair", cmd_pair },
+		{ "unpair", cmd_unpair, true },	 { "bonds", cmd_bonds, true },
 	};
 	int r;
 
@@ -489,6 +502,10 @@ static int run(int argc, char **argv)
 			if (r != 0)
 				return -r;
 		}
+		/* BLE: the bonds, checked before the device is touched */
+		if (commands[i].fn != cmd_unpair && commands[i].fn != cmd_bonds && arg.transport &&
+		    !strncmp(arg.transport, "ble:", 4) && (r = cli_check_bonds()) != 0)
+			return r;
 		return commands[i].fn(arg.argc, arg.argv);
 	}
 	return -usage_error("unknown command '%s'", arg.argv[0]);

@@ -1,19 +1,80 @@
 /* ble-security.c — LE security for the BLE transport (ble-security.h): the Security Manager of
- * each link, the key of this process's pairing, and what a failed pairing is told as. */
+ * each link, the stored key of the device (bond store or this process's pairing), saving a new
+ * bond, and what a failed pairing is told as. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bt/sm-pdu.h"
+#include "otad/bonds.h"
 #include "transport/ble-security.h"
 #include "util/macro.h"
 
-void ble_sec_init(struct ble_sec *s, struct tr *tr, const struct tr_options *o)
+DEFINE_FREE_CLEANUP(struct bond_store, bond_store_free)
+
+int ble_sec_init(struct ble_sec *s, struct tr *tr, const struct tr_options *o)
 {
 	s->tr = tr;
 	s->level = o->security;
 	s->has_passkey = o->has_passkey;
 	s->passkey = o->passkey;
+	s->repair = o->repair;
+	if (o->bond_file && !(s->bond_file = strdup(o->bond_file)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* The key to encrypt the link to peer with: this process's pairing, else the store's. 1 found,
+ * 0 none (or --repair), -EBADMSG and the like when the store cannot be read (s->why). */
+static int stored_key(struct ble_sec *s, const struct bt_addr *peer, struct sm_ltk *ret)
+{
+	_cleanup_(bond_store_freep) struct bond_store *st = NULL;
+	const struct bond *b;
+	int r;
+
+	if (s->repair)
+		return 0;
+	if (s->has_ltk && bt_addr_equal(&s->ltk_peer, peer)) {
+		*ret = s->ltk;
+		return 1;
+	}
+	if (!s->bond_file)
+		return 0;
+	r = bond_store_load(s->bond_file, &st, s->why, sizeof(s->why));
+	if (r < 0)
+		return r;
+	b = bond_store_find(st, peer);
+	if (!b)
+		return 0;
+	*ret = b->ltk;
+	return 1;
+}
+
+/* A bonding pairing's keys into the store (read again: another process may have added
+ * bonds since); the failure is told in s->now. */
+static void save_bond(struct ble_sec *s, const struct sm_result *r)
+{
+	_cleanup_(bond_store_freep) struct bond_store *st = NULL;
+	struct bond b = {.peer = s->peer, .ltk = r->keys.ltk, .level = r->level};
+	int e;
+
+	b.has_irk = r->keys.has_irk;
+	memcpy(b.irk, r->keys.irk, sizeof(b.irk));
+	b.created = (uint64_t)time(NULL);
+	e = bond_store_load(s->bond_file, &st, s->now.bond_why, sizeof(s->now.bond_why));
+	if (e == 0)
+		e = bond_store_put(st, &b);
+	if (e == 0)
+		e = bond_store_save(st);
+	explicit_bzero(&b, sizeof(b));
+	s->now.bond_err = e;
+	if (e < 0 && e != -EBADMSG)
+		snprintf(s->now.bond_why, sizeof(s->now.bond_why), "cannot save the bond in %s: %s",
+			 s->bond_file, strerror(-e));
+	if (e < 0)
+		tr_post_note(s->tr, "%s", s->now.bond_why);
 }
 
 static void on_sm_passkey(struct sm *sm, void *user_data)
@@ -36,12 +97,18 @@ static void on_sm_changed(struct sm *sm, int err, const struct sm_result *r, voi
 	struct ble_sec *b = user_data;
 	const char *who = tr_describe(b->tr);
 
+	b->now.level = r->level;
+	b->now.key_size = r->key_size;
 	if (err == 0) {
 		b->err = 0;
+		b->now.paired = b->now.paired || r->paired;
+		b->now.bonded = b->now.bonded || r->bonded;
 		if (r->bonded && r->keys.has_ltk) {
 			b->has_ltk = true;
 			b->ltk = r->keys.ltk;
 			b->ltk_peer = b->peer;
+			if (b->bond_file && r->paired)
+				save_bond(b, r);
 		}
 		tr_post_note(b->tr, "link to %s encrypted (security level %u%s)", who, r->level,
 			     r->paired ? ", paired" : ", stored key");
@@ -52,7 +119,9 @@ static void on_sm_changed(struct sm *sm, int err, const struct sm_result *r, voi
 	b->err = err == -EKEYREJECTED || err == -EACCES ? err : -EACCES;
 	if (err == -EKEYREJECTED)
 		snprintf(b->why, sizeof(b->why),
-			 "%s has lost the key of our pairing (%s); not pairing again", who, r->why);
+			 "%s has lost the key of our pairing: %s; not pairing again unless told to "
+			 "(--repair)",
+			 who, r->why);
 	else if (err == -EACCES && r->reason == SM_ERR_CONFIRM_VALUE_FAILED)
 		snprintf(b->why, sizeof(b->why), "pairing with %s failed: %s (wrong passkey)", who,
 			 r->why);
@@ -78,19 +147,30 @@ int ble_sec_attach(struct ble_sec *s, struct hci_conn *c, const struct bt_addr *
 		.io_cap = s->has_passkey ? SM_IO_KEYBOARD_ONLY : SM_IO_NO_INPUT_NO_OUTPUT,
 		.bonding = true,
 	};
-	int r;
+	char a[BT_ADDR_STRLEN];
+	struct sm_ltk ltk;
+	int r, found;
 
 	s->err = 0;
 	s->why[0] = 0;
 	s->peer = *peer;
+	s->now = (struct tr_security){.level = SM_LEVEL_NONE};
+	snprintf(s->now.peer, sizeof(s->now.peer), "%s/%s", bt_addr_to_str(peer, a),
+		 bt_addr_type_str(peer->type));
 	if (s->level == SM_LEVEL_NONE)
 		return -EALREADY; /* no Security Manager: the device's ATT errors stand */
 	ble_sec_bury(s);
+	found = stored_key(s, peer, &ltk);
+	if (found < 0) {
+		s->err = -EBADMSG;
+		return found;
+	}
 	r = sm_new(c, &cfg, &cb, s, NULL, &s->sm);
+	if (r == 0 && found)
+		sm_set_ltk(s->sm, &ltk);
+	explicit_bzero(&ltk, sizeof(ltk));
 	if (r < 0)
 		return r;
-	if (s->has_ltk && !memcmp(&s->ltk_peer, peer, sizeof(*peer)))
-		sm_set_ltk(s->sm, &s->ltk);
 	if (s->level < SM_LEVEL_UNAUTHENTICATED)
 		return -EALREADY;
 	return sm_pair(s->sm, s->level, secured, user_data, NULL);
@@ -114,4 +194,6 @@ void ble_sec_free(struct ble_sec *s)
 	s->sm = sm_free(s->sm);
 	s->dead = sm_free(s->dead);
 	explicit_bzero(&s->ltk, sizeof(s->ltk));
+	free(s->bond_file);
+	s->bond_file = NULL;
 }

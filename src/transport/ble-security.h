@@ -1,6 +1,7 @@
 /* ble-security.h — the BLE transport's side of LE security (ble.c): each link's Security
- * Manager (bt-sm.h) set up from the options (--security, --passkey), the key of this process's
- * pairing kept for the next link to the same device, and the text of a pairing that failed. */
+ * Manager (bt-sm.h) set up from the options (--security, --passkey, --repair), the stored key
+ * of the device (the bond store, bonds.h, or this process's pairing) handed to it, a new bond
+ * saved, and the text of a pairing that failed. */
 #pragma once
 
 #include <stdbool.h>
@@ -16,19 +17,24 @@ struct ble_sec {
 	uint8_t level; /* tr_options.security */
 	bool has_passkey;
 	uint32_t passkey;
+	char *bond_file; /* NULL: no store */
+	bool repair;
 	struct sm *sm, *dead; /* the link's; one that waits for the loop to free it */
 	struct bt_addr peer;  /* the link's device */
 	bool has_ltk;	      /* from this process's pairing with ltk_peer */
 	struct sm_ltk ltk;
 	struct bt_addr ltk_peer;
-	int err; /* this link's pairing or encryption failed: -EACCES, -EKEYREJECTED */
+	struct tr_security now; /* the link's, for tr_security() */
+	int err; /* this link's pairing or encryption failed: -EACCES, -EKEYREJECTED, -EBADMSG */
 	char why[TR_NOTE_MAX];
 };
 
-void ble_sec_init(struct ble_sec *s, struct tr *tr, const struct tr_options *o);
-/* A Security Manager on c (none with security 1), given the key of an earlier pairing with
- * peer. 0: the security asked for is being raised, secured(…, user_data) reports the end;
- * -EALREADY: nothing to wait for (the device's ATT errors raise it later); -errno. */
+/* 0 or -ENOMEM. */
+int ble_sec_init(struct ble_sec *s, struct tr *tr, const struct tr_options *o);
+/* A Security Manager on c (none with security 1), given the stored key for peer. 0: the
+ * security asked for is being raised, secured(…, user_data) reports the end; -EALREADY:
+ * nothing to wait for (the device's ATT errors raise it later); -EBADMSG: the bond store does
+ * not parse (s->why says where); -errno. */
 int ble_sec_attach(struct ble_sec *s, struct hci_conn *c, const struct bt_addr *peer,
 		   sm_done_fn secured, void *user_data);
 /* The link's Security Manager goes (freed by ble_sec_reap(), from the loop). */

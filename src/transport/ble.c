@@ -499,6 +499,8 @@ static void on_connect(struct hci_dev *hci, int err, uint8_t status, struct hci_
 	r = security_begin(b);
 	if (r == -EALREADY)
 		gatt_begin(b);
+	else if (r < 0 && b->sec.err) /* the bond store: a file for the user to mend */
+		attempt_failed(b, b->sec.err, true, "%s", b->sec.why);
 	else if (r < 0)
 		attempt_failed(b, r, false, "Security Manager on %s: %s", a, strerror(-r));
 }
@@ -814,6 +816,16 @@ static void ble_destroy(struct tr *t)
 	free(b->hci_spec);
 }
 
+static int ble_security(const struct tr *t, struct tr_security *ret)
+{
+	const struct tr_ble *b = (const struct tr_ble *)t;
+
+	if (b->state != BLE_UP)
+		return -ENOTCONN;
+	*ret = b->sec.now;
+	return 0;
+}
+
 static const struct tr_ops ble_ops = {
 	.send = ble_send,
 	.max_packet = ble_max_packet,
@@ -822,6 +834,7 @@ static const struct tr_ops ble_ops = {
 	.reconnect = ble_reconnect,
 	.close = ble_close,
 	.destroy = ble_destroy,
+	.security = ble_security,
 };
 
 /* ---- open -------------------------------------------------------------------------------- */
@@ -836,12 +849,11 @@ static void on_rx_discard(const char *why, void *user_data)
 	tr_emit_discard(user_data, "notification: %s", why);
 }
 
-static void set_options(struct tr_ble *b, const struct tr_options *o)
+static int set_options(struct tr_ble *b, const struct tr_options *o)
 {
 	b->connect_timeout = o->connect_timeout_usec ?: TR_CONNECT_TIMEOUT_DEFAULT;
 	b->settle = o->settle_usec ?: BLE_SETTLE_DEFAULT;
 	b->att_mtu = o->att_mtu;
-	ble_sec_init(&b->sec, &b->tr, o);
 	b->conn_params = (struct hci_conn_params){
 		.interval_min = o->conn_interval_min ?: 12,
 		.interval_max = o->conn_interval_max ?: 24,
@@ -849,6 +861,7 @@ static void set_options(struct tr_ble *b, const struct tr_options *o)
 		.supervision_timeout = o->supervision_timeout ?: 200,
 	};
 	b->conn_params.interval_max = MAX(b->conn_params.interval_max, b->conn_params.interval_min);
+	return ble_sec_init(&b->sec, &b->tr, o);
 }
 
 static int add_sources(struct tr_ble *b, sd_event *e)
@@ -896,8 +909,9 @@ int tr_ble_open(sd_event *e, const char *addr, const struct tr_options *o, struc
 		if (!b->hci_watch)
 			return -ENOMEM;
 	}
-	set_options(b, o);
-	r = add_sources(b, e);
+	r = set_options(b, o);
+	if (r >= 0)
+		r = add_sources(b, e);
 	if (r < 0)
 		return r;
 	if (attempt_begin(b, b->connect_timeout, false) == 0)

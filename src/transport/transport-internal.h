@@ -24,6 +24,8 @@ struct tr_ops {
 	void (*close)(struct tr *t, uint64_t timeout_usec);
 	/* Releases the implementation's resources; the base and the allocation are freed after. */
 	void (*destroy)(struct tr *t);
+	/* tr_security(); NULL: -EOPNOTSUPP. */
+	int (*security)(const struct tr *t, struct tr_security *ret);
 };
 
 #define TR_NOTE_MAX    256

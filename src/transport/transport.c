@@ -325,6 +325,12 @@ size_t tr_max_packet(const struct tr *t)
 	return t->ops->max_packet(t);
 }
 
+int tr_security(const struct tr *t, struct tr_security *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	return t->ops->security ? t->ops->security(t, ret) : -EOPNOTSUPP;
+}
+
 size_t tr_frame_overhead(const struct tr *t)
 {
 	return t->ops->frame_overhead;
