@@ -5,6 +5,8 @@
  *
  * The gateway's own identity (a static random address and an IRK, Core 5.4 Vol 6 Part B 1.3.2.1,
  * Vol 3 Part H 2.4.2.1) is made on first use and kept in the same file: the bonds belong to it.
+ * The host does not use it on the air yet (no LE Set Random Address; it connects with the
+ * controller's public address, and distributes no identity): devices bond with that address.
  * Peers are keyed by their identity address (type and bytes); the peer's IRK is kept for the
  * resolution of its private addresses.
  *
