@@ -220,7 +220,7 @@ static const struct smp_client_ops poll_ops = {.event = on_poll_event};
 
 void device_poll(struct device *d)
 {
-	struct tr_options o = {.hci = d->m->config->s.controller};
+	struct tr_options o = {.hci = d->m->config->s.controller, .bond_file = d->m->bond_path};
 	int r;
 
 	if (d->polling || d->job)

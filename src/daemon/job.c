@@ -308,6 +308,7 @@ static void begin_update(struct job *j)
 	p.rsp_timeout_usec = s->rsp_timeout_usec;
 	p.boot_timeout_usec = s->boot_timeout_usec;
 	p.tr.hci = s->controller;
+	p.tr.bond_file = j->m->bond_path; /* a device bonded before is not paired again */
 	/* adaptive pacing starts from the device's last good pace (STATE_DIR/pace) */
 	if (p.pace.window == UPD_WINDOW_AUTO &&
 	    upd_pace_memory_load(j->m->pace_path, j->rec.device, &p.memory, on_pace_problem, j) < 0)

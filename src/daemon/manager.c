@@ -192,6 +192,8 @@ int manager_new(sd_event *e, const struct manager_options *o, struct manager **r
 			     "/var/cache/otad", &m->cache_dir);
 	if (r >= 0 && asprintf(&m->pace_path, "%s/pace", m->state_dir) < 0)
 		r = -ENOMEM;
+	if (r >= 0 && asprintf(&m->bond_path, "%s/bonds", m->state_dir) < 0)
+		r = -ENOMEM;
 	if (r >= 0 && (r = mkdir_p(m->cache_dir, 0750)) < 0)
 		conf_error_set(err, m->cache_dir, 0, "cannot create: %s", strerror(-r));
 	if (r >= 0 && (r = job_store_open(m->state_dir, &m->store)) < 0)
@@ -241,6 +243,7 @@ struct manager *manager_free(struct manager *m)
 	free(m->state_dir);
 	free(m->cache_dir);
 	free(m->pace_path);
+	free(m->bond_path);
 	free(m);
 	return NULL;
 }

@@ -43,6 +43,7 @@ struct manager {
 	sd_bus *bus;
 	char *config_dir, *state_dir, *cache_dir;
 	char *pace_path; /* STATE_DIR/pace: each device's last good (and refused) pace */
+	char *bond_path; /* STATE_DIR/bonds: the BLE bond store (otad/bonds.h) */
 	struct fleet_config *config;
 	struct fetcher *fetcher;
 	struct job_store *store;

@@ -3,7 +3,9 @@
  * LastSeen; the one a group matches by name glob is read over BLE and brought to the group's
  * version through a verified boot, the other is never connected to; Scan() answers at once; the
  * controller is lent to one user at a time (a scan waits for the BLE update) while a UDP member
- * of the same group is updated beside it; each BLE user lets go of its link before the next. */
+ * of the same group is updated beside it; each BLE user lets go of its link before the next; a
+ * device that needs encryption is paired by the first job and encrypted with the bond (in
+ * STATE_DIR/bonds, mode 0600) by the next, after an otad restart. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
 #include <time.h>
@@ -72,6 +75,15 @@ static int teardown(void **state)
 	tl_dbus_stop(&f->bus);
 	free(f);
 	return 0;
+}
+
+static unsigned count_of(const char *s, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = s; p && (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
 }
 
 static int otactl(struct fx *f, char **out, ...)
@@ -360,6 +372,50 @@ static void test_updates_in_a_row_leave_the_device_advertising(void **state)
 	assert_int_equal(tl_sim_stop(&f->sensor), 0);
 }
 
+/* A device that needs an encrypted link: the first job pairs (on the device's ATT error) and
+ * keeps the bond in STATE_DIR/bonds; the next job, after an otad restart, encrypts with it. */
+static void test_a_bond_outlives_an_otad_restart(void **state)
+{
+	struct fx *f = *state;
+	const char *dir = tl_path("ble-bond"), *ver[] = {"2.0.0", "3.0.0"};
+	const char *extra[] = {"--speed", SPEED, "--initial-version", "1.0.0", "--security",
+			       "encrypt", NULL};
+	char conf[800], spec[64], name[32], want[64], bonds[800], *out = NULL, *log;
+	struct stat st;
+
+	assert_int_equal(tl_sim_start_ble(&f->sensor, "sensor-1", f->bv.spec, extra), 0);
+	f->sensor_up = true;
+	/* the scan at each start holds the controller: short */
+	snprintf(conf, sizeof(conf),
+		 "[Daemon]\nController=%s\nScanInterval=0\nScanDuration=300ms\nPollInterval=0\n",
+		 f->bv.spec);
+	tl_write_file(dir, "otad.conf", conf);
+	snprintf(spec, sizeof(spec), "ble:%s", f->sensor.ble_addr);
+	snprintf(bonds, sizeof(bonds), "%s/state/bonds", dir);
+	for (unsigned i = 0; i < 2; i++) {
+		start_otad(f, dir);
+		snprintf(name, sizeof(name), "bond%u.bin", i);
+		snprintf(want, sizeof(want), "done: device runs %s", ver[i]);
+		if (otactl(f, &out, "upload", spec, tl_mkimage(name, ver[i], "8k"), NULL) != 0 ||
+		    !tl_contains(out, want))
+			fail_msg("update %u to %s:\n%s\notad said:\n%s", i + 1, ver[i], out,
+				 tl_proc_stderr(&f->otad.proc));
+		free(out);
+		out = NULL;
+		f->otad_up = false;
+		assert_int_equal(tl_otad_stop(&f->otad), 0);
+		assert_int_equal(stat(bonds, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+	}
+	f->sensor_up = false;
+	assert_int_equal(tl_sim_stop(&f->sensor), 0);
+	log = tl_proc_stderr(&f->sensor.proc);
+	/* paired once; every other link (after each reset, the second otad's) by the bond */
+	assert_int_equal(count_of(log, "ble: link encrypted, security level 2 (bonded)"), 1);
+	assert_true(count_of(log, "ble: link encrypted, security level 2 (bond)") >= 3);
+	free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +424,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_updates_in_a_row_leave_the_device_advertising,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_bond_outlives_an_otad_restart, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
