@@ -146,7 +146,15 @@ int cmd_unpair(int argc, char **argv)
 	if (r < 0)
 		return log_error_errno(r, "cannot write %s: %m", bond_store_path(s)),
 		       EXIT_FAILURE_GENERIC;
-	if (!arg.json)
+	if (arg.json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_begin_object(&j, NULL);
+		json_str(&j, "removed", who);
+		json_end_object(&j);
+		json_end_line(&j);
+	} else
 		printf("bond with %s removed (the device keeps its half until it forgets it: "
 		       "pairing "
 		       "again needs --repair)\n",

@@ -32,6 +32,7 @@ static int stored_key(struct ble_sec *s, const struct bt_addr *peer, struct sm_l
 {
 	_cleanup_(bond_store_freep) struct bond_store *st = NULL;
 	const struct bond *b;
+	char why[TR_NOTE_MAX - 80];
 	int r;
 
 	if (s->repair)
@@ -42,9 +43,12 @@ static int stored_key(struct ble_sec *s, const struct bt_addr *peer, struct sm_l
 	}
 	if (!s->bond_file)
 		return 0;
-	r = bond_store_load(s->bond_file, &st, s->why, sizeof(s->why));
-	if (r < 0)
+	r = bond_store_load(s->bond_file, &st, why, sizeof(why));
+	if (r < 0) {
+		snprintf(s->why, sizeof(s->why),
+			 "bond store %s; left as it is: mend it, or move it away and pair again", why);
 		return r;
+	}
 	b = bond_store_find(st, peer);
 	if (!b)
 		return 0;
@@ -60,6 +64,10 @@ static void save_bond(struct ble_sec *s, const struct sm_result *r)
 	struct bond b = {.peer = s->peer, .ltk = r->keys.ltk, .level = r->level};
 	int e;
 
+	/* Vol 3 Part H 3.6.4: a peer that gave its identity is kept under it (the same address
+	 * unless it uses resolvable private ones, which its IRK ties to it) */
+	if (r->keys.has_irk)
+		b.peer = r->keys.identity;
 	b.has_irk = r->keys.has_irk;
 	memcpy(b.irk, r->keys.irk, sizeof(b.irk));
 	b.created = (uint64_t)time(NULL);

@@ -190,8 +190,9 @@ static void test_pair_keeps_a_bond_that_a_new_process_encrypts_with(void **state
 	free(log);
 
 	/* unpair: gone from the store and the list */
-	assert_int_equal(otactl(&out, NULL, "unpair", f->sim.ble_addr, NULL), 0);
-	assert_true(tl_contains(out, "removed"));
+	assert_int_equal(otactl(&out, NULL, "unpair", "--json", f->sim.ble_addr, NULL), 0);
+	snprintf(want, sizeof(want), "{\"removed\":\"%s\"}", f->sim.ble_addr);
+	assert_true(tl_contains(out, want));
 	free(out);
 	assert_int_equal(otactl(&out, NULL, "bonds", NULL), 0);
 	assert_true(tl_contains(out, "no bonds in"));

@@ -5,7 +5,8 @@
  * controller is lent to one user at a time (a scan waits for the BLE update) while a UDP member
  * of the same group is updated beside it; each BLE user lets go of its link before the next; a
  * device that needs encryption is paired by the first job and encrypted with the bond (in
- * STATE_DIR/bonds, mode 0600) by the next, after an otad restart. */
+ * STATE_DIR/bonds, mode 0600) by the next, after an otad restart; a bond store that does not
+ * parse fails the job naming its line, and is left as it is. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -407,6 +408,20 @@ static void test_a_bond_outlives_an_otad_restart(void **state)
 		assert_int_equal(stat(bonds, &st), 0);
 		assert_int_equal(st.st_mode & 0777, 0600);
 	}
+	/* a store that does not parse fails the job, named, and stays as it was */
+	snprintf(conf, sizeof(conf), "%s/state", dir);
+	tl_write_file(conf, "bonds", "format 1\nbond C0:11:22:33:44:55 level=2\n");
+	start_otad(f, dir);
+	assert_true(otactl(f, &out, "upload", spec, tl_mkimage("bond2.bin", "4.0.0", "8k"), NULL) !=
+		    0);
+	if (!tl_contains(out, "bonds:2: a bond starts with") || !tl_contains(out, "left as it is"))
+		fail_msg("%s", out);
+	free(out);
+	out = tl_read_file(bonds);
+	assert_string_equal(out, "format 1\nbond C0:11:22:33:44:55 level=2\n");
+	free(out);
+	f->otad_up = false;
+	assert_int_equal(tl_otad_stop(&f->otad), 0);
 	f->sensor_up = false;
 	assert_int_equal(tl_sim_stop(&f->sensor), 0);
 	log = tl_proc_stderr(&f->sensor.proc);
