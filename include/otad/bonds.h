@@ -52,6 +52,11 @@ int bond_store_parse(const char *path, const char *text, size_t len, struct bond
 int bond_store_format(const struct bond_store *s, char **ret, size_t *ret_len);
 /* Writes the store to its path (the parent made 0700 if missing), atomically, mode 0600. */
 int bond_store_save(struct bond_store *s);
+/* Reads path, lets fn change the store (fn's < 0 stops: nothing written) and saves it, while
+ * holding an exclusive lock (flock) on its directory: two processes that add a bond each at
+ * once keep both. Errors as bond_store_load() and bond_store_save(), or fn's. */
+int bond_store_update(const char *path, int (*fn)(struct bond_store *s, void *user_data),
+		      void *user_data, char *why, size_t why_size);
 /* Wipes the keys. NULL-safe; returns NULL. */
 struct bond_store *bond_store_free(struct bond_store *s);
 

@@ -29,9 +29,11 @@ const char *cli_bond_file(void)
 	return n > 0 && (size_t)n < sizeof(path) ? path : NULL;
 }
 
-/* The store, or an exit code (logged: which file, what is wrong, what to do). */
+/* The store (ret NULL: only checked), or an exit code (logged: which file, what is wrong,
+ * what to do). */
 static int open_store(struct bond_store **ret)
 {
+	_cleanup_(bond_store_freep) struct bond_store *s = NULL;
 	const char *path = cli_bond_file();
 	char why[512];
 	int r;
@@ -40,7 +42,7 @@ static int open_store(struct bond_store **ret)
 		log_error("no place for the bond store: set $XDG_STATE_HOME or $HOME");
 		return EXIT_FAILURE_GENERIC;
 	}
-	r = bond_store_load(path, ret, why, sizeof(why));
+	r = bond_store_load(path, &s, why, sizeof(why));
 	if (r == -EBADMSG || r == -EFBIG) {
 		log_error("bond store %s; it is left as it is: mend it, or move it away to start "
 			  "over (its bonds are then lost: pair again with --repair)",
@@ -51,15 +53,15 @@ static int open_store(struct bond_store **ret)
 		log_error("bond store %s", why);
 		return EXIT_FAILURE_GENERIC;
 	}
+	if (ret)
+		*ret = TAKE_PTR(s);
 	return 0;
 }
 
 int cli_check_bonds(void)
 {
-	_cleanup_(bond_store_freep) struct bond_store *s = NULL;
-
 	arg.params.tr.bond_file = cli_bond_file();
-	return arg.params.tr.bond_file ? open_store(&s) : 0;
+	return arg.params.tr.bond_file ? open_store(NULL) : 0;
 }
 
 static void print_pair_json(const struct tr_security *s, const char *file)
@@ -112,53 +114,70 @@ int cmd_pair(int argc, char **argv)
 	return r;
 }
 
+struct unpair {
+	struct bt_addr a;
+	bool typed;
+	int removed;
+};
+
+static int remove_bonds(struct bond_store *s, void *user_data)
+{
+	struct unpair *u = user_data;
+
+	for (int t = BT_ADDR_LE_PUBLIC; t <= BT_ADDR_LE_RANDOM; t++) {
+		if (u->typed && t != u->a.type)
+			continue;
+		u->a.type = (uint8_t)t;
+		u->removed += bond_store_remove(s, &u->a) == 0;
+	}
+	return u->removed ? 0 : -ENOENT;
+}
+
+static void print_removed(const char *who)
+{
+	struct json j;
+
+	if (!arg.json) {
+		printf("bond with %s removed (the device keeps its half until it forgets it: "
+		       "pairing again needs --repair)\n",
+		       who);
+		return;
+	}
+	json_init(&j, stdout);
+	json_begin_object(&j, NULL);
+	json_str(&j, "removed", who);
+	json_end_object(&j);
+	json_end_line(&j);
+}
+
 /* unpair ADDRESS[/public|/random], or -t ble:ADDRESS[/...]: without a type, both. */
 int cmd_unpair(int argc, char **argv)
 {
-	_cleanup_(bond_store_freep) struct bond_store *s = NULL;
 	const char *who = argc == 2 ? argv[1] : arg.transport && argc == 1 ? arg.transport : NULL;
-	struct bt_addr a;
-	bool typed = false;
-	int r, removed = 0;
+	struct unpair u = {0};
+	char why[512];
+	int r;
 
 	if (who && !strncmp(who, "ble:", 4))
 		who += 4;
-	if (!who || argc > 2 || bond_addr_parse(who, &a, &typed) < 0) {
-		log_error(
-			"usage: otactl unpair ADDRESS[/public|/random] (a bonded device's address, "
-			"as 'otactl bonds' lists it)");
+	if (!who || argc > 2 || bond_addr_parse(who, &u.a, &u.typed) < 0) {
+		log_error("usage: otactl unpair ADDRESS[/public|/random] (a bonded device's "
+			  "address, as 'otactl bonds' lists it)");
 		return EXIT_USAGE;
 	}
-	r = open_store(&s);
+	r = open_store(NULL); /* a file that does not parse: named, with what to do */
 	if (r)
 		return r;
-	for (int t = BT_ADDR_LE_PUBLIC; t <= BT_ADDR_LE_RANDOM; t++) {
-		if (typed && t != a.type)
-			continue;
-		a.type = (uint8_t)t;
-		removed += bond_store_remove(s, &a) == 0;
-	}
-	if (!removed) {
-		log_error("no bond with %s in %s", who, bond_store_path(s));
+	r = bond_store_update(cli_bond_file(), remove_bonds, &u, why, sizeof(why));
+	if (r == -ENOENT && !u.removed) {
+		log_error("no bond with %s in %s", who, cli_bond_file());
 		return EXIT_USAGE;
 	}
-	r = bond_store_save(s);
-	if (r < 0)
-		return log_error_errno(r, "cannot write %s: %m", bond_store_path(s)),
-		       EXIT_FAILURE_GENERIC;
-	if (arg.json) {
-		struct json j;
-
-		json_init(&j, stdout);
-		json_begin_object(&j, NULL);
-		json_str(&j, "removed", who);
-		json_end_object(&j);
-		json_end_line(&j);
-	} else
-		printf("bond with %s removed (the device keeps its half until it forgets it: "
-		       "pairing "
-		       "again needs --repair)\n",
-		       who);
+	if (r < 0) {
+		log_error("bond store %s", why);
+		return EXIT_FAILURE_GENERIC;
+	}
+	print_removed(who);
 	return EXIT_OK;
 }
 

@@ -46,7 +46,8 @@ static int stored_key(struct ble_sec *s, const struct bt_addr *peer, struct sm_l
 	r = bond_store_load(s->bond_file, &st, why, sizeof(why));
 	if (r < 0) {
 		snprintf(s->why, sizeof(s->why),
-			 "bond store %s; left as it is: mend it, or move it away and pair again", why);
+			 "bond store %s; left as it is: mend it, or move it away and pair again",
+			 why);
 		return r;
 	}
 	b = bond_store_find(st, peer);
@@ -56,11 +57,15 @@ static int stored_key(struct ble_sec *s, const struct bt_addr *peer, struct sm_l
 	return 1;
 }
 
-/* A bonding pairing's keys into the store (read again: another process may have added
- * bonds since); the failure is told in s->now. */
+static int put_bond(struct bond_store *st, void *user_data)
+{
+	return bond_store_put(st, user_data);
+}
+
+/* A bonding pairing's keys into the store (read again under its lock: another process may
+ * have added bonds since); the failure is told in s->now. */
 static void save_bond(struct ble_sec *s, const struct sm_result *r)
 {
-	_cleanup_(bond_store_freep) struct bond_store *st = NULL;
 	struct bond b = {.peer = s->peer, .ltk = r->keys.ltk, .level = r->level};
 	int e;
 
@@ -71,14 +76,10 @@ static void save_bond(struct ble_sec *s, const struct sm_result *r)
 	b.has_irk = r->keys.has_irk;
 	memcpy(b.irk, r->keys.irk, sizeof(b.irk));
 	b.created = (uint64_t)time(NULL);
-	e = bond_store_load(s->bond_file, &st, s->now.bond_why, sizeof(s->now.bond_why));
-	if (e == 0)
-		e = bond_store_put(st, &b);
-	if (e == 0)
-		e = bond_store_save(st);
+	e = bond_store_update(s->bond_file, put_bond, &b, s->now.bond_why, sizeof(s->now.bond_why));
 	explicit_bzero(&b, sizeof(b));
 	s->now.bond_err = e;
-	if (e < 0 && e != -EBADMSG)
+	if (e < 0 && !s->now.bond_why[0])
 		snprintf(s->now.bond_why, sizeof(s->now.bond_why), "cannot save the bond in %s: %s",
 			 s->bond_file, strerror(-e));
 	if (e < 0)

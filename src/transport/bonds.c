@@ -1,11 +1,14 @@
 /* bonds.c — the bond store file (otad/bonds.h): parse, format, atomic save, lookups. Every
  * buffer that held a key is wiped before it is freed. */
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "otad/bonds.h"
 #include "util/fileio.h"
@@ -410,6 +413,63 @@ int bond_store_save(struct bond_store *s)
 	r = write_file_atomic(s->path, text, len, 0600);
 	explicit_bzero(text, len);
 	free(text);
+	return r;
+}
+
+/* The directory of path, made 0700 if missing, opened and locked (flock: released at close). */
+static int lock_dir(const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	int fd, r;
+
+	if (!dir)
+		return -ENOMEM;
+	if (!slash)
+		dir[0] = '.', dir[1] = 0;
+	else if (slash == dir)
+		slash[1] = 0;
+	else
+		*slash = 0;
+	r = mkdir_p(dir, 0700);
+	if (r < 0)
+		return r;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+	}
+	return fd;
+}
+
+int bond_store_update(const char *path, int (*fn)(struct bond_store *s, void *user_data),
+		      void *user_data, char *why, size_t why_size)
+{
+	_cleanup_(bond_store_freep) struct bond_store *s = NULL;
+	_cleanup_close_ int fd = lock_dir(path);
+	int r;
+
+	if (fd < 0) {
+		if (why)
+			snprintf(why, why_size, "%s: cannot lock its directory: %s", path,
+				 strerror(-fd));
+		return fd;
+	}
+	r = bond_store_load(path, &s, why, why_size);
+	if (r == 0 && !s)
+		r = -ENOMEM;
+	if (r == 0)
+		r = fn(s, user_data);
+	if (r == 0) {
+		r = bond_store_save(s);
+		if (r < 0 && why)
+			snprintf(why, why_size, "%s: cannot write it: %s", path, strerror(-r));
+	}
 	return r;
 }
 

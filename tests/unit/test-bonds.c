@@ -1,7 +1,8 @@
 /* test-bonds.c — the bond store file (src/transport/bonds.c): what it writes reads back the
  * same; every malformed line is refused with its file, line and what is wrong; every truncation
  * is an error or a shorter store, never a crash; a save is private (0600, its directory 0700),
- * atomic (nothing left beside it) and keeps the gateway's identity, a static random address. */
+ * atomic (nothing left beside it) and keeps the gateway's identity, a static random address;
+ * processes updating it at once lose nothing. */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -12,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lib/testlib.h"
 #include "otad/bonds.h"
@@ -218,6 +221,48 @@ static void test_save_is_private_atomic_and_keeps_the_identity(void **state)
 	bond_store_free(g);
 }
 
+static int put(struct bond_store *s, void *user_data)
+{
+	return bond_store_put(s, user_data);
+}
+
+/* Processes adding bonds at once: every one of them is kept (the update holds a lock). */
+static void test_updates_at_once_lose_nothing(void **state)
+{
+	enum { PROCS = 6, EACH = 20 };
+	struct bond_store *g = parse_ok(good), *s = NULL;
+	const char *path = tl_path("race/bonds");
+	char why[256] = "";
+	pid_t pid[PROCS];
+
+	for (int p = 0; p < PROCS; p++) {
+		pid[p] = fork();
+		assert_true(pid[p] >= 0);
+		if (pid[p] > 0)
+			continue;
+		for (int i = 0; i < EACH; i++) {
+			struct bond b = *bond_store_get(g, 0);
+
+			b.peer.b[1] = (uint8_t)p;
+			b.peer.b[0] = (uint8_t)i;
+			if (bond_store_update(path, put, &b, why, sizeof(why)) < 0)
+				_exit(1);
+		}
+		bond_store_free(g);
+		_exit(0);
+	}
+	for (int p = 0; p < PROCS; p++) {
+		int st = -1;
+
+		assert_int_equal(waitpid(pid[p], &st, 0), pid[p]);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	assert_int_equal(bond_store_load(path, &s, why, sizeof(why)), 0);
+	assert_int_equal(bond_store_count(s), PROCS * EACH);
+	bond_store_free(s);
+	bond_store_free(g);
+}
+
 static void test_an_unreadable_store_says_why(void **state)
 {
 	struct bond_store *s = NULL;
@@ -237,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_a_second_bond_with_one_device_is_refused),
 		cmocka_unit_test(test_every_truncation_is_an_error_or_fewer_bonds),
 		cmocka_unit_test(test_save_is_private_atomic_and_keeps_the_identity),
+		cmocka_unit_test(test_updates_at_once_lose_nothing),
 		cmocka_unit_test(test_an_unreadable_store_says_why),
 	};
 
