@@ -117,6 +117,8 @@ static int upload_direct(const char *device, const char *image)
 	r = check_link_args(false);
 	if (r != 0)
 		return -r;
+	if (!strncmp(device, "ble:", 4) && (r = cli_check_bonds()) != 0)
+		return r;
 	return run_update(image, UPD_STEP_DONE);
 }
 

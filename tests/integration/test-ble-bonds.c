@@ -184,9 +184,17 @@ static void test_pair_keeps_a_bond_that_a_new_process_encrypts_with(void **state
 	assert_false(tl_contains(out, ltk));
 	free(out);
 
+	/* the in-process upload of the daemon command too, by address */
+	snprintf(want, sizeof(want), "ble:%s", f->sim.ble_addr);
+	assert_int_equal(otactl(&out, NULL, "--hci", f->bv.spec, "upload", "--direct", want,
+				tl_mkimage("bonds-direct.bin", "1.0.1", "8k"), NULL),
+			 0);
+	free(out);
+
 	log = stop_sim(f);
 	assert_int_equal(count(log, "ble: link encrypted, security level 2 (bonded)"), 1);
-	assert_int_equal(count(log, "ble: link encrypted, security level 2 (bond)"), 2);
+	/* echo, pair, and the upload before and after its reset */
+	assert_int_equal(count(log, "ble: link encrypted, security level 2 (bond)"), 4);
 	free(log);
 
 	/* unpair: gone from the store and the list */
