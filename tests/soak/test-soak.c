@@ -91,7 +91,9 @@ static void violation(const char *fmt, ...)
 struct dev {
 	const char *name, *kind, *profile;
 	bool overrun;
-	bool slow; /* in real time: its swap outlasts a restart of otad and its first answers */
+	/* in real time in SIGKILL rounds: its swap outlasts a restart of otad and its first
+	 * answers; at SPEED in the others, where nothing waits for that */
+	bool slow;
 	bool active;	   /* takes part in this round */
 	bool refused_seen; /* its bootloader refused an image: sequential uploads from then on */
 	char udp_addr[32]; /* UDP: the same address every round, so otad knows it as one device */
@@ -311,11 +313,14 @@ static void pick_udp_addr(char *buf, size_t size)
 	snprintf(buf, size, "127.0.0.1:%u", ntohs(a.sin_port));
 }
 
-/* Starts d for one round with random faults over an image of len bytes. */
-static void dev_start(struct soak *s, struct dev *d, unsigned round, size_t len, bool reboot)
+/* Starts d for one round with random faults over an image of len bytes; realtime: the slow
+ * device runs in real time (a round with SIGKILLs, which may land in its boot step). */
+static void dev_start(struct soak *s, struct dev *d, unsigned round, size_t len, bool reboot,
+		      bool realtime)
 {
 	static char losses[128], reboots[64], drops[64], dups[64], lt[32], seed[32];
-	const char *extra[32] = {"--speed", d->slow ? "1" : SPEED, "--profile", d->profile};
+	const char *extra[32] = {"--speed", d->slow && realtime ? "1" : SPEED, "--profile",
+				 d->profile};
 	bool ble = strcmp(d->kind, "ble") == 0;
 	unsigned n = 4, k = 1 + below(3);
 	char trace[600];
@@ -669,13 +674,18 @@ static void run_round(struct soak *s, unsigned round, unsigned kills)
 		if (!s->devs[i].active)
 			continue;
 		j = new_job(s, i, round);
-		dev_start(s, &s->devs[i], round, image_len(j), i == rebooter || below(5) == 0);
+		dev_start(s, &s->devs[i], round, image_len(j), i == rebooter || below(5) == 0,
+			  kills > 0);
 	}
 	for (unsigned k = first; k < s->n_jobs; k++)
 		s->jobs[k].id = start_update(s, s->devs[s->jobs[k].dev].sim.spec, s->jobs[k].image);
 	for (unsigned k = 0; k < kills; k++)
 		kill_mid_job(s, first);
 	wait_round(s, first);
+	/* all told to stop at once: each syncs its state file and exits on its own */
+	for (unsigned i = 0; i < s->n_devs; i++)
+		if (s->devs[i].active)
+			tl_proc_kill(&s->devs[i].sim.proc, SIGTERM);
 	for (unsigned i = 0; i < s->n_devs; i++)
 		if (s->devs[i].active)
 			assert_int_equal(tl_sim_stop(&s->devs[i].sim), 0);
